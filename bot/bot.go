@@ -1,0 +1,276 @@
+// Package bot connects the bot to Slack: it receives slash commands and button clicks over Socket
+// Mode, acks each envelope before doing any work, hands the work to [commands], and renders replies
+// and operation updates as Block Kit messages.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+)
+
+// Handler is the part of *commands.Handler the bot drives.
+type Handler interface {
+	Handle(ctx context.Context, req commands.Request) (commands.Reply, error)
+	Attach(ctx context.Context, id uuid.UUID, channelID, ts string) error
+	Discard(ctx context.Context, id uuid.UUID) error
+	Confirm(ctx context.Context, c commands.Click) (commands.Reply, error)
+	Cancel(ctx context.Context, c commands.Click) (commands.Reply, error)
+	Watch(ctx context.Context, id uuid.UUID) error
+	ExpireDue(ctx context.Context) (int, error)
+}
+
+// Config tunes a [Bot].
+type Config struct {
+	// OrganizationID and OrganizationName are only reported in the start-up log.
+	OrganizationID   uuid.UUID
+	OrganizationName string
+	// ConfirmTTL is shown on confirmation messages ("expires in 10 minutes").
+	ConfirmTTL time.Duration
+	// ExpirySweep is how often expired confirmations lose their buttons. Default 15s.
+	ExpirySweep time.Duration
+	// WorkTimeout bounds the work behind one envelope (status reads, the stop call, replies).
+	// Default 1m.
+	WorkTimeout time.Duration
+	// ShutdownGrace is how long Run waits for work in flight after its context is cancelled.
+	// Default 8s, inside the 10 s a container gets between SIGTERM and SIGKILL.
+	ShutdownGrace time.Duration
+	// PingInterval is slack-go's dead-man interval for Slack's pings; zero keeps slack-go's 30s.
+	PingInterval time.Duration
+}
+
+// Bot is a Slack Socket Mode app around a [Handler].
+type Bot struct {
+	api  *slack.Client
+	sm   *socketmode.Client
+	h    Handler
+	log  zerolog.Logger
+	cfg  Config
+	seen *envelopeSet
+
+	wg sync.WaitGroup
+	// inflight counts envelope work and watches (not the expiry sweep), for Busy.
+	inflight atomic.Int64
+	mu       sync.Mutex
+	team     string
+	teamID   string
+	botUser  string
+	// connected is closed on the first successful Socket Mode connection.
+	connected     chan struct{}
+	connectedOnce sync.Once
+}
+
+// New returns a Bot that talks to Slack through api, which must carry the bot token and the
+// app-level token (slack.OptionAppLevelToken).
+func New(api *slack.Client, h Handler, log zerolog.Logger, cfg Config) *Bot {
+	if cfg.ExpirySweep <= 0 {
+		cfg.ExpirySweep = 15 * time.Second
+	}
+	if cfg.WorkTimeout <= 0 {
+		cfg.WorkTimeout = time.Minute
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 8 * time.Second
+	}
+	if cfg.ConfirmTTL <= 0 {
+		cfg.ConfirmTTL = commands.DefaultConfirmTTL
+	}
+	var opts []socketmode.Option
+	if cfg.PingInterval > 0 {
+		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
+	}
+	return &Bot{
+		api:       api,
+		sm:        socketmode.New(api, opts...),
+		h:         h,
+		log:       log,
+		cfg:       cfg,
+		seen:      newEnvelopeSet(4096),
+		connected: make(chan struct{}),
+	}
+}
+
+// Connected is closed once the bot has connected to Slack for the first time.
+func (b *Bot) Connected() <-chan struct{} { return b.connected }
+
+// Run checks the bot token, connects Socket Mode and serves until ctx is cancelled, then waits up to
+// ShutdownGrace for work in flight and returns nil. It returns an error when Slack rejects a token.
+func (b *Bot) Run(ctx context.Context) error {
+	auth, err := b.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("check SLACK_BOT_TOKEN with auth.test: %w", err)
+	}
+	b.mu.Lock()
+	b.team, b.teamID, b.botUser = auth.Team, auth.TeamID, auth.UserID
+	b.mu.Unlock()
+
+	// Work contexts survive ctx so that a stop call in flight completes and is reported during
+	// shutdown; watches use ctx itself and end at once.
+	smCtx, cancelSM := context.WithCancel(ctx)
+	defer cancelSM()
+	smErr := make(chan error, 1)
+	go func() { smErr <- b.sm.RunContext(smCtx) }()
+
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		b.sweepExpired(ctx)
+	}()
+
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-smErr:
+			if ctx.Err() != nil {
+				break loop
+			}
+			runErr = fmt.Errorf("socket mode: %w", err)
+			cancelSM()
+			break loop
+		case evt := <-b.sm.Events:
+			b.dispatch(ctx, evt)
+		}
+	}
+	b.log.Info().Msg("shutting down: no new work; waiting for work in flight")
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(b.cfg.ShutdownGrace):
+		b.log.Warn().Dur("grace", b.cfg.ShutdownGrace).Msg("work still in flight at the end of the shutdown grace")
+	}
+	return runErr
+}
+
+// goWork runs f in a goroutine that Run waits for.
+func (b *Bot) goWork(f func()) {
+	b.wg.Add(1)
+	b.inflight.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer b.inflight.Add(-1)
+		f()
+	}()
+}
+
+// Busy reports whether work is in flight: a command or click being handled, or a stop being
+// watched. The local console waits for it to end before it exits.
+func (b *Bot) Busy() bool { return b.inflight.Load() > 0 }
+
+// workContext bounds the work behind one envelope. It is detached from ctx's cancellation (see Run).
+func (b *Bot) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), b.cfg.WorkTimeout)
+}
+
+func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		b.log.Debug().Msg("connecting to Slack")
+	case socketmode.EventTypeConnected:
+		b.onConnected(evt)
+	case socketmode.EventTypeConnectionError:
+		b.log.Warn().Interface("error", evt.Data).Msg("Slack connection error; slack-go reconnects")
+	case socketmode.EventTypeHello, socketmode.EventTypeDisconnect:
+		b.log.Debug().Str("type", string(evt.Type)).Msg("socket mode control frame")
+	case socketmode.EventTypeSlashCommand:
+		if !b.ack(evt) {
+			return
+		}
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if !ok {
+			b.log.Warn().Msg("slash command envelope without a slash command")
+			return
+		}
+		b.goWork(func() { b.handleSlash(ctx, evt.Request.EnvelopeID, cmd) })
+	case socketmode.EventTypeInteractive:
+		if !b.ack(evt) {
+			return
+		}
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok {
+			b.log.Warn().Msg("interactive envelope without an interaction")
+			return
+		}
+		b.goWork(func() { b.handleInteraction(ctx, evt.Request.EnvelopeID, cb) })
+	default:
+		// Events API envelopes and anything new: ack so Slack does not retry, and ignore.
+		if evt.Request != nil && evt.Request.EnvelopeID != "" {
+			b.ack(evt)
+		} else if evt.Type == socketmode.EventTypeErrorBadMessage || evt.Type == socketmode.EventTypeIncomingError {
+			b.log.Debug().Str("type", string(evt.Type)).Msg("socket mode read error")
+		}
+	}
+}
+
+func (b *Bot) onConnected(evt socketmode.Event) {
+	b.mu.Lock()
+	team, teamID, botUser := b.team, b.teamID, b.botUser
+	b.mu.Unlock()
+	count := 0
+	if c, ok := evt.Data.(*slack.ConnectedEvent); ok {
+		count = c.ConnectionCount
+	}
+	msg := "connected to Slack"
+	if count > 0 {
+		msg = "reconnected to Slack"
+	}
+	b.log.Info().Str("team", team).Str("team_id", teamID).Str("bot_user", botUser).
+		Str("org_id", b.cfg.OrganizationID.String()).Str("org", b.cfg.OrganizationName).
+		Int("connection_count", count).Msg(msg)
+	b.connectedOnce.Do(func() { close(b.connected) })
+}
+
+// ack acknowledges an envelope at once, before any other call, and reports whether it is new:
+// Slack may deliver an envelope again, and a redelivered one must not act twice.
+func (b *Bot) ack(evt socketmode.Event) bool {
+	if evt.Request == nil {
+		return false
+	}
+	if err := b.sm.Ack(*evt.Request); err != nil {
+		b.log.Error().Err(err).Str("envelope_id", evt.Request.EnvelopeID).Msg("ack failed")
+	}
+	if !b.seen.add(evt.Request.EnvelopeID) {
+		b.log.Info().Str("envelope_id", evt.Request.EnvelopeID).Int("retry_attempt", evt.Request.RetryAttempt).Msg("duplicate envelope ignored")
+		return false
+	}
+	return true
+}
+
+func (b *Bot) sweepExpired(ctx context.Context) {
+	t := time.NewTicker(b.cfg.ExpirySweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := b.h.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+			b.log.Error().Err(err).Msg("expire confirmations")
+		} else if n > 0 {
+			b.log.Debug().Int("count", n).Msg("expired confirmations")
+		}
+	}
+}
+
+func (b *Bot) startWatch(ctx context.Context, op *commands.Operation) {
+	log := b.opLog(*op)
+	b.goWork(func() {
+		if err := b.h.Watch(ctx, op.ID); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error().Err(err).Msg("watch ended with an error")
+		}
+	})
+}

@@ -1,0 +1,745 @@
+package fakeslack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+const (
+	// maxSockets is Slack's cap on concurrent Socket Mode connections per
+	// app; the next one is told too_many_websockets.
+	maxSockets = 10
+	// verificationToken is the legacy token Slack still puts in payloads.
+	verificationToken = "fake-verification-token"
+	// writeTimeout bounds every frame write, so that a client that stopped
+	// reading cannot wedge the server.
+	writeTimeout = 5 * time.Second
+
+	envelopeSlash       = "slash_commands"
+	envelopeInteractive = "interactive"
+)
+
+// A SlashCommand is a user typing a slash command.
+type SlashCommand struct {
+	UserID    string
+	ChannelID string
+	// Command is the command with its slash; the default is "/qovery".
+	Command string
+	Text    string
+}
+
+// A Click is a user pressing a button in a message.
+type Click struct {
+	UserID    string
+	ChannelID string
+	// MessageTS names a channel message, or an ephemeral message shown to
+	// UserID (see [Ephemeral.TS]).
+	MessageTS string
+	ActionID  string
+}
+
+// An Ack is the app's acknowledgement of an envelope.
+type Ack struct {
+	EnvelopeID string
+	// Payload is the ack's payload, or nil for a bare ack.
+	Payload json.RawMessage
+	// Latency is the time from sending the envelope to receiving the ack.
+	Latency time.Duration
+}
+
+// wsConn is one Socket Mode WebSocket.
+type wsConn struct {
+	id  int
+	ws  *websocket.Conn
+	wmu sync.Mutex // gorilla allows one concurrent writer of data frames
+
+	// Guarded by Server.mu.
+	ready    bool // hello sent or being sent: envelopes may go here
+	draining bool // disconnect sent: no more envelopes
+	gone     bool // removed from Server.conns
+	done     chan struct{}
+}
+
+func (c *wsConn) host() string { return "applink-fake-" + strconv.Itoa(c.id) }
+
+func (c *wsConn) write(frame []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writeLocked(frame)
+}
+
+func (c *wsConn) writeLocked(frame []byte) error {
+	if err := c.ws.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+		return err
+	}
+	return c.ws.WriteMessage(websocket.TextMessage, frame)
+}
+
+func (c *wsConn) closeGracefully() {
+	msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "server closed")
+	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	_ = c.ws.Close()
+}
+
+type debugInfo struct {
+	Host                      string `json:"host"`
+	Started                   string `json:"started,omitempty"`
+	BuildNumber               int    `json:"build_number,omitempty"`
+	ApproximateConnectionTime int    `json:"approximate_connection_time,omitempty"`
+}
+
+type disconnectFrame struct {
+	Type      string    `json:"type"`
+	Reason    string    `json:"reason"`
+	DebugInfo debugInfo `json:"debug_info"`
+}
+
+// connectionsOpen serves apps.connections.open. Slack accepts the app token
+// only in the Authorization header.
+func (s *Server) connectionsOpen(r *http.Request) reply {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	switch {
+	case !ok || tok == "":
+		return fail("not_authed")
+	case tok == s.cfg.botToken:
+		return fail("not_allowed_token_type")
+	case tok != s.cfg.appToken:
+		return fail("invalid_auth")
+	}
+	s.mu.Lock()
+	s.ticketSeq++
+	ticket := strconv.Itoa(s.ticketSeq)
+	s.tickets[ticket] = true
+	s.mu.Unlock()
+	host := strings.TrimPrefix(s.srv.URL, "http://")
+	return reply{"ok": true, "url": "ws://" + host + "/link/?ticket=" + ticket + "&app_id=" + appID}
+}
+
+// handleWebSocket serves the URL apps.connections.open hands out: one
+// Socket Mode connection per request, for as long as the socket lives.
+func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
+	ticket := r.URL.Query().Get("ticket")
+	s.mu.Lock()
+	valid := !s.closed && s.tickets[ticket]
+	delete(s.tickets, ticket) // a ticket is good for one connection
+	s.mu.Unlock()
+	if !valid {
+		http.Error(w, "invalid or used ticket", http.StatusUnauthorized)
+		return
+	}
+	// slack-go sends Origin: https://api.slack.com, which gorilla's
+	// same-origin default would refuse.
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	ws, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return // Upgrade has replied with an HTTP error
+	}
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = ws.Close()
+		return
+	}
+	s.connSeq++
+	c := &wsConn{id: s.connSeq, ws: ws, done: make(chan struct{})}
+	if len(s.conns) >= maxSockets {
+		s.wg.Add(1)
+		s.mu.Unlock()
+		defer s.wg.Done()
+		s.refuse(c)
+		return
+	}
+	s.conns = append(s.conns, c)
+	n := len(s.conns)
+	// Two goroutines outlive nothing but the socket: this handler (the
+	// http server stops tracking it once hijacked) and the ping loop.
+	s.wg.Add(2)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	defer s.removeConn(c)
+
+	hello, _ := json.Marshal(struct {
+		Type           string    `json:"type"`
+		NumConnections int       `json:"num_connections"`
+		DebugInfo      debugInfo `json:"debug_info"`
+		ConnectionInfo struct {
+			AppID string `json:"app_id"`
+		} `json:"connection_info"`
+	}{
+		Type:           "hello",
+		NumConnections: n,
+		DebugInfo: debugInfo{
+			Host:                      c.host(),
+			Started:                   s.started.UTC().Format("2006-01-02 15:04:05.000"),
+			BuildNumber:               1,
+			ApproximateConnectionTime: 18060,
+		},
+		ConnectionInfo: struct {
+			AppID string `json:"app_id"`
+		}{AppID: appID},
+	})
+	// Marking the socket ready while holding its write lock lets envelopes
+	// be routed here at once yet still queue behind hello, and means that
+	// whoever has read hello can count on Connections including it.
+	c.wmu.Lock()
+	s.mu.Lock()
+	c.ready = true
+	s.notifyLocked()
+	s.mu.Unlock()
+	err = c.writeLocked(hello)
+	c.wmu.Unlock()
+	if err != nil {
+		s.wg.Done() // the ping loop never starts
+		return
+	}
+
+	go s.pingLoop(c)
+	s.readLoop(c)
+}
+
+// refuse tells an 11th socket too_many_websockets, as Slack does, and
+// closes it once the client has read that (closing at once could reset the
+// connection before the frame arrives).
+func (s *Server) refuse(c *wsConn) {
+	frame, _ := json.Marshal(disconnectFrame{Type: "disconnect", Reason: "too_many_websockets", DebugInfo: debugInfo{Host: c.host()}})
+	if err := c.write(frame); err == nil {
+		_ = c.ws.SetReadDeadline(time.Now().Add(time.Second))
+		for {
+			if _, _, err := c.ws.ReadMessage(); err != nil {
+				break
+			}
+		}
+	}
+	_ = c.ws.Close()
+}
+
+// pingLoop sends a PING right away and then every ping interval, because
+// slack-go reconnects when Slack's PINGs stop.
+func (s *Server) pingLoop(c *wsConn) {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.pingInterval)
+	defer t.Stop()
+	for n := 1; ; n++ {
+		if err := c.ws.WriteControl(websocket.PingMessage, []byte(strconv.Itoa(n)), time.Now().Add(writeTimeout)); err != nil {
+			return
+		}
+		select {
+		case <-t.C:
+		case <-c.done:
+			return
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// readLoop reads acks until the socket fails. Reading also answers the
+// client's control frames (its PONGs and close).
+func (s *Server) readLoop(c *wsConn) {
+	for {
+		mt, data, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		if mt != websocket.TextMessage {
+			continue
+		}
+		var ack struct {
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
+		}
+		if json.Unmarshal(data, &ack) != nil || ack.EnvelopeID == "" {
+			continue // Slack ignores frames that are not acks
+		}
+		s.handleAck(ack.EnvelopeID, ack.Payload)
+	}
+}
+
+// removeConn forgets a socket and closes it. It is safe to call twice.
+func (s *Server) removeConn(c *wsConn) {
+	s.mu.Lock()
+	if c.gone {
+		s.mu.Unlock()
+		return
+	}
+	c.gone = true
+	if i := slices.Index(s.conns, c); i >= 0 {
+		s.conns = slices.Delete(s.conns, i, i+1)
+	}
+	close(c.done)
+	s.notifyLocked()
+	s.mu.Unlock()
+	_ = c.ws.Close()
+}
+
+func (s *Server) connectionsLocked() int {
+	n := 0
+	for _, c := range s.conns {
+		if c.ready && !c.draining {
+			n++
+		}
+	}
+	return n
+}
+
+// Connections returns the number of Socket Mode connections that have been
+// sent hello and not yet told to disconnect: those envelopes can go to.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connectionsLocked()
+}
+
+// WaitConnected blocks until at least one Socket Mode connection has been
+// sent hello (any envelope sent afterwards follows the hello), or ctx is
+// done.
+func (s *Server) WaitConnected(ctx context.Context) error {
+	return s.waitFor(ctx, "no socket mode connection", func() bool { return s.Connections() > 0 })
+}
+
+// Disconnect sends a disconnect frame with the given reason ("warning",
+// "refresh_requested", "link_disabled", …) on every connected socket, and
+// stops routing envelopes to them. The sockets stay open until the client
+// closes them, as slack-go does at once.
+func (s *Server) Disconnect(reason string) {
+	s.mu.Lock()
+	var targets []*wsConn
+	for _, c := range s.conns {
+		if c.ready && !c.draining {
+			c.draining = true
+			targets = append(targets, c)
+		}
+	}
+	s.notifyLocked()
+	s.mu.Unlock()
+	for _, c := range targets {
+		frame, _ := json.Marshal(disconnectFrame{Type: "disconnect", Reason: reason, DebugInfo: debugInfo{Host: c.host()}})
+		_ = c.write(frame)
+	}
+}
+
+// DropConnections closes every socket abruptly, without a close frame, as a
+// network failure would.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	conns := append([]*wsConn(nil), s.conns...)
+	s.mu.Unlock()
+	for _, c := range conns {
+		s.removeConn(c)
+	}
+}
+
+// envelope is one Socket Mode request, kept so that it can be redelivered.
+type envelope struct {
+	id           string
+	typ          string
+	payload      json.RawMessage
+	retryAttempt int
+	retryReason  string
+
+	// For the side effects of a slash command's ack payload.
+	user, channel, command string
+}
+
+// frameLocked encodes the envelope as Slack sends it. retry_attempt and
+// retry_reason only appear on redeliveries.
+func (e *envelope) frameLocked() []byte {
+	type wire struct {
+		EnvelopeID             string          `json:"envelope_id"`
+		Payload                json.RawMessage `json:"payload"`
+		Type                   string          `json:"type"`
+		AcceptsResponsePayload bool            `json:"accepts_response_payload"`
+		RetryAttempt           int             `json:"retry_attempt,omitempty"`
+		RetryReason            string          `json:"retry_reason,omitempty"`
+	}
+	b, _ := json.Marshal(wire{e.id, e.payload, e.typ, true, e.retryAttempt, e.retryReason})
+	return b
+}
+
+type delivery struct {
+	env   *envelope
+	retry int
+	sent  time.Time
+	done  chan Ack // buffered: the ack is handed over under the lock
+}
+
+func (s *Server) newEnvelopeLocked(typ string) *envelope {
+	s.envSeq++
+	n := s.envSeq
+	env := &envelope{id: fmt.Sprintf("%08x-fa4e-4a5e-8000-%012x", n, n), typ: typ}
+	s.envelopes[env.id] = env
+	return env
+}
+
+// pickConnLocked chooses the next live socket round robin. Slack promises no
+// pattern; round robin keeps multi-replica tests deterministic.
+func (s *Server) pickConnLocked() *wsConn {
+	var live []*wsConn
+	for _, c := range s.conns {
+		if c.ready && !c.draining {
+			live = append(live, c)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	c := live[s.rr%len(live)]
+	s.rr++
+	return c
+}
+
+// deliver sends an envelope and waits for its ack.
+func (s *Server) deliver(ctx context.Context, env *envelope) (Ack, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return Ack{}, ErrClosed
+	}
+	if _, busy := s.pending[env.id]; busy {
+		s.mu.Unlock()
+		return Ack{}, fmt.Errorf("fakeslack: envelope %s is still awaiting its ack", env.id)
+	}
+	c := s.pickConnLocked()
+	if c == nil {
+		s.mu.Unlock()
+		return Ack{}, ErrNotConnected
+	}
+	frame := env.frameLocked()
+	d := &delivery{env: env, retry: env.retryAttempt, sent: time.Now(), done: make(chan Ack, 1)}
+	s.pending[env.id] = d
+	s.mu.Unlock()
+
+	if err := c.write(frame); err != nil {
+		s.forget(d)
+		s.removeConn(c)
+		return Ack{}, fmt.Errorf("%w: send envelope %s: %v", ErrNotConnected, env.id, err)
+	}
+	timer := time.NewTimer(s.cfg.ackTimeout)
+	defer timer.Stop()
+	select {
+	case a := <-d.done:
+		return a, nil
+	case <-timer.C:
+		return s.expire(d)
+	case <-ctx.Done():
+		if a, ok := s.forget(d); ok {
+			return a, nil
+		}
+		return Ack{}, ctx.Err()
+	case <-s.done:
+		return Ack{}, ErrClosed
+	}
+}
+
+// forget stops waiting for d. If the ack won the race, it returns it.
+func (s *Server) forget(d *delivery) (Ack, bool) {
+	s.mu.Lock()
+	if s.pending[d.env.id] == d {
+		delete(s.pending, d.env.id)
+		s.mu.Unlock()
+		return Ack{}, false
+	}
+	s.mu.Unlock()
+	return <-d.done, true
+}
+
+// expire records a missed ack deadline. For a slash command Slack shows the
+// user an operation_timeout error, so the fake records that as an
+// ephemeral message from Slack.
+func (s *Server) expire(d *delivery) (Ack, error) {
+	s.mu.Lock()
+	if s.pending[d.env.id] != d {
+		s.mu.Unlock()
+		return <-d.done, nil
+	}
+	delete(s.pending, d.env.id)
+	env := d.env
+	s.acks = append(s.acks, AckRecord{
+		EnvelopeID: env.id, Type: env.typ, RetryAttempt: d.retry,
+		Latency: time.Since(d.sent), At: s.now(), TimedOut: true,
+	})
+	if env.typ == envelopeSlash {
+		s.addEphemeralLocked(&Ephemeral{
+			Channel: env.channel, User: env.user, Source: "slack",
+			Text: fmt.Sprintf("%s failed with the error \"operation_timeout\"", env.command),
+		})
+	}
+	s.notifyLocked()
+	s.mu.Unlock()
+	return Ack{}, fmt.Errorf("%w (envelope %s, %s, after %v)", ErrAckTimeout, env.id, env.typ, s.cfg.ackTimeout)
+}
+
+// handleAck matches an ack to the delivery waiting for it. Acks are matched
+// by envelope_id alone, whatever socket they arrive on, because slack-go
+// sends an ack queued during a reconnect on the next socket.
+func (s *Server) handleAck(id string, payload json.RawMessage) {
+	if string(payload) == "null" {
+		payload = nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := AckRecord{EnvelopeID: id, Payload: payload, At: s.now()}
+	d := s.pending[id]
+	if d == nil {
+		rec.Late = true
+		if env := s.envelopes[id]; env != nil {
+			rec.Type, rec.RetryAttempt = env.typ, env.retryAttempt
+		}
+		s.acks = append(s.acks, rec)
+		s.notifyLocked()
+		return
+	}
+	delete(s.pending, id)
+	rec.Type, rec.RetryAttempt, rec.Latency = d.env.typ, d.retry, time.Since(d.sent)
+	if d.env.typ == envelopeSlash && payload != nil {
+		rec.Error = s.applySlashAckLocked(d.env, payload)
+	}
+	s.acks = append(s.acks, rec)
+	s.notifyLocked()
+	d.done <- Ack{EnvelopeID: id, Payload: payload, Latency: rec.Latency}
+}
+
+// applySlashAckLocked shows a slash command's ack payload the way Slack
+// does: ephemeral to the user by default, in the channel for
+// response_type "in_channel". It returns the error Slack would report, if
+// any.
+func (s *Server) applySlashAckLocked(env *envelope, payload json.RawMessage) string {
+	var p struct {
+		Text         string          `json:"text"`
+		Blocks       json.RawMessage `json:"blocks"`
+		ResponseType string          `json:"response_type"`
+	}
+	if json.Unmarshal(payload, &p) != nil {
+		return "invalid_payload"
+	}
+	blocks, err := s.normalizeBlocksLocked(string(p.Blocks))
+	if err != nil {
+		return err.(*blockError).code
+	}
+	if p.Text == "" && emptyBlocks(blocks) {
+		return "" // a bare ack with, say, only response_action
+	}
+	if p.ResponseType == "in_channel" {
+		s.postLocked(&Message{
+			Channel: env.channel, User: s.cfg.botUserID, BotID: s.cfg.botID,
+			Text: p.Text, Blocks: nonEmpty(blocks),
+		})
+		return ""
+	}
+	s.addEphemeralLocked(&Ephemeral{
+		Channel: env.channel, User: env.user, Text: p.Text, Blocks: nonEmpty(blocks), Source: "ack",
+	})
+	return ""
+}
+
+// SlashCommand sends a slash_commands envelope as Slack builds it when
+// cmd.UserID types the command in cmd.ChannelID, and waits for the ack.
+// It fails with [ErrNotConnected] when no socket is connected and with
+// [ErrAckTimeout] when no ack arrives within the ack timeout. An ack
+// payload with text or blocks is shown to the user as Slack would show it
+// (see [Ephemeral.Source]).
+func (s *Server) SlashCommand(ctx context.Context, cmd SlashCommand) (Ack, error) {
+	if cmd.Command == "" {
+		cmd.Command = "/qovery"
+	}
+	s.mu.Lock()
+	u, ok := s.users[cmd.UserID]
+	if !ok {
+		s.mu.Unlock()
+		return Ack{}, fmt.Errorf("fakeslack: slash command: unknown user %q", cmd.UserID)
+	}
+	ch, ok := s.channels[cmd.ChannelID]
+	if !ok {
+		s.mu.Unlock()
+		return Ack{}, fmt.Errorf("fakeslack: slash command: unknown channel %q", cmd.ChannelID)
+	}
+	env := s.newEnvelopeLocked(envelopeSlash)
+	env.user, env.channel, env.command = u.id, ch.id, cmd.Command
+	respURL := s.newResponseURLLocked(&responseURL{kind: envelopeSlash, user: u.id, channel: ch.id})
+	// Field order and the string "false" follow what Slack sends.
+	env.payload, _ = json.Marshal(struct {
+		Token               string `json:"token"`
+		TeamID              string `json:"team_id"`
+		TeamDomain          string `json:"team_domain"`
+		ChannelID           string `json:"channel_id"`
+		ChannelName         string `json:"channel_name"`
+		UserID              string `json:"user_id"`
+		UserName            string `json:"user_name"`
+		Command             string `json:"command"`
+		Text                string `json:"text"`
+		APIAppID            string `json:"api_app_id"`
+		IsEnterpriseInstall string `json:"is_enterprise_install"`
+		ResponseURL         string `json:"response_url"`
+		TriggerID           string `json:"trigger_id"`
+	}{
+		Token: verificationToken, TeamID: s.cfg.teamID, TeamDomain: s.teamDomain(),
+		ChannelID: ch.id, ChannelName: ch.name, UserID: u.id, UserName: u.name,
+		Command: cmd.Command, Text: cmd.Text, APIAppID: appID, IsEnterpriseInstall: "false",
+		ResponseURL: respURL, TriggerID: s.triggerIDLocked(),
+	})
+	s.mu.Unlock()
+	return s.deliver(ctx, env)
+}
+
+func (s *Server) triggerIDLocked() string {
+	n := s.nextIDLocked()
+	return fmt.Sprintf("%d.%d.fake%08x", 13345224609+n, 738474920, n)
+}
+
+type blockActionsPayload struct {
+	Type string `json:"type"`
+	User struct {
+		ID       string `json:"id"`
+		Username string `json:"username"`
+		Name     string `json:"name"`
+		TeamID   string `json:"team_id"`
+	} `json:"user"`
+	APIAppID  string `json:"api_app_id"`
+	Token     string `json:"token"`
+	Container struct {
+		Type        string `json:"type"`
+		MessageTS   string `json:"message_ts"`
+		ChannelID   string `json:"channel_id"`
+		IsEphemeral bool   `json:"is_ephemeral"`
+		ThreadTS    string `json:"thread_ts,omitempty"`
+	} `json:"container"`
+	TriggerID string `json:"trigger_id"`
+	Team      struct {
+		ID     string `json:"id"`
+		Domain string `json:"domain"`
+	} `json:"team"`
+	Enterprise          *struct{} `json:"enterprise"`
+	IsEnterpriseInstall bool      `json:"is_enterprise_install"`
+	Channel             struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"channel"`
+	// Message is absent for ephemeral messages, which Slack does not keep.
+	Message *wireMessage `json:"message,omitempty"`
+	State   struct {
+		Values map[string]any `json:"values"`
+	} `json:"state"`
+	ResponseURL string         `json:"response_url"`
+	Actions     []buttonAction `json:"actions"`
+}
+
+type buttonAction struct {
+	ActionID string `json:"action_id"`
+	BlockID  string `json:"block_id"`
+	Text     struct {
+		Type  string `json:"type"`
+		Text  string `json:"text"`
+		Emoji bool   `json:"emoji"`
+	} `json:"text"`
+	Value    string `json:"value,omitempty"`
+	Style    string `json:"style,omitempty"`
+	Type     string `json:"type"`
+	ActionTS string `json:"action_ts"`
+}
+
+// ClickButton sends an interactive envelope with the block_actions payload
+// Slack sends when click.UserID presses the button with click.ActionID in
+// the message click.MessageTS, and waits for the ack. The payload's
+// response_url is bound to that message, so replace_original and
+// delete_original act on it. It fails with [ErrNoSuchMessage] or
+// [ErrNoSuchButton] when there is nothing to press, and otherwise like
+// [Server.SlashCommand].
+func (s *Server) ClickButton(ctx context.Context, click Click) (Ack, error) {
+	s.mu.Lock()
+	env, err := s.clickEnvelopeLocked(click)
+	s.mu.Unlock()
+	if err != nil {
+		return Ack{}, err
+	}
+	return s.deliver(ctx, env)
+}
+
+func (s *Server) clickEnvelopeLocked(click Click) (*envelope, error) {
+	u, ok := s.users[click.UserID]
+	if !ok {
+		return nil, fmt.Errorf("fakeslack: click: unknown user %q", click.UserID)
+	}
+	ch, ok := s.channels[click.ChannelID]
+	if !ok {
+		return nil, fmt.Errorf("fakeslack: click: unknown channel %q: %w", click.ChannelID, ErrNoSuchMessage)
+	}
+	var (
+		msg    *Message
+		eph    *Ephemeral
+		blocks json.RawMessage
+	)
+	if m, ok := s.msgIndex[ch.id+"/"+click.MessageTS]; ok && !m.Deleted {
+		msg, blocks = m, m.Blocks
+	} else if e := s.ephemeralLocked(u.id, ch.id, click.MessageTS); e != nil && !e.Deleted {
+		eph, blocks = e, e.Blocks
+	} else {
+		return nil, fmt.Errorf("fakeslack: click: message %s in %s: %w", click.MessageTS, ch.id, ErrNoSuchMessage)
+	}
+	var btn *buttonRef
+	for _, b := range findButtons(blocks) {
+		if b.ActionID == click.ActionID {
+			btn = &b
+			break
+		}
+	}
+	if btn == nil {
+		return nil, fmt.Errorf("fakeslack: click: action_id %q in message %s: %w", click.ActionID, click.MessageTS, ErrNoSuchButton)
+	}
+
+	bound := &responseURL{kind: envelopeInteractive, user: u.id, channel: ch.id}
+	var p blockActionsPayload
+	p.Type = "block_actions"
+	p.User.ID, p.User.Username, p.User.Name, p.User.TeamID = u.id, u.name, u.name, s.cfg.teamID
+	p.APIAppID, p.Token = appID, verificationToken
+	p.Container.Type, p.Container.MessageTS, p.Container.ChannelID = "message", click.MessageTS, ch.id
+	if msg != nil {
+		bound.messageTS = msg.TS
+		p.Container.ThreadTS = msg.ThreadTS
+		wm := s.wireMessageLocked(msg)
+		p.Message = &wm
+	} else {
+		bound.ephemeralTS = eph.TS
+		p.Container.IsEphemeral = true
+		p.Container.ThreadTS = eph.ThreadTS
+	}
+	p.TriggerID = s.triggerIDLocked()
+	p.Team.ID, p.Team.Domain = s.cfg.teamID, s.teamDomain()
+	p.Channel.ID, p.Channel.Name = ch.id, ch.name
+	p.State.Values = map[string]any{}
+	p.ResponseURL = s.newResponseURLLocked(bound)
+	a := buttonAction{ActionID: btn.ActionID, BlockID: btn.BlockID, Value: btn.Value, Style: btn.Style, Type: "button", ActionTS: s.nextTSLocked()}
+	a.Text.Type, a.Text.Text, a.Text.Emoji = "plain_text", btn.Text, btn.emoji
+	p.Actions = []buttonAction{a}
+
+	env := s.newEnvelopeLocked(envelopeInteractive)
+	env.user, env.channel = u.id, ch.id
+	env.payload, _ = json.Marshal(p)
+	return env, nil
+}
+
+// Redeliver sends an envelope that was already delivered again, with the
+// same envelope_id and retry_attempt incremented, as Slack does when it
+// believes an ack was lost, and waits for the ack. Apps should recognise
+// the duplicate.
+func (s *Server) Redeliver(ctx context.Context, envelopeID string) (Ack, error) {
+	s.mu.Lock()
+	env, ok := s.envelopes[envelopeID]
+	if !ok {
+		s.mu.Unlock()
+		return Ack{}, fmt.Errorf("fakeslack: redeliver: unknown envelope %q", envelopeID)
+	}
+	env.retryAttempt++
+	env.retryReason = "timeout"
+	s.mu.Unlock()
+	return s.deliver(ctx, env)
+}

@@ -1,0 +1,182 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+)
+
+// Slack refuses a section text over 3,000 characters.
+const maxSectionText = 3000
+
+// textBlocks renders mrkdwn as section blocks, splitting long text on line boundaries.
+func textBlocks(text string) []slack.Block {
+	var blocks []slack.Block
+	var chunk strings.Builder
+	flush := func() {
+		if chunk.Len() > 0 {
+			blocks = append(blocks, section(chunk.String()))
+			chunk.Reset()
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if len(line) > maxSectionText {
+			line = line[:maxSectionText-1] + "…"
+		}
+		if chunk.Len()+len(line)+1 > maxSectionText {
+			flush()
+		}
+		if chunk.Len() > 0 {
+			chunk.WriteByte('\n')
+		}
+		chunk.WriteString(line)
+	}
+	flush()
+	return blocks
+}
+
+func section(mrkdwn string) *slack.SectionBlock {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, mrkdwn, false, false), nil, nil)
+}
+
+func contextLine(mrkdwn string) *slack.ContextBlock {
+	return slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, mrkdwn, false, false))
+}
+
+func clusterRef(op commands.Operation) string { return "*" + commands.Escape(op.ClusterName) + "*" }
+
+func stateCode(s fmt.Stringer) string {
+	if s.String() == "" {
+		return "`UNKNOWN`"
+	}
+	return "`" + commands.Escape(s.String()) + "`"
+}
+
+// confirmationBlocks is the message that asks the requester to confirm a stop.
+func confirmationBlocks(op commands.Operation, ttl time.Duration) []slack.Block {
+	stop := slack.NewButtonBlockElement(commands.ActionConfirmStop, op.ID.String(),
+		slack.NewTextBlockObject(slack.PlainTextType, "Stop cluster", false, false)).WithStyle(slack.StyleDanger)
+	cancel := slack.NewButtonBlockElement(commands.ActionCancelStop, op.ID.String(),
+		slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
+	details := fmt.Sprintf("Requested by %s · %s %s · currently %s · production: %s",
+		commands.Mention(op.RequestedBy), commands.Escape(op.CloudProvider), commands.Escape(op.Region),
+		stateCode(op.StatusAtRequest), yesNo(op.Production))
+	return []slack.Block{
+		section(":warning: Stop cluster " + clusterRef(op) + "?"),
+		section(details + "\nStopping shuts down every environment running on this cluster until it is started again."),
+		slack.NewActionBlock("stop_actions", stop, cancel),
+		contextLine(fmt.Sprintf("Expires in %s · request %s", humanTTL(ttl), op.ID.String()[:8])),
+	}
+}
+
+func confirmationFallback(op commands.Operation) string {
+	return fmt.Sprintf("%s asks to stop cluster %s (currently %s). Confirm or cancel in Slack.",
+		commands.Mention(op.RequestedBy), commands.Escape(op.ClusterName), commands.Escape(string(op.StatusAtRequest)))
+}
+
+func humanTTL(d time.Duration) string {
+	if d%time.Minute == 0 && d >= time.Minute {
+		n := int(d / time.Minute)
+		if n == 1 {
+			return "1 minute"
+		}
+		return fmt.Sprintf("%d minutes", n)
+	}
+	return d.String()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "*yes*"
+	}
+	return "no"
+}
+
+// parentBlocks is the live view of an operation that replaces the confirmation message.
+func parentBlocks(op commands.Operation, now time.Time) ([]slack.Block, string) {
+	name := clusterRef(op)
+	var headline string
+	switch op.Phase {
+	case commands.PhaseConfirmed:
+		headline = fmt.Sprintf(":hourglass_flowing_sand: Stopping %s · checking the cluster and asking Qovery", name)
+	case commands.PhaseStopping:
+		headline = fmt.Sprintf("%s Stopping %s · %s · %s", commands.StateEmoji(op.State), name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
+	case commands.PhaseSucceeded:
+		headline = fmt.Sprintf(":white_check_mark: %s is %s · took %s", name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
+	case commands.PhaseFailed:
+		headline = fmt.Sprintf(":x: %s stop failed · %s · <%s|See logs in Qovery>", name, stateCode(op.State), op.ConsoleURL)
+	case commands.PhaseNotStarted:
+		headline = fmt.Sprintf(":hourglass_flowing_sand: %s stop did not take effect · %s", name, stateCode(op.State))
+	case commands.PhaseTimedOut:
+		headline = fmt.Sprintf(":hourglass_flowing_sand: %s still %s after %s · stopped watching", name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
+	case commands.PhaseAborted:
+		headline = fmt.Sprintf(":warning: Stopping %s · last seen %s · the bot stopped watching", name, stateCode(op.State))
+	case commands.PhaseVoid:
+		headline = fmt.Sprintf(":no_entry_sign: %s was not stopped", name)
+	case commands.PhaseRejected:
+		headline = fmt.Sprintf(":x: %s was not stopped: the stop call failed", name)
+	case commands.PhaseCancelled:
+		headline = fmt.Sprintf(":no_entry_sign: Stop of %s cancelled by %s", name, commands.Mention(op.FinishedBy))
+	case commands.PhaseExpired:
+		headline = fmt.Sprintf(":no_entry_sign: Stop of %s expired: nobody confirmed within %s. Run `%s stop %s` again if it is still needed.",
+			name, humanTTL(op.ExpiresAt.Sub(op.RequestedAt)), commands.CommandName, commands.Escape(op.ClusterName))
+	default:
+		headline = fmt.Sprintf("Stop of %s · %s", name, op.Phase)
+	}
+	who := "Requested by " + commands.Mention(op.RequestedBy)
+	if op.ConfirmedBy != "" {
+		who += fmt.Sprintf(" · confirmed by %s at %s", commands.Mention(op.ConfirmedBy), commands.FormatTime(op.ConfirmedAt))
+	}
+	if op.ConsoleURL != "" {
+		who += " · <" + op.ConsoleURL + "|Open in Qovery>"
+	}
+	blocks := []slack.Block{section(headline)}
+	if op.Note != "" {
+		blocks = append(blocks, section(op.Note))
+	}
+	blocks = append(blocks, contextLine(who))
+	return blocks, slackToPlain(headline)
+}
+
+// threadLine is the thread reply for an event, or "" when the event only changes the parent.
+func threadLine(op commands.Operation, ev commands.Event) string {
+	people := commands.Mention(op.RequestedBy)
+	if op.ConfirmedBy != "" && op.ConfirmedBy != op.RequestedBy {
+		people += " " + commands.Mention(op.ConfirmedBy)
+	}
+	elapsed := commands.FormatDuration(op.Elapsed(ev.At))
+	switch ev.Kind {
+	case commands.EventAccepted:
+		return fmt.Sprintf(":inbox_tray: Qovery accepted the stop · %s", stateCode(ev.State))
+	case commands.EventState:
+		return fmt.Sprintf("%s %s · %s", commands.StateEmoji(ev.State), stateCode(ev.State), elapsed)
+	case commands.EventSucceeded:
+		return fmt.Sprintf(":white_check_mark: %s after %s · %s", stateCode(ev.State), elapsed, people)
+	case commands.EventFailed:
+		lines := []string{
+			fmt.Sprintf(":x: %s after %s · %s", stateCode(ev.State), elapsed, people),
+			op.Note,
+		}
+		if op.LastExecutionID != "" {
+			lines = append(lines, "Execution id: `"+commands.Escape(op.LastExecutionID)+"`")
+		}
+		lines = append(lines, "<"+op.ConsoleURL+"|See the cluster and its logs in Qovery>")
+		return strings.Join(lines, "\n")
+	case commands.EventNotStarted, commands.EventTimedOut, commands.EventAborted:
+		return fmt.Sprintf(":hourglass_flowing_sand: %s %s", op.Note, people)
+	case commands.EventVoided:
+		return fmt.Sprintf(":no_entry_sign: %s %s", op.Note, people)
+	case commands.EventRejected:
+		return fmt.Sprintf(":x: %s %s", op.Note, people)
+	}
+	return ""
+}
+
+// slackToPlain drops mrkdwn emphasis from a headline for the notification fallback text.
+func slackToPlain(s string) string {
+	return strings.NewReplacer("*", "", "`", "").Replace(s)
+}

@@ -1,0 +1,435 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
+)
+
+// The end-to-end tests run the real program (run, as main calls it) against the fake Slack, over
+// slack-go's real Socket Mode client, and the fake Qovery API. They synchronise on what the fakes
+// see, never on sleeps.
+
+const (
+	alice   = "U0ALICE"
+	bob     = "U0BOB"
+	ops     = "C0OPS"
+	appTok  = "xapp-1-A0FAKE-1-e2esecretapp"
+	botTok  = "xoxb-e2esecretbot"
+	waitFor = 10 * time.Second
+)
+
+type harness struct {
+	t       *testing.T
+	slack   *fakeslack.Server
+	qovery  *qoverytest.Server
+	org     uuid.UUID
+	cluster map[string]uuid.UUID
+	logs    *syncBuffer
+}
+
+// syncBuffer is a log sink the test can read while the bot writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startBot runs the program against fresh fakes with an organization of three clusters, and stops it
+// (checking that it exits cleanly) when the test ends.
+func startBot(t *testing.T, extraEnv map[string]string) *harness {
+	t.Helper()
+	q := qoverytest.NewServer(t)
+	org := q.AddOrganization("Acme")
+	h := &harness{t: t, qovery: q, org: org, cluster: map[string]uuid.UUID{}, logs: &syncBuffer{}}
+	h.cluster["staging"] = q.AddCluster(org, qoverytest.ClusterSpec{Name: "staging", Region: "eu-west-3", CloudProvider: "AWS"})
+	h.cluster["preview"] = q.AddCluster(org, qoverytest.ClusterSpec{Name: "preview", Region: "fr-par", CloudProvider: "SCW",
+		StopScript: []qovery.State{qovery.StateStopping, qovery.StateStopError}})
+	h.cluster["<!channel> party"] = q.AddCluster(org, qoverytest.ClusterSpec{Name: "<!channel> party", Region: "us-east-2", CloudProvider: "AWS", Production: true})
+
+	h.slack = fakeslack.NewServer(fakeslack.WithAppToken(appTok), fakeslack.WithBotToken(botTok), fakeslack.WithPingInterval(time.Second))
+	t.Cleanup(h.slack.Close)
+	h.slack.AddChannel("C0PRIVATE", "secret-plans", false)
+
+	vars := map[string]string{
+		"SLACK_APP_TOKEN":          appTok,
+		"SLACK_BOT_TOKEN":          botTok,
+		"SLACK_API_URL":            h.slack.APIURL(),
+		"QOVERY_API_TOKEN":         q.Token(),
+		"QOVERY_API_URL":           q.URL(),
+		"QOVERY_BOT_POLL_INTERVAL": "5ms",
+		"LOG_LEVEL":                "debug",
+	}
+	for k, v := range extraEnv {
+		vars[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, nil, env(vars), strings.NewReader(""), io.Discard, h.logs) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-errc:
+			if err != nil {
+				t.Errorf("run returned %v after shutdown; want nil", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("run did not return within 10s of shutdown")
+		}
+		for _, secret := range []string{appTok, botTok, q.Token()} {
+			if strings.Contains(h.logs.String(), secret) {
+				t.Errorf("the log contains a token")
+			}
+		}
+	})
+	wctx, wcancel := context.WithTimeout(ctx, waitFor)
+	defer wcancel()
+	if err := h.slack.WaitConnected(wctx); err != nil {
+		select {
+		case err := <-errc:
+			t.Fatalf("run ended before connecting: %v", err)
+		default:
+		}
+		t.Fatalf("bot did not connect: %v", err)
+	}
+	return h
+}
+
+func (h *harness) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(h.t.Context(), waitFor)
+	h.t.Cleanup(cancel)
+	return ctx
+}
+
+// command sends `/qovery <text>` as user in channel and checks the ack.
+func (h *harness) command(user, channel, text string) {
+	h.t.Helper()
+	ack, err := h.slack.SlashCommand(h.ctx(), fakeslack.SlashCommand{UserID: user, ChannelID: channel, Command: "/qovery", Text: text})
+	if err != nil {
+		h.t.Fatalf("/qovery %s: %v", text, err)
+	}
+	if ack.EnvelopeID == "" {
+		h.t.Fatalf("/qovery %s: ack without envelope id", text)
+	}
+}
+
+// ephemeral waits for the n-th ephemeral message to user and returns its text.
+func (h *harness) ephemeral(user string, n int) string {
+	h.t.Helper()
+	if err := h.slack.WaitFor(h.ctx(), func() bool { return len(h.slack.Ephemerals(user)) >= n }); err != nil {
+		h.t.Fatalf("waiting for ephemeral #%d to %s: %v", n, user, err)
+	}
+	return h.slack.Ephemerals(user)[n-1].PlainText()
+}
+
+// confirmation waits for the bot's top-level message in channel and returns it.
+func (h *harness) confirmation(channel string) fakeslack.Message {
+	h.t.Helper()
+	var msg fakeslack.Message
+	err := h.slack.WaitFor(h.ctx(), func() bool {
+		for _, m := range h.slack.Messages(channel) {
+			if m.ThreadTS == "" || m.ThreadTS == m.TS {
+				msg = m
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		h.t.Fatalf("waiting for the confirmation message: %v", err)
+	}
+	return msg
+}
+
+func (h *harness) click(user string, msg fakeslack.Message, actionID string) {
+	h.t.Helper()
+	if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: user, ChannelID: msg.Channel, MessageTS: msg.TS, ActionID: actionID}); err != nil {
+		h.t.Fatalf("click %s: %v", actionID, err)
+	}
+}
+
+// waitParent waits until the parent message's text contains want.
+func (h *harness) waitParent(msg fakeslack.Message, want string) fakeslack.Message {
+	h.t.Helper()
+	var cur fakeslack.Message
+	err := h.slack.WaitFor(h.ctx(), func() bool {
+		cur, _ = h.slack.Message(msg.Channel, msg.TS)
+		return strings.Contains(cur.PlainText(), want)
+	})
+	if err != nil {
+		h.t.Fatalf("waiting for the parent to say %q; it says %q", want, cur.PlainText())
+	}
+	return cur
+}
+
+func (h *harness) replies(msg fakeslack.Message) []string {
+	var texts []string
+	for _, r := range h.slack.Replies(msg.Channel, msg.TS) {
+		texts = append(texts, r.PlainText())
+	}
+	return texts
+}
+
+func (h *harness) stopCalls(name string) int {
+	return h.qovery.CountRequests("POST", fmt.Sprintf("/organization/%s/cluster/%s/stop", h.org, h.cluster[name]))
+}
+
+func TestStopEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	h.command(alice, ops, "stop staging")
+
+	msg := h.confirmation(ops)
+	text := msg.PlainText()
+	for _, want := range []string{"Stop cluster *staging*?", "Requested by <@U0ALICE>", "AWS eu-west-3", "currently `DEPLOYED`", "production: no", "Expires in 10 minutes"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("confirmation %q lacks %q", text, want)
+		}
+	}
+	buttons := msg.Buttons()
+	if len(buttons) != 2 || buttons[0].ActionID != commands.ActionConfirmStop || buttons[0].Style != "danger" || buttons[0].Text != "Stop cluster" ||
+		buttons[1].ActionID != commands.ActionCancelStop || buttons[1].Style != "" || buttons[1].Text != "Cancel" {
+		t.Fatalf("buttons = %+v; want [Stop cluster (danger), Cancel]", buttons)
+	}
+	if n := h.stopCalls("staging"); n != 0 {
+		t.Fatalf("stop called %d times before the click", n)
+	}
+
+	h.click(alice, msg, commands.ActionConfirmStop)
+	final := h.waitParent(msg, "is `STOPPED`")
+	if len(final.Buttons()) != 0 {
+		t.Errorf("the final parent still has buttons: %+v", final.Buttons())
+	}
+	if !strings.Contains(final.PlainText(), "confirmed by <@U0ALICE>") {
+		t.Errorf("final parent %q does not name the confirmer", final.PlainText())
+	}
+	if err := h.slack.WaitFor(h.ctx(), func() bool { r := h.replies(msg); return len(r) > 0 && strings.Contains(r[len(r)-1], "after") }); err != nil {
+		t.Fatal(err)
+	}
+	replies := h.replies(msg)
+	want := []string{":inbox_tray: Qovery accepted the stop · `STOP_QUEUED`", ":gear: `STOPPING` · ", ":white_check_mark: `STOPPED` after "}
+	if len(replies) != len(want) {
+		t.Fatalf("thread = %q; want %d replies", replies, len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(replies[i], want[i]) {
+			t.Errorf("thread reply %d = %q; want prefix %q", i, replies[i], want[i])
+		}
+	}
+	if !strings.Contains(replies[2], "<@U0ALICE>") {
+		t.Errorf("final reply %q does not mention the requester", replies[2])
+	}
+	if n := h.stopCalls("staging"); n != 1 {
+		t.Errorf("stop called %d times; want exactly 1", n)
+	}
+	if got := h.qovery.Status(h.cluster["staging"]); got != qovery.StateStopped {
+		t.Errorf("fake Qovery state = %s; want STOPPED", got)
+	}
+	logs := h.logs.String()
+	for _, audit := range []string{`"audit":"stop_requested"`, `"audit":"stop_confirmed"`, `"audit":"stop_finished"`, `"outcome":"succeeded"`, `"slack_user":"U0ALICE"`, `"cluster_id":"` + h.cluster["staging"].String()} {
+		if !strings.Contains(logs, audit) {
+			t.Errorf("log lacks %s", audit)
+		}
+	}
+}
+
+func TestCancelEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+
+	// Bob may not answer Alice's request.
+	h.click(bob, msg, commands.ActionConfirmStop)
+	if got := h.ephemeral(bob, 1); !strings.Contains(got, "Only <@U0ALICE>, who asked for this stop, can confirm or cancel it.") {
+		t.Errorf("bob's click answer = %q", got)
+	}
+
+	h.click(alice, msg, commands.ActionCancelStop)
+	final := h.waitParent(msg, "cancelled by <@U0ALICE>")
+	if len(final.Buttons()) != 0 {
+		t.Errorf("buttons left after cancel: %+v", final.Buttons())
+	}
+	if n := h.stopCalls("staging"); n != 0 {
+		t.Errorf("stop called %d times after cancel; want 0", n)
+	}
+	if !strings.Contains(h.logs.String(), `"audit":"stop_cancelled"`) {
+		t.Error("no stop_cancelled audit line")
+	}
+	// The buttons are gone: Slack can no longer deliver a click on them.
+	if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirmStop}); !errors.Is(err, fakeslack.ErrNoSuchButton) {
+		t.Errorf("click on a removed button = %v; want ErrNoSuchButton", err)
+	}
+}
+
+func TestStopErrorEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	h.command(alice, ops, "stop preview")
+	msg := h.confirmation(ops)
+	h.click(alice, msg, commands.ActionConfirmStop)
+	final := h.waitParent(msg, "stop failed")
+	if !strings.Contains(final.PlainText(), "`STOP_ERROR`") {
+		t.Errorf("parent %q lacks the failure state", final.PlainText())
+	}
+	if err := h.slack.WaitFor(h.ctx(), func() bool { r := h.replies(msg); return len(r) > 0 && strings.HasPrefix(r[len(r)-1], ":x:") }); err != nil {
+		t.Fatal(err)
+	}
+	replies := h.replies(msg)
+	last := replies[len(replies)-1]
+	consoleURL := fmt.Sprintf("https://console.qovery.com/organization/%s/cluster/%s", h.org, h.cluster["preview"])
+	for _, want := range []string{":x: `STOP_ERROR` after", "<@U0ALICE>", "Qovery could not stop the cluster", "Execution id: `", consoleURL} {
+		if !strings.Contains(last, want) {
+			t.Errorf("failure reply %q lacks %q", last, want)
+		}
+	}
+	if !strings.Contains(h.logs.String(), `"outcome":"failed"`) {
+		t.Error("no failed stop_finished audit line")
+	}
+}
+
+func TestBadInputEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	for i, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"stop", []string{"Which cluster? Usage: `/qovery stop <cluster name or id>`"}},
+		{"stop stagign", []string{"No cluster named `stagign` in this organization.", "Did you mean `staging`"}},
+		{"stop <!here>", []string{"No cluster named `&lt;!here&gt;`"}},
+		{"reboot staging", []string{"Unknown command `reboot`", "/qovery stop <cluster>"}},
+		{"", []string{"*Usage:*", "`/qovery stop <cluster>`"}},
+		{"list", []string{"*3 clusters* in *Acme*", "`staging` · `DEPLOYED` · AWS eu-west-3", "`&lt;!channel&gt; party`", "production"}},
+		{"status staging", []string{"*staging* is `DEPLOYED`", "production: no", "Open in the Qovery console"}},
+	} {
+		h.command(alice, ops, tc.text)
+		got := h.ephemeral(alice, i+1)
+		for _, want := range tc.want {
+			if !strings.Contains(got, want) {
+				t.Errorf("/qovery %s answered %q; want it to contain %q", tc.text, got, want)
+			}
+		}
+	}
+	if msgs := h.slack.Messages(ops); len(msgs) != 0 {
+		t.Errorf("bad input posted %d channel messages; want only ephemeral replies", len(msgs))
+	}
+	for _, e := range h.slack.Ephemerals(alice) {
+		if strings.Contains(e.Text, "<!here>") || strings.Contains(e.Text, "<!channel>") {
+			t.Errorf("an unescaped mention reached Slack: %q", e.Text)
+		}
+	}
+}
+
+func TestEscapedClusterNameEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	h.command(alice, ops, "stop "+h.cluster["<!channel> party"].String())
+	msg := h.confirmation(ops)
+	if strings.Contains(string(msg.Blocks), "<!channel>") || strings.Contains(msg.Text, "<!channel>") {
+		t.Fatalf("the confirmation carries an unescaped <!channel>: %s", msg.Blocks)
+	}
+	if !strings.Contains(msg.PlainText(), "Stop cluster *&lt;!channel&gt; party*?") || !strings.Contains(msg.PlainText(), "production: *yes*") {
+		t.Errorf("confirmation = %q", msg.PlainText())
+	}
+}
+
+func TestNotInChannelEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	h.command(alice, "C0PRIVATE", "stop staging")
+	got := h.ephemeral(alice, 1)
+	if !strings.Contains(got, "Invite it with `/invite @Qovery`") || !strings.Contains(got, "Nothing was stopped") {
+		t.Errorf("not_in_channel answer = %q", got)
+	}
+	// The request was dropped, so the cluster is free for a stop where the bot can post.
+	h.command(alice, ops, "stop staging")
+	h.confirmation(ops)
+}
+
+func TestRedeliveredEnvelopeActsOnce(t *testing.T) {
+	h := startBot(t, nil)
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	h.click(alice, msg, commands.ActionConfirmStop)
+	h.waitParent(msg, "is `STOPPED`")
+	acks := h.slack.Acks()
+	if _, err := h.slack.Redeliver(h.ctx(), acks[len(acks)-1].EnvelopeID); err != nil {
+		t.Fatalf("redeliver: %v", err)
+	}
+	// A redelivered click that acted would answer "Already confirmed" ephemerally; wait for the log
+	// line that says it was dropped instead.
+	if err := h.slack.WaitFor(h.ctx(), func() bool { return strings.Contains(h.logs.String(), "duplicate envelope ignored") }); err != nil {
+		t.Fatalf("no duplicate-envelope log line: %v", err)
+	}
+	if n := len(h.slack.Ephemerals(alice)); n != 0 {
+		t.Errorf("the redelivered click produced %d ephemeral replies; want 0", n)
+	}
+	if n := h.stopCalls("staging"); n != 1 {
+		t.Errorf("stop called %d times; want 1", n)
+	}
+}
+
+func TestStartupErrors(t *testing.T) {
+	err := run(t.Context(), nil, env(map[string]string{"SLACK_BOT_TOKEN": "xoxp-secretuser"}), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "SLACK_APP_TOKEN: not set") || !strings.Contains(err.Error(), `SLACK_BOT_TOKEN: want a token starting with "xoxb-"`) {
+		t.Fatalf("run with a bad environment = %v", err)
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Fatalf("the error repeats a token: %v", err)
+	}
+
+	q := qoverytest.NewServer(t)
+	a, b := q.AddOrganization("Acme"), q.AddOrganization("Globex")
+	vars := map[string]string{"SLACK_APP_TOKEN": appTok, "SLACK_BOT_TOKEN": botTok, "QOVERY_API_TOKEN": q.Token(), "QOVERY_API_URL": q.URL()}
+	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "QOVERY_ORGANIZATION_ID: not set and the token sees 2 organizations") ||
+		!strings.Contains(err.Error(), "Acme ("+a.String()+")") || !strings.Contains(err.Error(), "Globex ("+b.String()+")") {
+		t.Fatalf("run with two organizations = %v", err)
+	}
+	vars["QOVERY_API_TOKEN"] = "qov_wrong"
+	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "QOVERY_API_TOKEN: Qovery rejected the token (401)") {
+		t.Fatalf("run with a wrong Qovery token = %v", err)
+	}
+}
+
+func TestManifestMatchesCode(t *testing.T) {
+	m := readManifest(t)
+	if got := m.Features.SlashCommands; len(got) != 1 || got[0].Command != commands.CommandName || got[0].Description == "" {
+		t.Errorf("manifest slash commands = %+v; want exactly %s with a description", got, commands.CommandName)
+	}
+	if !m.Settings.SocketModeEnabled || !m.Settings.Interactivity.IsEnabled {
+		t.Errorf("manifest settings = %+v; want Socket Mode and interactivity on", m.Settings)
+	}
+	if m.Settings.Interactivity.RequestURL != "" || m.Features.SlashCommands[0].URL != "" {
+		t.Error("manifest has request URLs; Socket Mode needs none")
+	}
+	want := map[string]bool{"commands": true, "chat:write": true}
+	if len(m.OAuthConfig.Scopes.Bot) != len(want) {
+		t.Errorf("bot scopes = %v; want exactly %v", m.OAuthConfig.Scopes.Bot, want)
+	}
+	for _, s := range m.OAuthConfig.Scopes.Bot {
+		if !want[s] {
+			t.Errorf("bot scope %q is not used by the code", s)
+		}
+	}
+}

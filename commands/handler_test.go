@@ -1,0 +1,545 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
+)
+
+// fakeQovery serves a fixed cluster list and a script of statuses, one per ClusterStatus call (the
+// last one repeats).
+type fakeQovery struct {
+	mu        sync.Mutex
+	clusters  []qovery.Cluster
+	statuses  []qovery.ClusterStatus
+	statusErr error
+	stopErr   error
+	stopCalls int
+}
+
+var _ Qovery = (*fakeQovery)(nil)
+
+func (f *fakeQovery) Clusters(context.Context, uuid.UUID) ([]qovery.Cluster, error) {
+	return f.clusters, nil
+}
+
+func (f *fakeQovery) ClusterStatus(_ context.Context, _, id uuid.UUID) (*qovery.ClusterStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.statusErr != nil {
+		return nil, f.statusErr
+	}
+	st := f.statuses[0]
+	if len(f.statuses) > 1 {
+		f.statuses = f.statuses[1:]
+	}
+	st.ClusterID = id
+	return &st, nil
+}
+
+func (f *fakeQovery) StopCluster(_ context.Context, _, id uuid.UUID) (*qovery.ClusterStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopCalls++
+	if f.stopErr != nil {
+		return nil, f.stopErr
+	}
+	return &qovery.ClusterStatus{ClusterID: id, Status: qovery.StateStopQueued}, nil
+}
+
+func (f *fakeQovery) script(states ...qovery.State) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.statuses = nil
+	for _, s := range states {
+		f.statuses = append(f.statuses, qovery.ClusterStatus{Status: s, LastExecutionID: "exec-1"})
+	}
+}
+
+// recorder is a Notifier that keeps every event.
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+	ops    []Operation
+}
+
+func (r *recorder) Notify(_ context.Context, op Operation, ev Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+	r.ops = append(r.ops, op)
+	return nil
+}
+
+func (r *recorder) kinds() []EventKind {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ks []EventKind
+	for _, e := range r.events {
+		ks = append(ks, e.Kind)
+	}
+	return ks
+}
+
+func (r *recorder) states() []qovery.State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ss []qovery.State
+	for _, e := range r.events {
+		if e.Kind == EventState {
+			ss = append(ss, e.State)
+		}
+	}
+	return ss
+}
+
+// clock is a settable fake clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+var (
+	orgID     = uuid.MustParse("11111111-1111-1111-1111-111111111111")
+	stagingID = uuid.MustParse("22222222-2222-2222-2222-222222222222")
+)
+
+type fixture struct {
+	q     *fakeQovery
+	n     *recorder
+	clock *clock
+	h     *Handler
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{
+		q: &fakeQovery{clusters: []qovery.Cluster{
+			{ID: stagingID, Name: "staging", CloudProvider: "AWS", Region: "eu-west-3"},
+			{ID: uuid.New(), Name: "staging-us", CloudProvider: "AWS", Region: "us-east-2"},
+			{ID: uuid.New(), Name: "production-eu", CloudProvider: "AWS", Region: "eu-west-3", Production: true},
+			{ID: uuid.New(), Name: "<!channel>", CloudProvider: "GCP", Region: "europe-west1"},
+		}},
+		n:     &recorder{},
+		clock: &clock{now: time.Date(2026, 11, 27, 21, 0, 0, 0, time.UTC)},
+	}
+	f.q.script(qovery.StateDeployed)
+	h, err := NewHandler(f.q, f.n, NewMemoryStore(), Config{
+		OrganizationID: orgID,
+		PollInterval:   time.Millisecond,
+		WatchTimeout:   time.Hour,
+		ConfirmTTL:     10 * time.Minute,
+		StaleGrace:     2 * time.Minute,
+		Now:            f.clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h = h
+	return f
+}
+
+// requestStop runs `/qovery stop <name>` as U1 and returns the pending operation, attached to a message.
+func (f *fixture) requestStop(t *testing.T, name string) Operation {
+	t.Helper()
+	reply, err := f.h.Handle(t.Context(), Request{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "stop " + name})
+	if err != nil {
+		t.Fatalf("Handle(stop %s) error = %v", name, err)
+	}
+	if reply.Confirm == nil {
+		t.Fatalf("Handle(stop %s) = %+v; want a confirmation", name, reply)
+	}
+	if err := f.h.Attach(t.Context(), reply.Confirm.ID, "C1", "1700000000.000100"); err != nil {
+		t.Fatal(err)
+	}
+	return *reply.Confirm
+}
+
+func TestResolveCluster(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		typed   string
+		want    string
+		wantErr string
+	}{
+		{typed: "staging", want: "staging"},
+		{typed: "  STAGING ", want: "staging"},
+		{typed: stagingID.String(), want: "staging"},
+		{typed: "Production-EU", want: "production-eu"},
+		{typed: "stagin", wantErr: "No cluster named `stagin` in this organization. Did you mean `staging`, `staging-us`?"},
+		{typed: "<b>x</b>", wantErr: "No cluster named `&lt;b&gt;x&lt;/b&gt;`"},
+		{typed: "zzzzzzzzzzzzzz", wantErr: "`/qovery list` shows them all."},
+	} {
+		t.Run(tc.typed, func(t *testing.T) {
+			got, err := resolveCluster(f.q.clusters, tc.typed)
+			if tc.wantErr != "" {
+				msg, expected := UserMessage(err)
+				if !expected || !strings.Contains(msg, tc.wantErr) {
+					t.Fatalf("resolveCluster(%q) error = %q; want it to contain %q", tc.typed, msg, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got.Name != tc.want {
+				t.Fatalf("resolveCluster(%q) = %q, %v; want %q", tc.typed, got.Name, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestResolveClusterAmbiguous(t *testing.T) {
+	clusters := []qovery.Cluster{{ID: uuid.New(), Name: "Staging"}, {ID: uuid.New(), Name: "STAGING"}}
+	_, err := resolveCluster(clusters, "staging")
+	msg, _ := UserMessage(err)
+	if !strings.Contains(msg, "Several clusters match") || strings.Count(msg, "• ") != 2 {
+		t.Fatalf("ambiguous resolve message = %q; want both candidates listed", msg)
+	}
+	// An exact match is not ambiguous.
+	if got, err := resolveCluster(clusters, "STAGING"); err != nil || got.Name != "STAGING" {
+		t.Fatalf("resolveCluster(STAGING) = %q, %v; want the exact match", got.Name, err)
+	}
+}
+
+func TestStopRefusedStates(t *testing.T) {
+	lockTTL := 2
+	for _, tc := range []struct {
+		name   string
+		status qovery.ClusterStatus
+		want   string
+	}{
+		{"stopped", qovery.ClusterStatus{Status: qovery.StateStopped}, "already `STOPPED`"},
+		{"ready", qovery.ClusterStatus{Status: qovery.StateReady}, "never deployed"},
+		{"queued", qovery.ClusterStatus{Status: qovery.StateDeploymentQueued}, "busy: an operation is in progress (`DEPLOYMENT_QUEUED`)"},
+		{"stopping", qovery.ClusterStatus{Status: qovery.StateStopping}, "(`STOPPING`)"},
+		{"dry run", qovery.ClusterStatus{Status: qovery.StateDryRun}, "(`DRY_RUN`)"},
+		{"locked", qovery.ClusterStatus{Status: qovery.StateDeployed, ClusterLock: &qovery.ClusterLock{
+			Reason: "load test <now>", OwnerName: "Jane", LockedAt: time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC), TTLInDays: &lockTTL}},
+			"Locked by Jane since 2026-11-26 09:30 UTC: “load test &lt;now&gt;” (lock TTL 2 days)"},
+		{"deleted", qovery.ClusterStatus{Status: qovery.StateDeleted}, "a state from which the bot does not stop clusters"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.q.statuses = []qovery.ClusterStatus{tc.status}
+			reply, err := f.h.Handle(t.Context(), Request{UserID: "U1", ChannelID: "C1", Text: "stop staging"})
+			if err != nil {
+				t.Fatalf("Handle error = %v", err)
+			}
+			if reply.Confirm != nil {
+				t.Fatalf("Handle offered a confirmation for a %s cluster", tc.status.Status)
+			}
+			if !strings.Contains(reply.Text, tc.want) {
+				t.Errorf("reply = %q; want it to contain %q", reply.Text, tc.want)
+			}
+		})
+	}
+}
+
+func TestStopHappyPath(t *testing.T) {
+	f := newFixture(t)
+	op := f.requestStop(t, "staging")
+	if op.Phase != PhasePending || op.StatusAtRequest != qovery.StateDeployed || op.ExpiresAt.Sub(op.RequestedAt) != 10*time.Minute {
+		t.Fatalf("pending op = %+v", op)
+	}
+	// Confirmation re-read, then the watch reads: stale DEPLOYED, STOP_QUEUED, STOPPING, STOPPED.
+	f.q.script(qovery.StateDeployed, qovery.StateDeployed, qovery.StateStopQueued, qovery.StateStopping, qovery.StateStopped)
+	reply, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+	if err != nil || reply.Watch == nil || reply.Text != "" {
+		t.Fatalf("Confirm = %+v, %v; want a watch and no text", reply, err)
+	}
+	if f.q.stopCalls != 1 {
+		t.Fatalf("stop calls = %d; want 1", f.q.stopCalls)
+	}
+	if err := f.h.Watch(t.Context(), op.ID); err != nil {
+		t.Fatalf("Watch = %v", err)
+	}
+	wantKinds := []EventKind{EventConfirmed, EventAccepted, EventState, EventSucceeded}
+	if got := f.n.kinds(); !equal(got, wantKinds) {
+		t.Errorf("events = %v; want %v", got, wantKinds)
+	}
+	// STOP_QUEUED was already reported by the accepted event; the stale DEPLOYED reads say nothing.
+	if got := f.n.states(); !equal(got, []qovery.State{qovery.StateStopping}) {
+		t.Errorf("state events = %v; want [STOPPING]", got)
+	}
+	got, _ := f.h.Operation(t.Context(), op.ID)
+	if got.Phase != PhaseSucceeded || got.State != qovery.StateStopped || got.ConfirmedBy != "U1" || got.LastExecutionID != "exec-1" {
+		t.Errorf("final op = %+v", got)
+	}
+}
+
+func TestConfirmOnlyRequesterAndOnce(t *testing.T) {
+	f := newFixture(t)
+	op := f.requestStop(t, "staging")
+	reply, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U2"})
+	if err != nil || !strings.Contains(reply.Text, "Only <@U1>") {
+		t.Fatalf("Confirm by another user = %+v, %v; want a refusal naming the requester", reply, err)
+	}
+	if f.q.stopCalls != 0 || len(f.n.kinds()) != 0 {
+		t.Fatalf("a refused click called stop %d times and notified %v", f.q.stopCalls, f.n.kinds())
+	}
+
+	// Two clicks at once: exactly one stop call.
+	var wg sync.WaitGroup
+	replies := make([]Reply, 2)
+	for i := range replies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			replies[i], _ = f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+		}()
+	}
+	wg.Wait()
+	if f.q.stopCalls != 1 {
+		t.Fatalf("stop calls after a double click = %d; want 1", f.q.stopCalls)
+	}
+	watches, refusals := 0, 0
+	for _, r := range replies {
+		if r.Watch != nil {
+			watches++
+		}
+		if strings.Contains(r.Text, "Already confirmed by <@U1> at 21:00 UTC") {
+			refusals++
+		}
+	}
+	if watches != 1 || refusals != 1 {
+		t.Fatalf("replies = %+v; want one watch and one 'already confirmed'", replies)
+	}
+	// Cancel after confirm changes nothing.
+	reply, _ = f.h.Cancel(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+	if !strings.Contains(reply.Text, "Already confirmed") {
+		t.Errorf("Cancel after confirm = %q", reply.Text)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	f := newFixture(t)
+	op := f.requestStop(t, "staging")
+	if reply, err := f.h.Cancel(t.Context(), Click{OperationID: op.ID, UserID: "U1"}); err != nil || reply.Text != "" {
+		t.Fatalf("Cancel = %+v, %v", reply, err)
+	}
+	got, _ := f.h.Operation(t.Context(), op.ID)
+	if got.Phase != PhaseCancelled || got.FinishedBy != "U1" {
+		t.Fatalf("op after cancel = %+v", got)
+	}
+	if k := f.n.kinds(); !equal(k, []EventKind{EventCancelled}) {
+		t.Fatalf("events = %v; want [cancelled]", k)
+	}
+	reply, _ := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+	if !strings.Contains(reply.Text, "already cancelled by <@U1>") || f.q.stopCalls != 0 {
+		t.Fatalf("Confirm after cancel = %q with %d stop calls", reply.Text, f.q.stopCalls)
+	}
+	// The cluster is free again.
+	f.requestStop(t, "staging")
+}
+
+func TestOneActiveOperationPerCluster(t *testing.T) {
+	f := newFixture(t)
+	f.requestStop(t, "staging")
+	reply, err := f.h.Handle(t.Context(), Request{UserID: "U2", ChannelID: "C2", Text: "stop staging"})
+	if err != nil || reply.Confirm != nil || !strings.Contains(reply.Text, "waiting for confirmation (requested by <@U1> in <#C1>)") {
+		t.Fatalf("second stop = %+v, %v; want a pointer to the first", reply, err)
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	f := newFixture(t)
+	op := f.requestStop(t, "staging")
+	f.clock.Advance(10 * time.Minute)
+	reply, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+	if err != nil || !strings.Contains(reply.Text, "expired") || f.q.stopCalls != 0 {
+		t.Fatalf("late Confirm = %+v, %v, %d stop calls; want an expiry and no call", reply, err, f.q.stopCalls)
+	}
+	if k := f.n.kinds(); !equal(k, []EventKind{EventExpired}) {
+		t.Fatalf("events = %v; want [expired]", k)
+	}
+
+	// Expired without a click: the sweep removes the buttons.
+	op2 := f.requestStop(t, "staging-us")
+	if n, _ := f.h.ExpireDue(t.Context()); n != 0 {
+		t.Fatalf("ExpireDue before the TTL expired %d", n)
+	}
+	f.clock.Advance(11 * time.Minute)
+	if n, _ := f.h.ExpireDue(t.Context()); n != 1 {
+		t.Fatalf("ExpireDue after the TTL expired %d; want 1", n)
+	}
+	got, _ := f.h.Operation(t.Context(), op2.ID)
+	if got.Phase != PhaseExpired {
+		t.Fatalf("phase = %s; want expired", got.Phase)
+	}
+}
+
+func TestConfirmVoidWhenStatusChanged(t *testing.T) {
+	f := newFixture(t)
+	op := f.requestStop(t, "staging")
+	f.q.script(qovery.StateStopped)
+	reply, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+	if err != nil || reply.Watch != nil || f.q.stopCalls != 0 {
+		t.Fatalf("Confirm = %+v, %v, %d stop calls; want void without a call", reply, err, f.q.stopCalls)
+	}
+	got, _ := f.h.Operation(t.Context(), op.ID)
+	if got.Phase != PhaseVoid || !strings.Contains(got.Note, "already `STOPPED`") {
+		t.Fatalf("op = %+v; want void explaining the cluster is stopped", got)
+	}
+}
+
+func TestStopCallFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		stopErr   error
+		after     qovery.State // status read after the failed call
+		wantPhase Phase
+		wantNote  string
+		wantErr   bool
+	}{
+		{"409 already stopped", &qovery.Error{StatusCode: 409}, qovery.StateStopped, PhaseVoid, "already `STOPPED`", false},
+		{"409 busy", &qovery.Error{StatusCode: 409}, qovery.StateDeploying, PhaseRejected, "an operation is in progress", false},
+		{"503 but accepted", &qovery.Error{StatusCode: 503}, qovery.StateStopQueued, PhaseStopping, "", false},
+		{"timeout, not accepted", context.DeadlineExceeded, qovery.StateDeployed, PhaseRejected, "Qovery is unavailable", true},
+		{"403", &qovery.Error{StatusCode: 403}, qovery.StateDeployed, PhaseRejected, "refused access (403)", true},
+		{"401", &qovery.Error{StatusCode: 401}, qovery.StateDeployed, PhaseRejected, "`QOVERY_API_TOKEN`", true},
+		{"400 with detail", &qovery.Error{StatusCode: 400, Message: "bad <thing>"}, qovery.StateDeployed, PhaseRejected, "answered 400 when the bot tried to stop the cluster: bad &lt;thing&gt;", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			op := f.requestStop(t, "staging")
+			f.q.script(qovery.StateDeployed, tc.after)
+			f.q.stopErr = tc.stopErr
+			_, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Confirm error = %v; want error %v", err, tc.wantErr)
+			}
+			if f.q.stopCalls != 1 {
+				t.Fatalf("stop calls = %d; want exactly 1 (never retried)", f.q.stopCalls)
+			}
+			got, _ := f.h.Operation(t.Context(), op.ID)
+			if got.Phase != tc.wantPhase || !strings.Contains(got.Note, tc.wantNote) {
+				t.Fatalf("op phase %s note %q; want %s containing %q", got.Phase, got.Note, tc.wantPhase, tc.wantNote)
+			}
+		})
+	}
+}
+
+func TestWatchOutcomes(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		script     []qovery.State
+		advance    time.Duration // clock step per Notify-free poll is not needed: set once before Watch
+		wantPhase  Phase
+		wantStates []qovery.State
+	}{
+		{"stop error", []qovery.State{qovery.StateStopping, qovery.StateStopError}, 0, PhaseFailed, []qovery.State{qovery.StateStopping}},
+		{"invalid credentials", []qovery.State{qovery.StateInvalidCredentials}, 0, PhaseFailed, nil},
+		{"deleted", []qovery.State{qovery.StateStopping, qovery.StateDeleting}, 0, PhaseFailed, []qovery.State{qovery.StateStopping}},
+		{"unknown state shown, then stopped", []qovery.State{"PAUSING_SOFTLY", qovery.StateStopped}, 0, PhaseSucceeded, []qovery.State{"PAUSING_SOFTLY"}},
+		{"stale past grace", []qovery.State{qovery.StateDeployed}, 3 * time.Minute, PhaseNotStarted, nil},
+		{"timeout", []qovery.State{qovery.StateStopping}, 2 * time.Hour, PhaseTimedOut, []qovery.State{qovery.StateStopping}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			op := f.requestStop(t, "staging")
+			f.q.script(append([]qovery.State{qovery.StateDeployed}, tc.script...)...)
+			if _, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"}); err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Advance(tc.advance)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			if err := f.h.Watch(ctx, op.ID); err != nil {
+				t.Fatalf("Watch = %v", err)
+			}
+			got, _ := f.h.Operation(t.Context(), op.ID)
+			if got.Phase != tc.wantPhase {
+				t.Errorf("phase = %s; want %s", got.Phase, tc.wantPhase)
+			}
+			if s := f.n.states(); !equal(s, tc.wantStates) {
+				t.Errorf("state events = %v; want %v", s, tc.wantStates)
+			}
+			if k := f.n.kinds(); !k[len(k)-1].IsFinal() {
+				t.Errorf("last event %s is not final", k[len(k)-1])
+			}
+		})
+	}
+}
+
+func TestWatchAbortsOnShutdownAndOn401(t *testing.T) {
+	f := newFixture(t)
+	op := f.requestStop(t, "staging")
+	f.q.script(qovery.StateDeployed, qovery.StateStopping)
+	if _, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := f.h.Watch(ctx, op.ID); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Watch on a cancelled context = %v; want context.Canceled", err)
+	}
+	got, _ := f.h.Operation(t.Context(), op.ID)
+	if got.Phase != PhaseAborted || !strings.Contains(got.Note, "shutting down") {
+		t.Fatalf("op = %+v; want aborted with a shutdown note", got)
+	}
+
+	f = newFixture(t)
+	op = f.requestStop(t, "staging")
+	f.q.script(qovery.StateDeployed)
+	if _, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"}); err != nil {
+		t.Fatal(err)
+	}
+	f.q.statusErr = &qovery.Error{StatusCode: 401}
+	if err := f.h.Watch(t.Context(), op.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = f.h.Operation(t.Context(), op.ID)
+	if got.Phase != PhaseAborted || !strings.Contains(got.Note, "`QOVERY_API_TOKEN`") {
+		t.Fatalf("op = %+v; want aborted naming QOVERY_API_TOKEN", got)
+	}
+}
+
+func TestReadOnlyVerbs(t *testing.T) {
+	f := newFixture(t)
+	reply, err := f.h.Handle(t.Context(), Request{Text: "list"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"*4 clusters*", "`&lt;!channel&gt;`", "`production-eu` · `UNKNOWN` · AWS eu-west-3 · production"} {
+		if !strings.Contains(reply.Text, want) {
+			t.Errorf("list reply = %q; want it to contain %q", reply.Text, want)
+		}
+	}
+	reply, err = f.h.Handle(t.Context(), Request{Text: "status staging"})
+	if err != nil || !strings.Contains(reply.Text, "*staging* is `DEPLOYED`") || !strings.Contains(reply.Text, "https://console.qovery.com/organization/"+orgID.String()+"/cluster/"+stagingID.String()) {
+		t.Fatalf("status reply = %q, %v", reply.Text, err)
+	}
+	reply, _ = f.h.Handle(t.Context(), Request{Text: ""})
+	if !strings.Contains(reply.Text, "/qovery stop <cluster>") {
+		t.Fatalf("help = %q", reply.Text)
+	}
+	f.q.statusErr = &qovery.Error{StatusCode: 500}
+	_, err = f.h.Handle(t.Context(), Request{Text: "status staging"})
+	if msg, expected := UserMessage(err); !expected || !strings.Contains(msg, "Qovery is unavailable right now") {
+		t.Fatalf("status on a 500 = %q; want the unavailable message", msg)
+	}
+}
+
+func equal[T comparable](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

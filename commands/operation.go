@@ -1,0 +1,128 @@
+package commands
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
+)
+
+// Phase is where a stop request stands in its lifecycle:
+//
+//	pending ─► confirmed ─► stopping ─► succeeded | failed | not_started | timed_out | aborted
+//	   │           └──────► void | rejected
+//	   └─► cancelled | expired | discarded
+//
+// The values are stored and logged, so they are strings rather than iota.
+type Phase string
+
+// The phases of an [Operation].
+const (
+	// PhasePending: the confirmation message is out, waiting for a click.
+	PhasePending Phase = "pending"
+	// PhaseConfirmed: the requester clicked Stop; the bot is checking the status and calling Qovery.
+	PhaseConfirmed Phase = "confirmed"
+	// PhaseStopping: Qovery accepted the stop; the bot is watching the cluster.
+	PhaseStopping Phase = "stopping"
+
+	PhaseSucceeded  Phase = "succeeded"   // the cluster reached STOPPED
+	PhaseFailed     Phase = "failed"      // the cluster reached a failure state
+	PhaseNotStarted Phase = "not_started" // Qovery accepted the stop but the cluster stayed up past the grace period
+	PhaseTimedOut   Phase = "timed_out"   // still not STOPPED when the watch timeout ran out
+	PhaseAborted    Phase = "aborted"     // the watch ended without an answer (shutdown, token revoked, cluster gone)
+	PhaseVoid       Phase = "void"        // confirmed, but the cluster was no longer stoppable: nothing was called
+	PhaseRejected   Phase = "rejected"    // Qovery refused or failed the stop call
+	PhaseCancelled  Phase = "cancelled"   // the Cancel button
+	PhaseExpired    Phase = "expired"     // nobody confirmed within the confirmation TTL
+	PhaseDiscarded  Phase = "discarded"   // the confirmation message could not be posted
+)
+
+// IsActive reports whether an operation in this phase still holds its cluster: while it does, no
+// second stop of the same cluster may start.
+func (p Phase) IsActive() bool {
+	return p == PhasePending || p == PhaseConfirmed || p == PhaseStopping
+}
+
+// Operation is one stop request, from the slash command to its final state.
+type Operation struct {
+	ID uuid.UUID
+
+	OrganizationID uuid.UUID
+	ClusterID      uuid.UUID
+	ClusterName    string
+	CloudProvider  string
+	Region         string
+	Production     bool
+	// StatusAtRequest is what the confirmation message showed the requester.
+	StatusAtRequest qovery.State
+
+	RequestedBy string // Slack user id
+	ChannelID   string
+	// MessageTS is the parent message that carries the buttons and, later, the live status.
+	MessageTS   string
+	RequestedAt time.Time
+	ExpiresAt   time.Time
+
+	Phase       Phase
+	ConfirmedBy string
+	ConfirmedAt time.Time
+	// AcceptedAt is when Qovery accepted the stop; elapsed times count from here.
+	AcceptedAt time.Time
+	// State is the last cluster state the bot saw after the stop was accepted.
+	State           qovery.State
+	LastExecutionID string
+	FinishedAt      time.Time
+	// FinishedBy is who ended a pending operation (cancel), when someone did.
+	FinishedBy string
+	// Note explains, in user-safe mrkdwn, why a void, rejected or aborted operation ended that way.
+	Note string
+	// ConsoleURL links to the cluster in the Qovery console.
+	ConsoleURL string
+}
+
+// Elapsed is the time since Qovery accepted the stop, or zero before that.
+func (o *Operation) Elapsed(now time.Time) time.Duration {
+	if o.AcceptedAt.IsZero() {
+		return 0
+	}
+	if !o.FinishedAt.IsZero() {
+		now = o.FinishedAt
+	}
+	return now.Sub(o.AcceptedAt)
+}
+
+// EventKind says what just happened to an [Operation]; the [Notifier] decides how to show it.
+type EventKind string
+
+// The events a [Notifier] receives.
+const (
+	EventConfirmed  EventKind = "confirmed"   // the click was taken; Qovery is being called
+	EventAccepted   EventKind = "accepted"    // Qovery accepted the stop
+	EventState      EventKind = "state"       // the cluster moved to a new state
+	EventSucceeded  EventKind = "succeeded"   // STOPPED
+	EventFailed     EventKind = "failed"      // a failure state
+	EventNotStarted EventKind = "not_started" // still up after the grace period
+	EventTimedOut   EventKind = "timed_out"   // watch timeout
+	EventAborted    EventKind = "aborted"     // watch ended without an answer
+	EventVoided     EventKind = "voided"      // no longer stoppable at confirmation
+	EventRejected   EventKind = "rejected"    // the stop call failed
+	EventCancelled  EventKind = "cancelled"
+	EventExpired    EventKind = "expired"
+)
+
+// IsFinal reports whether the event ends the operation.
+func (k EventKind) IsFinal() bool {
+	switch k {
+	case EventConfirmed, EventAccepted, EventState:
+		return false
+	}
+	return true
+}
+
+// Event is one change to an operation, delivered with the operation as it stands after the change.
+type Event struct {
+	Kind  EventKind
+	State qovery.State
+	At    time.Time
+}

@@ -1,0 +1,85 @@
+package commands
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		text    string
+		want    Command
+		wantErr string // substring of the usage error, "" for success
+	}{
+		{text: "", want: Command{Verb: VerbHelp}},
+		{text: "   ", want: Command{Verb: VerbHelp}},
+		{text: "help", want: Command{Verb: VerbHelp}},
+		{text: "HELP", want: Command{Verb: VerbHelp}},
+		{text: "list", want: Command{Verb: VerbList}},
+		{text: "list staging", wantErr: "takes no argument"},
+		{text: "stop staging", want: Command{Verb: VerbStop, Cluster: "staging"}},
+		{text: "  stop    staging  ", want: Command{Verb: VerbStop, Cluster: "staging"}},
+		{text: "Stop Staging-EU", want: Command{Verb: VerbStop, Cluster: "Staging-EU"}},
+		{text: "stop my cluster", want: Command{Verb: VerbStop, Cluster: "my cluster"}},
+		{text: "stop 3f2a-not-a-uuid", want: Command{Verb: VerbStop, Cluster: "3f2a-not-a-uuid"}},
+		{text: "stop", wantErr: "Which cluster?"},
+		{text: "status", wantErr: "Which cluster?"},
+		{text: "status prod", want: Command{Verb: VerbStatus, Cluster: "prod"}},
+		{text: "reboot prod", wantErr: "Unknown command `reboot`"},
+		{text: "<!channel>", wantErr: "Unknown command `&lt;!channel&gt;`"},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			got, err := Parse(tc.text)
+			if tc.wantErr != "" {
+				var ue *UsageError
+				if !errors.As(err, &ue) {
+					t.Fatalf("Parse(%q) error = %v; want a *UsageError", tc.text, err)
+				}
+				if !strings.Contains(ue.Msg, tc.wantErr) {
+					t.Errorf("Parse(%q) error = %q; want it to contain %q", tc.text, ue.Msg, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q) error = %v; want nil", tc.text, err)
+			}
+			if got != tc.want {
+				t.Errorf("Parse(%q) = %+v; want %+v", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		"staging":       "staging",
+		"<!channel>":    "&lt;!channel&gt;",
+		"a & <b>":       "a &amp; &lt;b&gt;",
+		"<@U123|alice>": "&lt;@U123|alice&gt;",
+	} {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string
+	}{
+		{"0s", "0s"}, {"41s", "41s"}, {"7m41s", "7m41s"}, {"3m2s", "3m02s"}, {"1h2m30s", "1h02m"}, {"-5s", "0s"},
+	} {
+		d, err := parseDuration(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := FormatDuration(d); got != tc.want {
+			t.Errorf("FormatDuration(%s) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func parseDuration(s string) (d time.Duration, err error) { return time.ParseDuration(s) }

@@ -1,0 +1,326 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
+)
+
+// Action ids of the confirmation buttons; the button value is the operation id.
+const (
+	ActionConfirmStop = "qovery_stop_confirm"
+	ActionCancelStop  = "qovery_stop_cancel"
+)
+
+// stoppable lists the states from which the bot offers a stop: those where the Qovery console offers
+// one too, minus the queued and running ones, where Qovery answers 409.
+func stoppable(s qovery.State) bool {
+	switch s {
+	case qovery.StateDeployed, qovery.StateRestarted, qovery.StateDeploymentError,
+		qovery.StateRestartError, qovery.StateStopError, qovery.StateBuildError, qovery.StateCanceled:
+		return true
+	}
+	return false
+}
+
+// notStoppable explains, in user-safe mrkdwn, why a cluster in status st cannot be stopped now, or
+// returns "" when it can.
+func notStoppable(name string, st *qovery.ClusterStatus) string {
+	n := "*" + Escape(name) + "*"
+	switch {
+	case st.Status == qovery.StateStopped:
+		return fmt.Sprintf(":white_check_mark: %s is already %s. Nothing to stop.", n, stateName(st.Status))
+	case st.Status == qovery.StateReady:
+		return fmt.Sprintf(":white_check_mark: %s is %s (never deployed), so it is not running. Nothing to stop.", n, stateName(st.Status))
+	case st.Status.IsInProgress():
+		return fmt.Sprintf(":gear: %s is busy: an operation is in progress (%s). Try again once it settles; `%s status %s` shows where it stands.", n, stateName(st.Status), CommandName, Escape(name))
+	case st.ClusterLock != nil:
+		return fmt.Sprintf("%s is locked in Qovery, so the bot will not stop it.\n%s\nAsk the lock owner, or remove the lock in Qovery first.", n, lockText(st.ClusterLock))
+	case !stoppable(st.Status):
+		return fmt.Sprintf(":grey_question: %s is %s, a state from which the bot does not stop clusters. Check it in the Qovery console.", n, stateName(st.Status))
+	}
+	return ""
+}
+
+func (h *Handler) requestStop(ctx context.Context, req Request, typed string) (Reply, error) {
+	c, err := h.findCluster(ctx, typed)
+	if err != nil {
+		return Reply{}, err
+	}
+	st, err := h.q.ClusterStatus(ctx, h.cfg.OrganizationID, c.ID)
+	if err != nil {
+		return Reply{}, qoveryError("read the cluster's status", err)
+	}
+	if why := notStoppable(c.Name, st); why != "" {
+		return Reply{Text: why}, nil
+	}
+	now := h.now()
+	id := req.ID
+	if id == uuid.Nil {
+		id = uuid.New()
+	}
+	op := Operation{
+		ID:              id,
+		OrganizationID:  h.cfg.OrganizationID,
+		ClusterID:       c.ID,
+		ClusterName:     c.Name,
+		CloudProvider:   c.CloudProvider,
+		Region:          c.Region,
+		Production:      c.Production,
+		StatusAtRequest: st.Status,
+		RequestedBy:     req.UserID,
+		ChannelID:       req.ChannelID,
+		RequestedAt:     now,
+		ExpiresAt:       now.Add(h.cfg.ConfirmTTL),
+		Phase:           PhasePending,
+		ConsoleURL:      qovery.ConsoleClusterURL(h.cfg.OrganizationID, c.ID),
+	}
+	if err := h.store.Create(ctx, op); err != nil {
+		var busy *BusyError
+		if errors.As(err, &busy) {
+			return Reply{Text: busyText(busy.Existing)}, nil
+		}
+		return Reply{}, fmt.Errorf("record stop request: %w", err)
+	}
+	return Reply{Confirm: &op}, nil
+}
+
+func busyText(op Operation) string {
+	what := "A stop of *" + Escape(op.ClusterName) + "*"
+	switch op.Phase {
+	case PhasePending:
+		what += " is waiting for confirmation"
+	default:
+		what += " is already under way"
+	}
+	return fmt.Sprintf("%s (requested by %s in <#%s>). Follow that message instead of starting another.", what, Mention(op.RequestedBy), Escape(op.ChannelID))
+}
+
+// Attach records where the confirmation message of a pending operation was posted.
+func (h *Handler) Attach(ctx context.Context, id uuid.UUID, channelID, ts string) error {
+	_, err := h.store.Update(ctx, id, func(op *Operation) error {
+		op.ChannelID, op.MessageTS = channelID, ts
+		return nil
+	})
+	return err
+}
+
+// Discard ends a pending operation whose confirmation could not be posted, releasing its cluster.
+func (h *Handler) Discard(ctx context.Context, id uuid.UUID) error {
+	_, err := h.store.Update(ctx, id, func(op *Operation) error {
+		if op.Phase != PhasePending {
+			return nil
+		}
+		op.Phase, op.FinishedAt = PhaseDiscarded, h.now()
+		return nil
+	})
+	return err
+}
+
+// errNotPending carries the operation a click came too late for.
+type errNotPending struct{ op Operation }
+
+func (e *errNotPending) Error() string { return "operation is " + string(e.op.Phase) }
+
+var (
+	errExpired      = errors.New("confirmation expired")
+	errNotRequester = errors.New("only the requester may answer")
+)
+
+// claim moves a pending operation to next for the user who clicked, atomically: of two racing
+// clicks, exactly one gets the operation.
+func (h *Handler) claim(ctx context.Context, c Click, next Phase) (Operation, error) {
+	now := h.now()
+	op, err := h.store.Update(ctx, c.OperationID, func(op *Operation) error {
+		switch {
+		case op.Phase != PhasePending:
+			return &errNotPending{*op}
+		case !now.Before(op.ExpiresAt):
+			op.Phase, op.FinishedAt = PhaseExpired, now
+			return nil
+		case op.RequestedBy != c.UserID:
+			return errNotRequester
+		}
+		op.Phase = next
+		if next == PhaseConfirmed {
+			op.ConfirmedBy, op.ConfirmedAt = c.UserID, now
+		} else {
+			op.FinishedBy, op.FinishedAt = c.UserID, now
+		}
+		return nil
+	})
+	if err == nil && op.Phase == PhaseExpired {
+		_ = h.n.Notify(ctx, op, Event{Kind: EventExpired, At: now})
+		return op, errExpired
+	}
+	return op, err
+}
+
+// clickRefusal turns a refused click into the ephemeral answer for the person who clicked.
+func (h *Handler) clickRefusal(op Operation, err error) (Reply, error) {
+	var np *errNotPending
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Reply{Text: "This request is unknown to the bot (it may have restarted since). Run the command again."}, nil
+	case errors.Is(err, errExpired):
+		return Reply{Text: fmt.Sprintf("This request expired; nothing was done. Run `%s stop %s` again.", CommandName, Escape(op.ClusterName))}, nil
+	case errors.Is(err, errNotRequester):
+		return Reply{Text: fmt.Sprintf("Only %s, who asked for this stop, can confirm or cancel it.", Mention(op.RequestedBy))}, nil
+	case errors.As(err, &np):
+		return Reply{Text: alreadyAnswered(np.op)}, nil
+	}
+	return Reply{}, err
+}
+
+func alreadyAnswered(op Operation) string {
+	switch op.Phase {
+	case PhaseCancelled:
+		return fmt.Sprintf("This request was already cancelled by %s at %s.", Mention(op.FinishedBy), FormatTime(op.FinishedAt))
+	case PhaseExpired:
+		return fmt.Sprintf("This request expired at %s; nothing was done. Run `%s stop %s` again.", FormatTime(op.ExpiresAt), CommandName, Escape(op.ClusterName))
+	case PhaseDiscarded:
+		return "This request was withdrawn. Run the command again."
+	}
+	return fmt.Sprintf("Already confirmed by %s at %s.", Mention(op.ConfirmedBy), FormatTime(op.ConfirmedAt))
+}
+
+// Confirm handles a click on the Stop button: the first valid click wins, the status is checked
+// again, and Qovery is asked to stop the cluster. When Qovery accepts, the reply's Watch is set.
+func (h *Handler) Confirm(ctx context.Context, c Click) (Reply, error) {
+	op, err := h.claim(ctx, c, PhaseConfirmed)
+	if err != nil {
+		return h.clickRefusal(op, err)
+	}
+	_ = h.n.Notify(ctx, op, Event{Kind: EventConfirmed, At: op.ConfirmedAt})
+
+	// The confirmation may be minutes old: stop only if the cluster is still in a stoppable state.
+	st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID)
+	if err != nil {
+		uerr := qoveryError("check the cluster before stopping it", err)
+		msg, _ := UserMessage(uerr)
+		h.finish(ctx, op.ID, PhaseVoid, EventVoided, "", msg+" Nothing was stopped.")
+		return Reply{}, uerr
+	}
+	if why := notStoppable(op.ClusterName, st); why != "" {
+		h.finish(ctx, op.ID, PhaseVoid, EventVoided, st.Status, "Not stopped: the cluster changed since the request. "+why)
+		return Reply{}, nil
+	}
+
+	accepted, err := h.q.StopCluster(ctx, op.OrganizationID, op.ClusterID)
+	if err != nil {
+		return h.stopFailed(ctx, op, err)
+	}
+	state := qovery.StateStopQueued
+	if accepted != nil && accepted.Status != "" {
+		state = accepted.Status
+	}
+	return h.accept(ctx, op.ID, state)
+}
+
+func (h *Handler) accept(ctx context.Context, id uuid.UUID, state qovery.State) (Reply, error) {
+	now := h.now()
+	op, err := h.store.Update(ctx, id, func(op *Operation) error {
+		op.Phase, op.AcceptedAt, op.State = PhaseStopping, now, state
+		return nil
+	})
+	if err != nil {
+		return Reply{}, fmt.Errorf("record accepted stop: %w", err)
+	}
+	_ = h.n.Notify(ctx, op, Event{Kind: EventAccepted, State: state, At: now})
+	return Reply{Watch: &op}, nil
+}
+
+// stopFailed tells the truth after a failed stop call. A 409 or a lost answer is settled by reading
+// the status again, never by sending the stop a second time.
+func (h *Handler) stopFailed(ctx context.Context, op Operation, stopErr error) (Reply, error) {
+	var qe *qovery.Error
+	answered := errors.As(stopErr, &qe)
+	uncertain := !answered || qe.StatusCode >= 500 || qe.StatusCode == 409 || qe.StatusCode == 429
+	if uncertain && !errors.Is(stopErr, context.Canceled) {
+		if st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID); err == nil {
+			switch {
+			case st.Status == qovery.StateStopQueued || st.Status == qovery.StateStopping:
+				// Qovery took it (or someone else stopped it at the same moment): watch it either way.
+				return h.accept(ctx, op.ID, st.Status)
+			case st.Status == qovery.StateStopped:
+				h.finish(ctx, op.ID, PhaseVoid, EventVoided, st.Status, fmt.Sprintf("*%s* is already %s; nothing more to do.", Escape(op.ClusterName), stateName(st.Status)))
+				return Reply{}, nil
+			case answered && qe.StatusCode == 409:
+				h.finish(ctx, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf("Qovery refused the stop: an operation is in progress on *%s* (%s). Try again once it settles.", Escape(op.ClusterName), stateName(st.Status)))
+				return Reply{}, nil
+			}
+		}
+	}
+	uerr := qoveryError("stop the cluster", stopErr)
+	msg, _ := UserMessage(uerr)
+	h.finish(ctx, op.ID, PhaseRejected, EventRejected, "", msg)
+	return Reply{}, uerr
+}
+
+// finish moves an operation to a final phase and notifies once.
+func (h *Handler) finish(ctx context.Context, id uuid.UUID, phase Phase, kind EventKind, state qovery.State, note string) Operation {
+	now := h.now()
+	op, err := h.store.Update(ctx, id, func(op *Operation) error {
+		if !op.Phase.IsActive() {
+			return &errNotPending{*op}
+		}
+		op.Phase, op.FinishedAt, op.Note = phase, now, note
+		if state != "" {
+			op.State = state
+		}
+		return nil
+	})
+	if err != nil {
+		return op
+	}
+	_ = h.n.Notify(ctx, op, Event{Kind: kind, State: state, At: now})
+	return op
+}
+
+// Cancel handles a click on the Cancel button.
+func (h *Handler) Cancel(ctx context.Context, c Click) (Reply, error) {
+	op, err := h.claim(ctx, c, PhaseCancelled)
+	if err != nil {
+		return h.clickRefusal(op, err)
+	}
+	_ = h.n.Notify(ctx, op, Event{Kind: EventCancelled, At: op.FinishedAt})
+	return Reply{}, nil
+}
+
+// ExpireDue expires the pending operations whose confirmation TTL has passed, so that their buttons
+// disappear even when nobody clicks. It returns how many it expired.
+func (h *Handler) ExpireDue(ctx context.Context) (int, error) {
+	ops, err := h.store.Active(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := h.now()
+	n := 0
+	for _, op := range ops {
+		if op.Phase != PhasePending || now.Before(op.ExpiresAt) || op.MessageTS == "" {
+			continue
+		}
+		expired, err := h.store.Update(ctx, op.ID, func(op *Operation) error {
+			if op.Phase != PhasePending {
+				return &errNotPending{*op}
+			}
+			op.Phase, op.FinishedAt = PhaseExpired, now
+			return nil
+		})
+		if err != nil {
+			continue // clicked meanwhile
+		}
+		_ = h.n.Notify(ctx, expired, Event{Kind: EventExpired, At: now})
+		n++
+	}
+	return n, nil
+}
+
+// Operation returns a stored operation.
+func (h *Handler) Operation(ctx context.Context, id uuid.UUID) (Operation, error) {
+	return h.store.Get(ctx, id)
+}

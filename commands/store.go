@@ -1,0 +1,106 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+// Store keeps operations. Every change goes through Update, a read-modify-write that the store makes
+// atomic, so that two clicks racing on one request cannot both win.
+type Store interface {
+	// Create adds a new active operation. If another active operation holds the same cluster it
+	// returns a *BusyError carrying that operation, and stores nothing.
+	Create(ctx context.Context, op Operation) error
+	// Get returns the operation with that id, or ErrNotFound.
+	Get(ctx context.Context, id uuid.UUID) (Operation, error)
+	// Update applies fn to the stored operation atomically and stores the result, unless fn returns
+	// an error, which Update returns (wrapped or as is) with the operation unchanged.
+	Update(ctx context.Context, id uuid.UUID, fn func(*Operation) error) (Operation, error)
+	// Active lists the operations whose phase is active.
+	Active(ctx context.Context) ([]Operation, error)
+}
+
+// ErrNotFound means no operation has the id asked for.
+var ErrNotFound = errors.New("operation not found")
+
+// BusyError means a cluster already has an active operation.
+type BusyError struct {
+	Existing Operation
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("cluster %s already has operation %s (%s)", e.Existing.ClusterID, e.Existing.ID, e.Existing.Phase)
+}
+
+// MemoryStore is a [Store] in process memory. Operations are lost when the process exits.
+type MemoryStore struct {
+	mu  sync.Mutex
+	ops map[uuid.UUID]Operation
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// NewMemoryStore returns an empty [MemoryStore].
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{ops: make(map[uuid.UUID]Operation)}
+}
+
+// Create implements [Store].
+func (s *MemoryStore) Create(_ context.Context, op Operation) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.ops[op.ID]; ok {
+		return fmt.Errorf("create operation %s: id already used", op.ID)
+	}
+	for _, other := range s.ops {
+		if other.ClusterID == op.ClusterID && other.Phase.IsActive() {
+			return &BusyError{Existing: other}
+		}
+	}
+	s.ops[op.ID] = op
+	return nil
+}
+
+// Get implements [Store].
+func (s *MemoryStore) Get(_ context.Context, id uuid.UUID) (Operation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	op, ok := s.ops[id]
+	if !ok {
+		return Operation{}, ErrNotFound
+	}
+	return op, nil
+}
+
+// Update implements [Store].
+func (s *MemoryStore) Update(_ context.Context, id uuid.UUID, fn func(*Operation) error) (Operation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	op, ok := s.ops[id]
+	if !ok {
+		return Operation{}, ErrNotFound
+	}
+	next := op
+	if err := fn(&next); err != nil {
+		return op, err
+	}
+	s.ops[id] = next
+	return next, nil
+}
+
+// Active implements [Store].
+func (s *MemoryStore) Active(_ context.Context) ([]Operation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ops []Operation
+	for _, op := range s.ops {
+		if op.Phase.IsActive() {
+			ops = append(ops, op)
+		}
+	}
+	return ops, nil
+}

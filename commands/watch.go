@@ -1,0 +1,170 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
+)
+
+// stopFailure reports whether s ends a stop in failure.
+func stopFailure(s qovery.State) bool {
+	switch s {
+	case qovery.StateCanceled, qovery.StateDeleted, qovery.StateDeleteQueued, qovery.StateDeleting:
+		return true
+	}
+	return s.IsError() // every *_ERROR (DELETE_ERROR too) and INVALID_CREDENTIALS
+}
+
+// stillUp reports a state that, after a stop was accepted, means the stop has not (yet) taken effect.
+func stillUp(s qovery.State) bool {
+	return s == qovery.StateDeployed || s == qovery.StateRestarted
+}
+
+// Watch polls the cluster of an accepted stop every PollInterval and notifies each state change until
+// the stop ends: STOPPED, a failure state, the stop not starting within StaleGrace, or WatchTimeout.
+// It returns when the operation is final or ctx is done; on ctx done, the operation is marked
+// aborted and the thread says the bot stopped watching.
+func (h *Handler) Watch(ctx context.Context, id uuid.UUID) error {
+	op, err := h.store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if op.Phase != PhaseStopping {
+		return nil
+	}
+	w := watch{h: h, op: op, upSince: op.AcceptedAt}
+	ticker := time.NewTicker(h.cfg.PollInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			// The notification must still go out while the process shuts down.
+			nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			h.finish(nctx, id, PhaseAborted, EventAborted, "", "The bot stopped watching because it is shutting down. The stop itself goes on in Qovery; check the cluster in the Qovery console.")
+			return ctx.Err()
+		case <-ticker.C:
+		}
+		if done, err := w.poll(ctx); done || err != nil {
+			return err
+		}
+	}
+}
+
+// watch is the state of one Watch loop.
+type watch struct {
+	h  *Handler
+	op Operation
+	// seenStopPhase is set once a status read shows the stop under way; before that, DEPLOYED is
+	// taken to be Qovery's stale answer.
+	seenStopPhase bool
+	// upSince is when the cluster was first seen still up (DEPLOYED or RESTARTED) without interruption.
+	upSince time.Time
+}
+
+// poll reads the status once and acts on it. It reports whether the operation is over.
+func (w *watch) poll(ctx context.Context) (bool, error) {
+	h := w.h
+	st, err := h.q.ClusterStatus(ctx, w.op.OrganizationID, w.op.ClusterID)
+	now := h.now()
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, nil // the loop reports the shutdown
+		}
+		var qe *qovery.Error
+		if errors.As(err, &qe) && (qe.StatusCode == 401 || qe.StatusCode == 403 || qe.StatusCode == 404) {
+			msg, _ := UserMessage(qoveryError("read the cluster's status", err))
+			h.finish(ctx, w.op.ID, PhaseAborted, EventAborted, "", msg+" The bot stopped watching; check the cluster in the Qovery console.")
+			return true, nil
+		}
+		// A passing outage: the client already retried; keep watching until the timeout.
+		return w.checkTimeout(ctx, now), nil
+	}
+
+	state := st.Status
+	w.op.LastExecutionID = st.LastExecutionID
+	switch {
+	case state == qovery.StateStopped:
+		w.end(ctx, PhaseSucceeded, EventSucceeded, st, "")
+		return true, nil
+	case stopFailure(state):
+		w.end(ctx, PhaseFailed, EventFailed, st, failureMeaning(state))
+		return true, nil
+	case stillUp(state):
+		if w.upSince.IsZero() {
+			w.upSince = now
+		}
+		if now.Sub(w.upSince) >= h.cfg.StaleGrace {
+			w.end(ctx, PhaseNotStarted, EventNotStarted, st, fmt.Sprintf("Qovery accepted the stop, but the cluster has been %s for %s since, so the stop did not take effect.", stateName(state), FormatDuration(now.Sub(w.upSince))))
+			return true, nil
+		}
+		if !w.seenStopPhase {
+			return w.checkTimeout(ctx, now), nil // stale answer: say nothing yet
+		}
+	default:
+		w.upSince = time.Time{}
+		if state.IsStopPhase() {
+			w.seenStopPhase = true
+		}
+	}
+	if state != w.op.State {
+		op, err := h.store.Update(ctx, w.op.ID, func(op *Operation) error {
+			if op.Phase != PhaseStopping {
+				return &errNotPending{*op}
+			}
+			op.State, op.LastExecutionID = state, st.LastExecutionID
+			return nil
+		})
+		if err != nil {
+			return true, nil // finished elsewhere
+		}
+		w.op = op
+		_ = h.n.Notify(ctx, op, Event{Kind: EventState, State: state, At: now})
+	}
+	return w.checkTimeout(ctx, now), nil
+}
+
+func (w *watch) checkTimeout(ctx context.Context, now time.Time) bool {
+	if now.Sub(w.op.AcceptedAt) < w.h.cfg.WatchTimeout {
+		return false
+	}
+	w.h.finish(ctx, w.op.ID, PhaseTimedOut, EventTimedOut, "", fmt.Sprintf("Still %s after %s; the bot stopped watching. Check the cluster in the Qovery console.", stateName(w.op.State), FormatDuration(now.Sub(w.op.AcceptedAt))))
+	return true
+}
+
+func (w *watch) end(ctx context.Context, phase Phase, kind EventKind, st *qovery.ClusterStatus, note string) {
+	id := w.op.ID
+	now := w.h.now()
+	op, err := w.h.store.Update(ctx, id, func(op *Operation) error {
+		if op.Phase != PhaseStopping {
+			return &errNotPending{*op}
+		}
+		op.Phase, op.FinishedAt, op.State, op.Note = phase, now, st.Status, note
+		op.LastExecutionID = st.LastExecutionID
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	_ = w.h.n.Notify(ctx, op, Event{Kind: kind, State: st.Status, At: now})
+}
+
+// failureMeaning says in one sentence what a failure state means for the stop.
+func failureMeaning(s qovery.State) string {
+	switch s {
+	case qovery.StateStopError:
+		return "Qovery could not stop the cluster; its logs say why."
+	case qovery.StateInvalidCredentials:
+		return "Qovery's cloud credentials for this cluster are invalid, so no operation on it can finish. Fix the credentials in Qovery."
+	case qovery.StateCanceled:
+		return "The stop was cancelled in Qovery before it finished."
+	case qovery.StateDeleted, qovery.StateDeleteQueued, qovery.StateDeleting:
+		return "The cluster is being deleted or was deleted."
+	}
+	return "The cluster reached a failure state instead of STOPPED."
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+)
+
+// config is everything the environment configures. Only main reads the environment.
+type config struct {
+	SlackAppToken  string
+	SlackBotToken  string
+	SlackAPIURL    string
+	QoveryAPIToken string
+	QoveryAPIURL   string
+	// OrganizationID is uuid.Nil when QOVERY_ORGANIZATION_ID is unset: the token's only
+	// organization is used then.
+	OrganizationID uuid.UUID
+	PollInterval   time.Duration
+	WatchTimeout   time.Duration
+	ConfirmTTL     time.Duration
+	LogLevel       zerolog.Level
+	LogFormat      string
+}
+
+const (
+	defaultSlackAPIURL  = "https://slack.com/api/"
+	defaultQoveryAPIURL = "https://api.qovery.com"
+)
+
+// loadConfig reads and checks the environment. Each problem is one line naming the variable and what
+// is expected; token values are never repeated back.
+func loadConfig(getenv func(string) string) (config, error) {
+	var problems []error
+	bad := func(name, format string, args ...any) {
+		problems = append(problems, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	cfg := config{
+		SlackAppToken:  strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
+		SlackBotToken:  strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
+		QoveryAPIToken: strings.TrimSpace(getenv("QOVERY_API_TOKEN")),
+	}
+	checkToken(bad, "SLACK_APP_TOKEN", cfg.SlackAppToken, "xapp-", "the app-level token from your Slack app's Basic Information page, with the connections:write scope")
+	checkToken(bad, "SLACK_BOT_TOKEN", cfg.SlackBotToken, "xoxb-", "the Bot User OAuth Token from your Slack app's OAuth & Permissions page")
+	checkToken(bad, "QOVERY_API_TOKEN", cfg.QoveryAPIToken, "", "a Qovery organization API token (Organization settings > API tokens)")
+
+	var err error
+	if cfg.SlackAPIURL, err = baseURL(getenv("SLACK_API_URL"), defaultSlackAPIURL); err != nil {
+		bad("SLACK_API_URL", "%v", err)
+	} else if !strings.HasSuffix(cfg.SlackAPIURL, "/") {
+		cfg.SlackAPIURL += "/" // slack-go appends method names to it
+	}
+	if cfg.QoveryAPIURL, err = baseURL(getenv("QOVERY_API_URL"), defaultQoveryAPIURL); err != nil {
+		bad("QOVERY_API_URL", "%v", err)
+	}
+	if v := strings.TrimSpace(getenv("QOVERY_ORGANIZATION_ID")); v != "" {
+		if cfg.OrganizationID, err = uuid.Parse(v); err != nil {
+			bad("QOVERY_ORGANIZATION_ID", "want an organization id (a UUID such as 3f2a9c1e-…), got %q", v)
+		}
+	}
+	durations := []struct {
+		name string
+		dst  *time.Duration
+		def  time.Duration
+	}{
+		{"QOVERY_BOT_POLL_INTERVAL", &cfg.PollInterval, commands.DefaultPollInterval},
+		{"QOVERY_BOT_WATCH_TIMEOUT", &cfg.WatchTimeout, commands.DefaultWatchTimeout},
+		{"QOVERY_BOT_CONFIRM_TTL", &cfg.ConfirmTTL, commands.DefaultConfirmTTL},
+	}
+	for _, d := range durations {
+		*d.dst = d.def
+		v := strings.TrimSpace(getenv(d.name))
+		if v == "" {
+			continue
+		}
+		parsed, err := time.ParseDuration(v)
+		if err != nil || parsed <= 0 {
+			bad(d.name, "want a positive Go duration such as %s, got %q", d.def, v)
+			continue
+		}
+		*d.dst = parsed
+	}
+
+	cfg.LogLevel = zerolog.InfoLevel
+	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
+		lvl, err := zerolog.ParseLevel(strings.ToLower(v))
+		if err != nil || lvl == zerolog.NoLevel {
+			bad("LOG_LEVEL", "want one of trace, debug, info, warn, error, fatal, panic, disabled; got %q", v)
+		} else {
+			cfg.LogLevel = lvl
+		}
+	}
+	cfg.LogFormat = strings.ToLower(strings.TrimSpace(getenv("LOG_FORMAT")))
+	switch cfg.LogFormat {
+	case "":
+		cfg.LogFormat = "json"
+	case "json", "console":
+	default:
+		bad("LOG_FORMAT", "want json or console, got %q", cfg.LogFormat)
+	}
+	return cfg, errors.Join(problems...)
+}
+
+func checkToken(bad func(string, string, ...any), name, value, prefix, what string) {
+	switch {
+	case value == "":
+		bad(name, "not set; want %s", what)
+	case prefix != "" && !strings.HasPrefix(value, prefix):
+		bad(name, "want a token starting with %q (%s); the value set does not", prefix, what)
+	case strings.ContainsAny(value, " \t\r\n"):
+		bad(name, "the token contains white space; copy it again without spaces or line breaks")
+	}
+}
+
+func baseURL(v, def string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return def, nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("want an absolute http(s) URL such as %s, got %q", def, v)
+	}
+	return v, nil
+}

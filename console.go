@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/bot/console"
+	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
+)
+
+// Console timings are compressed so that a whole stop plays out in seconds.
+const (
+	consolePollInterval = time.Second
+	consoleStaleGrace   = 10 * time.Second
+)
+
+// runConsole runs the real bot against an in-process fake Slack and, unless QOVERY_API_TOKEN is set,
+// a simulated Qovery organization, with the terminal as the Slack user's chat window.
+func runConsole(ctx context.Context, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	slackFake := fakeslack.NewServer()
+	defer slackFake.Close()
+	const userID, userName, channelID, channelName = "U0ALICE", "alice", "C0OPS", "ops"
+
+	env := map[string]string{
+		"SLACK_APP_TOKEN":          slackFake.AppToken(),
+		"SLACK_BOT_TOKEN":          slackFake.BotToken(),
+		"SLACK_API_URL":            slackFake.APIURL(),
+		"QOVERY_BOT_POLL_INTERVAL": consolePollInterval.String(),
+		"LOG_LEVEL":                "warn",
+		"LOG_FORMAT":               "console",
+	}
+	for _, name := range []string{"QOVERY_API_TOKEN", "QOVERY_API_URL", "QOVERY_ORGANIZATION_ID",
+		"QOVERY_BOT_POLL_INTERVAL", "QOVERY_BOT_WATCH_TIMEOUT", "QOVERY_BOT_CONFIRM_TTL", "LOG_LEVEL", "LOG_FORMAT"} {
+		if v := getenv(name); v != "" {
+			env[name] = v
+		}
+	}
+	where := "the real Qovery API"
+	if env["QOVERY_API_TOKEN"] == "" {
+		q := qoverytest.Start()
+		defer q.Close()
+		demo := q.SeedDemo()
+		env["QOVERY_API_TOKEN"], env["QOVERY_API_URL"] = q.Token(), q.URL()
+		env["QOVERY_ORGANIZATION_ID"] = demo.OrganizationID.String()
+		where = "a simulated Qovery organization (set QOVERY_API_TOKEN to use the real API)"
+	}
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg, stderr)
+	a, err := newApp(ctx, cfg, log, func(o *appOptions) {
+		o.staleGrace = consoleStaleGrace
+		o.expirySweep = time.Second
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Qovery Slack bot, local console: a simulated Slack workspace and %s.\n", where)
+
+	botErr := make(chan error, 1)
+	go func() { botErr <- a.bot.Run(ctx) }()
+	select {
+	case <-a.bot.Connected():
+	case err := <-botErr:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+
+	err = console.Run(ctx, slackFake, stdin, stdout, console.Options{
+		UserID: userID, UserName: userName, ChannelID: channelID, ChannelName: channelName,
+		Users: map[string]string{userID: userName, "U0BOB": "bob"},
+		Busy:  a.bot.Busy,
+	})
+	cancel()
+	if berr := <-botErr; berr != nil && !errors.Is(berr, context.Canceled) {
+		return errors.Join(err, berr)
+	}
+	return err
+}
