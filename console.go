@@ -77,8 +77,9 @@ func runConsole(ctx context.Context, getenv func(string) string, stdin io.Reader
 
 	err = console.Run(ctx, slackFake, stdin, stdout, console.Options{
 		UserID: userID, UserName: userName, ChannelID: channelID, ChannelName: channelName,
-		Users: map[string]string{userID: userName, "U0BOB": "bob"},
-		Busy:  a.bot.Busy,
+		Users:    map[string]string{userID: userName, "U0BOB": "bob"},
+		Handling: a.bot.Handling,
+		Busy:     a.bot.Busy,
 	})
 	cancel()
 	if berr := <-botErr; berr != nil && !errors.Is(berr, context.Canceled) {

@@ -59,8 +59,10 @@ type Bot struct {
 	seen *envelopeSet
 
 	wg sync.WaitGroup
-	// inflight counts envelope work and watches (not the expiry sweep), for Busy.
+	// inflight counts envelope work and watches (not the expiry sweep), for Busy; handling counts
+	// envelopes from before their ack until their work is done, for Handling.
 	inflight atomic.Int64
+	handling atomic.Int64
 	mu       sync.Mutex
 	team     string
 	teamID   string
@@ -170,6 +172,23 @@ func (b *Bot) goWork(f func()) {
 // watched. The local console waits for it to end before it exits.
 func (b *Bot) Busy() bool { return b.inflight.Load() > 0 }
 
+// Handling reports whether a command or click is being handled. It turns true before the envelope
+// is acked, so a sender that saw the ack and then sees Handling false has seen the whole answer.
+func (b *Bot) Handling() bool { return b.handling.Load() > 0 }
+
+// goHandle acks an envelope and handles it in a goroutine that Run waits for.
+func (b *Bot) goHandle(evt socketmode.Event, handle func()) {
+	b.handling.Add(1)
+	if !b.ack(evt) {
+		b.handling.Add(-1)
+		return
+	}
+	b.goWork(func() {
+		defer b.handling.Add(-1)
+		handle()
+	})
+}
+
 // workContext bounds the work behind one envelope. It is detached from ctx's cancellation (see Run).
 func (b *Bot) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), b.cfg.WorkTimeout)
@@ -186,25 +205,21 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeHello, socketmode.EventTypeDisconnect:
 		b.log.Debug().Str("type", string(evt.Type)).Msg("socket mode control frame")
 	case socketmode.EventTypeSlashCommand:
-		if !b.ack(evt) {
-			return
-		}
 		cmd, ok := evt.Data.(slack.SlashCommand)
 		if !ok {
+			b.ack(evt)
 			b.log.Warn().Msg("slash command envelope without a slash command")
 			return
 		}
-		b.goWork(func() { b.handleSlash(ctx, evt.Request.EnvelopeID, cmd) })
+		b.goHandle(evt, func() { b.handleSlash(ctx, evt.Request.EnvelopeID, cmd) })
 	case socketmode.EventTypeInteractive:
-		if !b.ack(evt) {
-			return
-		}
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok {
+			b.ack(evt)
 			b.log.Warn().Msg("interactive envelope without an interaction")
 			return
 		}
-		b.goWork(func() { b.handleInteraction(ctx, evt.Request.EnvelopeID, cb) })
+		b.goHandle(evt, func() { b.handleInteraction(ctx, evt.Request.EnvelopeID, cb) })
 	default:
 		// Events API envelopes and anything new: ack so Slack does not retry, and ignore.
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {

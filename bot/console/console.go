@@ -24,10 +24,14 @@ type Options struct {
 	ChannelID, ChannelName string
 	// Users maps Slack user ids to names, to show mentions readably.
 	Users map[string]string
+	// Handling reports whether the bot is still answering a command or click; after each input
+	// the console waits until it is false, so that scripted input ("1" after a command) refers to
+	// buttons that exist by then.
+	Handling func() bool
 	// Busy reports whether the bot still has work whose messages are to come (a stop being
-	// watched). At the end of the input the console polls it until it is false.
+	// watched). At the end of the input the console waits until it is false.
 	Busy func() bool
-	// ReplyTimeout bounds the wait for the bot's first reply to a command or click. Default 15s.
+	// ReplyTimeout bounds the wait for the bot's answer to a command or click. Default 15s.
 	ReplyTimeout time.Duration
 }
 
@@ -37,20 +41,14 @@ func Run(ctx context.Context, s *fakeslack.Server, in io.Reader, out io.Writer, 
 	if opts.ReplyTimeout <= 0 {
 		opts.ReplyTimeout = 15 * time.Second
 	}
-	c := &console{s: s, out: out, opts: opts, start: time.Now(), buttons: map[int]button{}}
+	c := &console{s: s, out: out, opts: opts, start: time.Now(), buttons: map[int]button{}, messages: map[string]int{}, printedCh: make(chan struct{})}
 	events, unsubscribe := s.Subscribe()
-	defer unsubscribe()
-	printed := make(chan struct{}, 1024)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for ev := range events {
 			c.print(ev)
-			select {
-			case printed <- struct{}{}:
-			default:
-			}
 		}
 	}()
 	defer wg.Wait()
@@ -88,43 +86,53 @@ func Run(ctx context.Context, s *fakeslack.Server, in io.Reader, out io.Writer, 
 			return nil
 		}
 		c.echo(line)
-		drain(printed)
 		if err := c.act(ctx, line); err != nil {
 			c.say("%v", err)
 			continue
 		}
-		// Wait for the bot's first visible answer, so that scripted input ("1" after a command)
-		// refers to buttons that exist by then.
-		select {
-		case <-printed:
-		case <-time.After(opts.ReplyTimeout):
-			c.say("(no answer from the bot after %s)", opts.ReplyTimeout)
-		case <-ctx.Done():
-			return nil
+		if err := c.settle(ctx, opts.Handling); err != nil {
+			c.say("(%v)", err)
 		}
 	}
 	if opts.Busy != nil && opts.Busy() {
 		c.say("(end of input: waiting for the stops under way to finish; Ctrl-C to leave now)")
-		// Polling is fine here: this is the interactive console, not a test.
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for opts.Busy() {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-		}
 	}
-	return nil
+	return c.settle(ctx, opts.Busy)
 }
 
-func drain(ch chan struct{}) {
-	for {
+// settle waits until busy reports false and everything the fake Slack showed by then is printed.
+// The bot is another goroutine with no "done" signal, so polling is the honest way here; this is
+// the interactive console, not a test.
+func (c *console) settle(parent context.Context, busy func() bool) error {
+	ctx, cancel := context.WithTimeout(parent, c.opts.ReplyTimeout)
+	defer cancel()
+	timedOut := func() error {
+		if parent.Err() != nil {
+			return nil // leaving
+		}
+		return fmt.Errorf("no complete answer from the bot after %s", c.opts.ReplyTimeout)
+	}
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for busy != nil && busy() {
 		select {
+		case <-ctx.Done():
+			return timedOut()
+		case <-t.C:
+		}
+	}
+	want := c.s.LastEventSeq()
+	for {
+		c.mu.Lock()
+		printed, ch := c.printed, c.printedCh
+		c.mu.Unlock()
+		if printed >= want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return timedOut()
 		case <-ch:
-		default:
-			return
 		}
 	}
 }
@@ -142,6 +150,11 @@ type console struct {
 	mu      sync.Mutex
 	next    int
 	buttons map[int]button
+	// messages numbers top-level messages by timestamp.
+	messages map[string]int
+	// printed is the Seq of the last event printed; printedCh is closed and replaced on each print.
+	printed   uint64
+	printedCh chan struct{}
 }
 
 func (c *console) act(ctx context.Context, line string) error {
@@ -166,6 +179,18 @@ func (c *console) act(ctx context.Context, line string) error {
 	return err
 }
 
+// messageNumber names a top-level message by its order of appearance, so that thread replies and
+// edits can say which message they belong to.
+func (c *console) messageNumber(ts string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n, ok := c.messages[ts]; ok {
+		return n
+	}
+	c.messages[ts] = len(c.messages) + 1
+	return c.messages[ts]
+}
+
 func (c *console) stamp() string {
 	d := time.Since(c.start).Round(time.Second)
 	return fmt.Sprintf("[%02d:%02d]", int(d.Minutes()), int(d.Seconds())%60)
@@ -180,6 +205,13 @@ func (c *console) say(format string, args ...any) {
 }
 
 func (c *console) print(ev fakeslack.Event) {
+	defer func() {
+		c.mu.Lock()
+		c.printed = ev.Seq
+		close(c.printedCh)
+		c.printedCh = make(chan struct{})
+		c.mu.Unlock()
+	}()
 	var head, body string
 	var buttons []fakeslack.Button
 	var msg fakeslack.Message
@@ -191,14 +223,18 @@ func (c *console) print(ev fakeslack.Event) {
 		head, body = "Qovery (only visible to you):", ev.Ephemeral.PlainText()
 	case fakeslack.EventPosted:
 		msg = ev.Message
-		head = "Qovery in #" + c.opts.ChannelName + ":"
 		if msg.ThreadTS != "" && msg.ThreadTS != msg.TS {
-			head = "  ↳ Qovery in thread:"
+			head = fmt.Sprintf("  ↳ Qovery in the thread of message %d:", c.messageNumber(msg.ThreadTS))
+		} else {
+			head = fmt.Sprintf("Qovery in #%s (message %d):", c.opts.ChannelName, c.messageNumber(msg.TS))
 		}
 		body, buttons = msg.PlainText(), msg.Buttons()
 	case fakeslack.EventUpdated:
+		if ev.Message.TS == "" {
+			return // an edited ephemeral; the bot does not edit those
+		}
 		msg = ev.Message
-		head = "Qovery edited its message:"
+		head = fmt.Sprintf("Qovery edited message %d:", c.messageNumber(msg.TS))
 		body, buttons = msg.PlainText(), msg.Buttons()
 	default:
 		return

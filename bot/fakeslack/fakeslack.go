@@ -161,6 +161,7 @@ type Server struct {
 	calls    []Call
 	failures map[string][]Failure
 	subs     map[*subscriber]struct{}
+	eventSeq uint64
 }
 
 // NewServer starts and returns a new Server listening on 127.0.0.1. The

@@ -159,6 +159,8 @@ func (k EventKind) String() string {
 // and Ephemeral is set: Ephemeral for EventEphemeral, and for EventUpdated
 // and EventDeleted when the target was an ephemeral message.
 type Event struct {
+	// Seq numbers events from 1 in the order they happened; see [Server.LastEventSeq].
+	Seq       uint64
 	Kind      EventKind
 	Message   Message
 	Ephemeral Ephemeral
@@ -286,6 +288,14 @@ func (s *Server) summary() string {
 		n, len(s.ephemerals), len(s.acks), len(s.calls), s.connectionsLocked())
 }
 
+// LastEventSeq is the Seq of the latest event published so far (0 before any): a subscriber that
+// has received it has seen everything up to now.
+func (s *Server) LastEventSeq() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.eventSeq
+}
+
 // Subscribe returns a feed of every visible change, in the order it
 // happened, and a function that ends the subscription and closes the
 // channel. Each subscriber has its own unbounded queue, so a slow reader
@@ -320,6 +330,8 @@ func (s *Server) Subscribe() (<-chan Event, func()) {
 
 // publishLocked records a change for subscribers and wakes waiters.
 func (s *Server) publishLocked(ev Event) {
+	s.eventSeq++
+	ev.Seq = s.eventSeq
 	for sub := range s.subs {
 		sub.push(ev)
 	}
