@@ -39,6 +39,8 @@ type harness struct {
 	org     uuid.UUID
 	cluster map[string]uuid.UUID
 	logs    *syncBuffer
+	// stop shuts the program down and checks that it exits cleanly; it is safe to call twice.
+	stop func()
 }
 
 // syncBuffer is a log sink the test can read while the bot writes.
@@ -90,22 +92,26 @@ func startBot(t *testing.T, extraEnv map[string]string) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- run(ctx, nil, env(vars), strings.NewReader(""), io.Discard, h.logs) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-errc:
-			if err != nil {
-				t.Errorf("run returned %v after shutdown; want nil", err)
+	var once sync.Once
+	h.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-errc:
+				if err != nil {
+					t.Errorf("run returned %v after shutdown; want nil", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("run did not return within 10s of shutdown")
 			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("run did not return within 10s of shutdown")
-		}
-		for _, secret := range []string{appTok, botTok, q.Token()} {
-			if strings.Contains(h.logs.String(), secret) {
-				t.Errorf("the log contains a token")
+			for _, secret := range []string{appTok, botTok, q.Token()} {
+				if strings.Contains(h.logs.String(), secret) {
+					t.Errorf("the log contains a token")
+				}
 			}
-		}
-	})
+		})
+	}
+	t.Cleanup(h.stop)
 	wctx, wcancel := context.WithTimeout(ctx, waitFor)
 	defer wcancel()
 	if err := h.slack.WaitConnected(wctx); err != nil {
@@ -431,5 +437,80 @@ func TestManifestMatchesCode(t *testing.T) {
 		if !want[s] {
 			t.Errorf("bot scope %q is not used by the code", s)
 		}
+	}
+}
+
+func TestQoveryErrorsEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	h.qovery.FailNext(qoverytest.RouteClusters, 503, qovery.DefaultRetryPolicy().MaxAttempts) // every retry fails
+	h.command(alice, ops, "stop staging")
+	if got := h.ephemeral(alice, 1); !strings.Contains(got, "Qovery is unavailable right now, so the bot could not list the organization's clusters. Try again in a minute.") {
+		t.Errorf("answer on a Qovery outage = %q", got)
+	}
+	h.qovery.FailNext(qoverytest.RouteClusterStatus, 403, 1)
+	h.command(alice, ops, "status staging")
+	if got := h.ephemeral(alice, 2); !strings.Contains(got, "Qovery refused access (403)") {
+		t.Errorf("answer on a 403 = %q", got)
+	}
+	for _, e := range h.slack.Ephemerals(alice) {
+		if strings.Contains(e.Text, "qovery:") || strings.Contains(e.Text, "http") {
+			t.Errorf("a Go error reached the user: %q", e.Text)
+		}
+	}
+	// The stop call itself fails and Qovery did not take it: the thread says so, and the stop is
+	// not sent twice.
+	h.qovery.FailNext(qoverytest.RouteStopCluster, 500, 1)
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	h.click(alice, msg, commands.ActionConfirmStop)
+	h.waitParent(msg, "was not stopped: the stop call failed")
+	if n := h.stopCalls("staging"); n != 1 {
+		t.Errorf("stop calls = %d; want 1 (a failed POST is never retried)", n)
+	}
+	if got := h.ephemeral(alice, 3); !strings.Contains(got, "Qovery is unavailable right now, so the bot could not stop the cluster.") {
+		t.Errorf("answer to the click = %q", got)
+	}
+}
+
+func TestShutdownDuringWatchEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	h.qovery.SetStopScript(h.cluster["staging"], qovery.StateStopping) // and stays STOPPING
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	h.click(alice, msg, commands.ActionConfirmStop)
+	h.waitParent(msg, "`STOPPING`")
+	h.stop()
+	replies := h.replies(msg)
+	last := replies[len(replies)-1]
+	if !strings.Contains(last, "The bot stopped watching because it is shutting down.") || !strings.Contains(last, "<@U0ALICE>") {
+		t.Errorf("last reply after shutdown = %q; want the shutdown note mentioning the requester", last)
+	}
+	final, _ := h.slack.Message(ops, msg.TS)
+	if !strings.Contains(final.PlainText(), "the bot stopped watching") {
+		t.Errorf("parent after shutdown = %q", final.PlainText())
+	}
+}
+
+func TestSlackFaultsEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	// A rate-limited post is retried after Retry-After and still lands.
+	h.slack.FailNext("chat.postMessage", 1, fakeslack.Failure{Status: 429, RetryAfter: "1"})
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	if n := len(h.slack.Calls("chat.postMessage")); n != 2 {
+		t.Errorf("chat.postMessage calls = %d; want 2 (one 429, one retry)", n)
+	}
+	// The parent can no longer be edited: the live status goes to the thread instead.
+	h.slack.FailNext("chat.update", 1, fakeslack.Failure{Error: "message_not_found"})
+	h.click(alice, msg, commands.ActionConfirmStop)
+	h.waitParent(msg, "is `STOPPED`")
+	found := false
+	for _, r := range h.replies(msg) {
+		if strings.HasPrefix(r, ":hourglass_flowing_sand: Stopping *staging* · checking the cluster") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the failed parent edit was not posted in the thread: %q", h.replies(msg))
 	}
 }

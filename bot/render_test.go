@@ -1,0 +1,179 @@
+package bot
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/slack-go/slack"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
+)
+
+func testOp() commands.Operation {
+	t0 := time.Date(2026, 11, 27, 21, 0, 0, 0, time.UTC)
+	return commands.Operation{
+		ID:              uuid.MustParse("3f2a9c1e-0000-4000-8000-000000000001"),
+		OrganizationID:  uuid.MustParse("11111111-1111-1111-1111-111111111111"),
+		ClusterID:       uuid.MustParse("22222222-2222-2222-2222-222222222222"),
+		ClusterName:     "<!channel> & co",
+		CloudProvider:   "AWS",
+		Region:          "eu-west-3",
+		StatusAtRequest: qovery.StateDeployed,
+		RequestedBy:     "U1",
+		ChannelID:       "C1",
+		MessageTS:       "1700000000.000100",
+		RequestedAt:     t0,
+		ExpiresAt:       t0.Add(10 * time.Minute),
+		Phase:           commands.PhasePending,
+		ConsoleURL:      "https://console.qovery.com/organization/o/cluster/c",
+	}
+}
+
+func blocksJSON(t *testing.T, blocks []slack.Block) string {
+	t.Helper()
+	var sb strings.Builder
+	enc := json.NewEncoder(&sb)
+	enc.SetEscapeHTML(false) // show the text as Slack receives it, not as \u003c
+	if err := enc.Encode(blocks); err != nil {
+		t.Fatal(err)
+	}
+	return sb.String()
+}
+
+func TestConfirmationBlocks(t *testing.T) {
+	op := testOp()
+	js := blocksJSON(t, confirmationBlocks(op, 10*time.Minute))
+	for _, want := range []string{
+		`Stop cluster *&lt;!channel&gt; &amp; co*?`,
+		`Requested by <@U1> · AWS eu-west-3 · currently ` + "`DEPLOYED`" + ` · production: no`,
+		`"action_id":"qovery_stop_confirm","value":"3f2a9c1e-0000-4000-8000-000000000001"`,
+		`"style":"danger"`,
+		`"action_id":"qovery_stop_cancel"`,
+		`Expires in 10 minutes · request 3f2a9c1e`,
+	} {
+		if !strings.Contains(js, want) {
+			t.Errorf("confirmation blocks lack %s\n%s", want, js)
+		}
+	}
+	if strings.Contains(js, "<!channel>") {
+		t.Errorf("confirmation carries an unescaped mention: %s", js)
+	}
+	if strings.Count(js, `"style"`) != 1 {
+		t.Errorf("only the Stop button has a style: %s", js)
+	}
+	fb := confirmationFallback(op)
+	if !strings.HasSuffix(fb, ".") || strings.Contains(fb, "<!channel>") {
+		t.Errorf("fallback %q: want a full, escaped sentence", fb)
+	}
+}
+
+func TestParentBlocks(t *testing.T) {
+	now := time.Date(2026, 11, 27, 21, 10, 0, 0, time.UTC)
+	base := testOp()
+	base.ConfirmedBy, base.ConfirmedAt = "U2", base.RequestedAt.Add(time.Minute)
+	base.AcceptedAt = base.ConfirmedAt
+	for _, tc := range []struct {
+		name   string
+		mutate func(*commands.Operation)
+		want   []string
+	}{
+		{"stopping", func(o *commands.Operation) { o.Phase, o.State = commands.PhaseStopping, qovery.StateStopping },
+			[]string{":gear: Stopping *&lt;!channel&gt; &amp; co* · `STOPPING` · 9m00s", "confirmed by <@U2> at 21:01 UTC", "|Open in Qovery>"}},
+		{"succeeded", func(o *commands.Operation) {
+			o.Phase, o.State, o.FinishedAt = commands.PhaseSucceeded, qovery.StateStopped, o.AcceptedAt.Add(7*time.Minute+41*time.Second)
+		}, []string{":white_check_mark: *&lt;!channel&gt; &amp; co* is `STOPPED` · took 7m41s"}},
+		{"failed", func(o *commands.Operation) { o.Phase, o.State = commands.PhaseFailed, qovery.StateStopError },
+			[]string{":x: *&lt;!channel&gt; &amp; co* stop failed · `STOP_ERROR` · <https://console.qovery.com/organization/o/cluster/c|See logs in Qovery>"}},
+		{"cancelled", func(o *commands.Operation) { o.Phase, o.FinishedBy, o.ConfirmedBy = commands.PhaseCancelled, "U1", "" },
+			[]string{":no_entry_sign: Stop of *&lt;!channel&gt; &amp; co* cancelled by <@U1>"}},
+		{"expired", func(o *commands.Operation) { o.Phase, o.ConfirmedBy = commands.PhaseExpired, "" },
+			[]string{"expired: nobody confirmed within 10 minutes", "`/qovery stop &lt;!channel&gt; &amp; co`"}},
+		{"void with note", func(o *commands.Operation) { o.Phase, o.Note = commands.PhaseVoid, "Not stopped: busy." },
+			[]string{":no_entry_sign: *&lt;!channel&gt; &amp; co* was not stopped", "Not stopped: busy."}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			op := base
+			tc.mutate(&op)
+			blocks, fallback := parentBlocks(op, now)
+			var texts []string
+			for _, b := range blocks {
+				switch b := b.(type) {
+				case *slack.SectionBlock:
+					texts = append(texts, b.Text.Text)
+				case *slack.ContextBlock:
+					texts = append(texts, b.ContextElements.Elements[0].(*slack.TextBlockObject).Text)
+				case *slack.ActionBlock:
+					t.Errorf("a %s parent still has buttons", op.Phase)
+				}
+			}
+			all := strings.Join(texts, "\n")
+			for _, want := range tc.want {
+				if !strings.Contains(all, want) {
+					t.Errorf("parent = %q; want it to contain %q", all, want)
+				}
+			}
+			if strings.ContainsAny(fallback, "*`") {
+				t.Errorf("fallback %q keeps markup", fallback)
+			}
+		})
+	}
+}
+
+func TestThreadLines(t *testing.T) {
+	op := testOp()
+	op.Phase, op.ConfirmedBy = commands.PhaseStopping, "U2"
+	op.AcceptedAt = op.RequestedAt
+	at := op.AcceptedAt.Add(41 * time.Second)
+	for _, tc := range []struct {
+		ev   commands.Event
+		note string
+		want string
+	}{
+		{commands.Event{Kind: commands.EventAccepted, State: qovery.StateStopQueued, At: at}, "", ":inbox_tray: Qovery accepted the stop · `STOP_QUEUED`"},
+		{commands.Event{Kind: commands.EventState, State: qovery.StateStopping, At: at}, "", ":gear: `STOPPING` · 41s"},
+		{commands.Event{Kind: commands.EventState, State: "PAUSED_SOFTLY", At: at}, "", ":grey_question: `PAUSED_SOFTLY` · 41s"},
+		{commands.Event{Kind: commands.EventSucceeded, State: qovery.StateStopped, At: at}, "", ":white_check_mark: `STOPPED` after 41s · <@U1> <@U2>"},
+		{commands.Event{Kind: commands.EventTimedOut, At: at}, "Still STOPPING.", ":hourglass_flowing_sand: Still STOPPING. <@U1> <@U2>"},
+		{commands.Event{Kind: commands.EventConfirmed, At: at}, "", ""},
+		{commands.Event{Kind: commands.EventCancelled, At: at}, "", ""},
+	} {
+		o := op
+		o.Note = tc.note
+		if got := threadLine(o, tc.ev); got != tc.want {
+			t.Errorf("threadLine(%s %s) = %q; want %q", tc.ev.Kind, tc.ev.State, got, tc.want)
+		}
+	}
+}
+
+func TestTextBlocksSplitsLongText(t *testing.T) {
+	line := strings.Repeat("x", 100)
+	var lines []string
+	for range 70 {
+		lines = append(lines, line)
+	}
+	blocks := textBlocks(strings.Join(lines, "\n"))
+	if len(blocks) != 3 {
+		t.Fatalf("7,000 characters gave %d sections; want 3", len(blocks))
+	}
+	for _, b := range blocks {
+		if n := len(b.(*slack.SectionBlock).Text.Text); n > maxSectionText {
+			t.Errorf("section of %d characters; Slack allows %d", n, maxSectionText)
+		}
+	}
+}
+
+func TestEnvelopeSet(t *testing.T) {
+	s := newEnvelopeSet(2)
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{{"a", true}, {"a", false}, {"b", true}, {"c", true}, {"b", false}, {"a", true}} {
+		if got := s.add(tc.id); got != tc.want {
+			t.Errorf("add(%q) = %v; want %v", tc.id, got, tc.want)
+		}
+	}
+}
