@@ -67,12 +67,17 @@ func runConsole(ctx context.Context, getenv func(string) string, stdin io.Reader
 
 	botErr := make(chan error, 1)
 	go func() { botErr <- a.bot.Run(ctx) }()
+	// Ready when the fake Slack has a socket that got its hello, which is after slack-go reports
+	// the connection on its side.
+	connected := make(chan error, 1)
+	go func() { connected <- slackFake.WaitConnected(ctx) }()
 	select {
-	case <-a.bot.Connected():
+	case err := <-connected:
+		if err != nil {
+			return nil // ctx done
+		}
 	case err := <-botErr:
 		return err
-	case <-ctx.Done():
-		return nil
 	}
 
 	err = console.Run(ctx, slackFake, stdin, stdout, console.Options{

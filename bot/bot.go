@@ -92,18 +92,14 @@ func New(api *slack.Client, h Handler, log zerolog.Logger, cfg Config) *Bot {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
 	}
 	return &Bot{
-		api:       api,
-		sm:        socketmode.New(api, opts...),
-		h:         h,
-		log:       log,
-		cfg:       cfg,
-		seen:      newEnvelopeSet(4096),
-		connected: make(chan struct{}),
+		api:  api,
+		sm:   socketmode.New(api, opts...),
+		h:    h,
+		log:  log,
+		cfg:  cfg,
+		seen: newEnvelopeSet(4096),
 	}
 }
-
-// Connected is closed once the bot has connected to Slack for the first time.
-func (b *Bot) Connected() <-chan struct{} { return b.connected }
 
 // Run checks the bot token, connects Socket Mode and serves until ctx is cancelled, then waits up to
 // ShutdownGrace for work in flight and returns nil. It returns an error when Slack rejects a token.
@@ -245,7 +241,6 @@ func (b *Bot) onConnected(evt socketmode.Event) {
 	b.log.Info().Str("team", team).Str("team_id", teamID).Str("bot_user", botUser).
 		Str("org_id", b.cfg.OrganizationID.String()).Str("org", b.cfg.OrganizationName).
 		Int("connection_count", count).Msg(msg)
-	b.connectedOnce.Do(func() { close(b.connected) })
 }
 
 // ack acknowledges an envelope at once, before any other call, and reports whether it is new:
