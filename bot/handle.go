@@ -89,7 +89,7 @@ func (b *Bot) handleInteraction(ctx context.Context, envelopeID string, cb slack
 			log.Warn().Msg("button value is not an operation id")
 			continue
 		}
-		click := commands.Click{OperationID: id, UserID: cb.User.ID}
+		click := commands.Click{OperationID: id, UserID: cb.User.ID, ChannelID: cb.Channel.ID, MessageTS: cb.Container.MessageTs}
 		var reply commands.Reply
 		switch action.ActionID {
 		case commands.ActionConfirmStop:

@@ -103,6 +103,9 @@ type Request struct {
 type Click struct {
 	OperationID uuid.UUID
 	UserID      string
+	// ChannelID and MessageTS locate the message clicked. A click can arrive before Attach has
+	// recorded where the confirmation was posted; the click itself says where it is.
+	ChannelID, MessageTS string
 }
 
 // Reply is what the bot answers. Text, when set, goes only to the person who acted (ephemeral).

@@ -543,3 +543,25 @@ func equal[T comparable](a, b []T) bool {
 	}
 	return true
 }
+
+func TestClickBeforeAttachLocatesTheMessage(t *testing.T) {
+	f := newFixture(t)
+	reply, err := f.h.Handle(t.Context(), Request{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "stop staging"})
+	if err != nil || reply.Confirm == nil {
+		t.Fatalf("Handle = %+v, %v", reply, err)
+	}
+	// The click overtakes Attach: it carries the message's location itself.
+	if _, err := f.h.Confirm(t.Context(), Click{OperationID: reply.Confirm.ID, UserID: "U1", ChannelID: "C1", MessageTS: "1700000000.000200"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.h.Attach(t.Context(), reply.Confirm.ID, "C1", "1700000000.000200"); err != nil {
+		t.Fatal(err)
+	}
+	f.n.mu.Lock()
+	defer f.n.mu.Unlock()
+	for _, op := range f.n.ops {
+		if op.MessageTS != "1700000000.000200" {
+			t.Errorf("%s notified without the message ts", op.Phase)
+		}
+	}
+}

@@ -145,6 +145,9 @@ func (h *Handler) claim(ctx context.Context, c Click, next Phase) (Operation, er
 		case op.RequestedBy != c.UserID:
 			return errNotRequester
 		}
+		if op.MessageTS == "" && c.MessageTS != "" {
+			op.ChannelID, op.MessageTS = c.ChannelID, c.MessageTS
+		}
 		op.Phase = next
 		if next == PhaseConfirmed {
 			op.ConfirmedBy, op.ConfirmedAt = c.UserID, now
