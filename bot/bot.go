@@ -112,12 +112,15 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.team, b.teamID, b.botUser = auth.Team, auth.TeamID, auth.UserID
 	b.mu.Unlock()
 
-	// Work contexts survive ctx so that a stop call in flight completes and is reported during
-	// shutdown; watches use ctx itself and end at once.
 	smCtx, cancelSM := context.WithCancel(ctx)
 	defer cancelSM()
 	smErr := make(chan error, 1)
 	go func() { smErr <- b.sm.RunContext(smCtx) }()
+
+	// Envelope work (status reads, the stop call, replies) outlives ctx by up to ShutdownGrace, so
+	// that a stop call in flight at SIGTERM completes and is reported; watches end with ctx at once.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
 
 	b.wg.Add(1)
 	go func() {
@@ -139,16 +142,24 @@ loop:
 			cancelSM()
 			break loop
 		case evt := <-b.sm.Events:
-			b.dispatch(ctx, evt)
+			b.dispatch(ctx, workCtx, evt)
 		}
 	}
 	b.log.Info().Msg("shutting down: no new work; waiting for work in flight")
 	done := make(chan struct{})
 	go func() { b.wg.Wait(); close(done) }()
+	// The last second of the grace is for work to notice the cancellation and return.
+	lastSecond := min(time.Second, b.cfg.ShutdownGrace/2)
 	select {
 	case <-done:
-	case <-time.After(b.cfg.ShutdownGrace):
-		b.log.Warn().Dur("grace", b.cfg.ShutdownGrace).Msg("work still in flight at the end of the shutdown grace")
+		return runErr
+	case <-time.After(b.cfg.ShutdownGrace - lastSecond):
+	}
+	b.log.Warn().Dur("grace", b.cfg.ShutdownGrace).Msg("cancelling work still in flight at the end of the shutdown grace")
+	cancelWork()
+	select {
+	case <-done:
+	case <-time.After(lastSecond):
 	}
 	return runErr
 }
@@ -185,12 +196,14 @@ func (b *Bot) goHandle(evt socketmode.Event, handle func()) {
 	})
 }
 
-// workContext bounds the work behind one envelope. It is detached from ctx's cancellation (see Run).
-func (b *Bot) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), b.cfg.WorkTimeout)
+// workContext bounds the work behind one envelope.
+func (b *Bot) workContext(workCtx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(workCtx, b.cfg.WorkTimeout)
 }
 
-func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
+// dispatch handles one Socket Mode event. Envelope work runs under workCtx; watches it starts run
+// under ctx.
+func (b *Bot) dispatch(ctx, workCtx context.Context, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
 		b.log.Debug().Msg("connecting to Slack")
@@ -207,7 +220,7 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 			b.log.Warn().Msg("slash command envelope without a slash command")
 			return
 		}
-		b.goHandle(evt, func() { b.handleSlash(ctx, evt.Request.EnvelopeID, cmd) })
+		b.goHandle(evt, func() { b.handleSlash(workCtx, evt.Request.EnvelopeID, cmd) })
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok {
@@ -215,7 +228,7 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 			b.log.Warn().Msg("interactive envelope without an interaction")
 			return
 		}
-		b.goHandle(evt, func() { b.handleInteraction(ctx, evt.Request.EnvelopeID, cb) })
+		b.goHandle(evt, func() { b.handleInteraction(ctx, workCtx, evt.Request.EnvelopeID, cb) })
 	default:
 		// Events API envelopes and anything new: ack so Slack does not retry, and ignore.
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {

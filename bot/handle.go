@@ -12,11 +12,11 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 )
 
-func (b *Bot) handleSlash(ctx context.Context, envelopeID string, cmd slack.SlashCommand) {
+func (b *Bot) handleSlash(workCtx context.Context, envelopeID string, cmd slack.SlashCommand) {
 	reqID := uuid.New()
 	log := b.log.With().Str("request_id", reqID.String()).Str("envelope_id", envelopeID).
 		Str("slack_user", cmd.UserID).Str("channel", cmd.ChannelID).Logger()
-	wctx, cancel := b.workContext(ctx)
+	wctx, cancel := b.workContext(workCtx)
 	defer cancel()
 
 	if cmd.Command != commands.CommandName {
@@ -74,12 +74,13 @@ func cannotPostText(channelID string) string {
 	return "The bot is not a member of this channel, so it cannot post the confirmation. Invite it with `/invite @Qovery` (or the app's name in your workspace) and run the command again. Nothing was stopped."
 }
 
-func (b *Bot) handleInteraction(ctx context.Context, envelopeID string, cb slack.InteractionCallback) {
+// handleInteraction handles button clicks under workCtx; a watch it starts runs under ctx.
+func (b *Bot) handleInteraction(ctx, workCtx context.Context, envelopeID string, cb slack.InteractionCallback) {
 	if cb.Type != slack.InteractionTypeBlockActions {
 		b.log.Debug().Str("type", string(cb.Type)).Msg("interaction ignored")
 		return
 	}
-	wctx, cancel := b.workContext(ctx)
+	wctx, cancel := b.workContext(workCtx)
 	defer cancel()
 	for _, action := range cb.ActionCallback.BlockActions {
 		log := b.log.With().Str("envelope_id", envelopeID).Str("slack_user", cb.User.ID).

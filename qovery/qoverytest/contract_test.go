@@ -335,3 +335,27 @@ func testViolations(t *testing.T, sp *spec) {
 		})
 	}
 }
+
+// TestStatesMatchSpec keeps qovery.States in step with the spec's ClusterStateEnum: same values, same
+// order. A new spec value fails here, as a reminder to give it a constant (decoding it already works).
+func TestStatesMatchSpec(t *testing.T) {
+	s := loadSpec(t)
+	ref, ok := s.doc.Components.Schemas["ClusterStateEnum"]
+	if !ok || ref.Value == nil {
+		t.Fatal("the spec has no ClusterStateEnum schema")
+	}
+	var want []string
+	for _, v := range ref.Value.Enum {
+		want = append(want, fmt.Sprint(v))
+	}
+	var got []string
+	for _, st := range qovery.States() {
+		got = append(got, string(st))
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("qovery.States() = %v\nspec ClusterStateEnum = %v", got, want)
+	}
+	if len(want) != 24 {
+		t.Errorf("the spec has %d cluster states; this bot was written for 24", len(want))
+	}
+}
