@@ -43,16 +43,42 @@ type harness struct {
 	stop func()
 }
 
-// syncBuffer is a log sink the test can read while the bot writes.
+// syncBuffer is a log sink the test can read, and wait on, while the bot writes.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed and replaced on every write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	return s.b.Write(p)
+}
+
+// waitFor blocks until the buffer contains sub or ctx is done.
+func (s *syncBuffer) waitFor(ctx context.Context, sub string) error {
+	for {
+		s.mu.Lock()
+		if strings.Contains(s.b.String(), sub) {
+			s.mu.Unlock()
+			return nil
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
@@ -62,8 +88,9 @@ func (s *syncBuffer) String() string {
 }
 
 // startBot runs the program against fresh fakes with an organization of three clusters, and stops it
-// (checking that it exits cleanly) when the test ends.
-func startBot(t *testing.T, extraEnv map[string]string) *harness {
+// (checking that it exits cleanly) when the test ends. alice and bob may stop clusters unless
+// extraEnv says otherwise (an empty value unsets a variable).
+func startBot(t *testing.T, extraEnv map[string]string, opts ...func(*appOptions)) *harness {
 	t.Helper()
 	q := qoverytest.NewServer(t)
 	org := q.AddOrganization("Acme")
@@ -71,6 +98,7 @@ func startBot(t *testing.T, extraEnv map[string]string) *harness {
 	h.cluster["staging"] = q.AddCluster(org, qoverytest.ClusterSpec{Name: "staging", Region: "eu-west-3", CloudProvider: "AWS"})
 	h.cluster["preview"] = q.AddCluster(org, qoverytest.ClusterSpec{Name: "preview", Region: "fr-par", CloudProvider: "SCW",
 		StopScript: []qovery.State{qovery.StateStopping, qovery.StateStopError}})
+	h.cluster["production-eu"] = q.AddCluster(org, qoverytest.ClusterSpec{Name: "production-eu", Region: "eu-west-3", CloudProvider: "AWS", Production: true})
 	h.cluster["<!channel> party"] = q.AddCluster(org, qoverytest.ClusterSpec{Name: "<!channel> party", Region: "us-east-2", CloudProvider: "AWS", Production: true})
 
 	h.slack = fakeslack.NewServer(fakeslack.WithAppToken(appTok), fakeslack.WithBotToken(botTok), fakeslack.WithPingInterval(time.Second))
@@ -84,6 +112,7 @@ func startBot(t *testing.T, extraEnv map[string]string) *harness {
 		"QOVERY_API_TOKEN":         q.Token(),
 		"QOVERY_API_URL":           q.URL(),
 		"QOVERY_BOT_POLL_INTERVAL": "5ms",
+		"QOVERY_BOT_ALLOWED_USERS": alice + "," + bob,
 		"LOG_LEVEL":                "debug",
 	}
 	for k, v := range extraEnv {
@@ -91,7 +120,7 @@ func startBot(t *testing.T, extraEnv map[string]string) *harness {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, nil, env(vars), strings.NewReader(""), io.Discard, h.logs) }()
+	go func() { errc <- serve(ctx, env(vars), h.logs, opts...) }()
 	var once sync.Once
 	h.stop = func() {
 		once.Do(func() {
@@ -192,6 +221,14 @@ func (h *harness) waitParent(msg fakeslack.Message, want string) fakeslack.Messa
 	return cur
 }
 
+// waitLog waits until the bot's log contains s.
+func (h *harness) waitLog(s string) {
+	h.t.Helper()
+	if err := h.logs.waitFor(h.ctx(), s); err != nil {
+		h.t.Fatalf("the log never said %s: %v", s, err)
+	}
+}
+
 func (h *harness) replies(msg fakeslack.Message) []string {
 	var texts []string
 	for _, r := range h.slack.Replies(msg.Channel, msg.TS) {
@@ -267,10 +304,11 @@ func TestCancelEndToEnd(t *testing.T) {
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
 
-	// Bob may not answer Alice's request.
-	h.click(bob, msg, commands.ActionConfirmStop)
-	if got := h.ephemeral(bob, 1); !strings.Contains(got, "Only <@U0ALICE>, who asked for this stop, can confirm or cancel it.") {
-		t.Errorf("bob's click answer = %q", got)
+	// Carol may not stop clusters, so she may not cancel someone else's request either.
+	h.slack.AddUser(carol, "carol")
+	h.click(carol, msg, commands.ActionCancelStop)
+	if got := h.ephemeral(carol, 1); !strings.Contains(got, "You are not allowed to stop clusters") {
+		t.Errorf("carol's click answer = %q", got)
 	}
 
 	h.click(alice, msg, commands.ActionCancelStop)
@@ -321,12 +359,12 @@ func TestBadInputEndToEnd(t *testing.T) {
 		text string
 		want []string
 	}{
-		{"stop", []string{"Which cluster? Usage: `/qovery stop <cluster name or id>`"}},
+		{"stop", []string{"Which cluster? Usage: `/qovery stop &lt;cluster name or id&gt;`"}},
 		{"stop stagign", []string{"No cluster named `stagign` in this organization.", "Did you mean `staging`"}},
 		{"stop <!here>", []string{"No cluster named `&lt;!here&gt;`"}},
-		{"reboot staging", []string{"Unknown command `reboot`", "/qovery stop <cluster>"}},
-		{"", []string{"*Usage:*", "`/qovery stop <cluster>`"}},
-		{"list", []string{"*3 clusters* in *Acme*", "`staging` · `DEPLOYED` · AWS eu-west-3", "`&lt;!channel&gt; party`", "production"}},
+		{"reboot staging", []string{"Unknown command `reboot`", "/qovery stop &lt;cluster&gt;"}},
+		{"", []string{"*Usage:*", "`/qovery stop &lt;cluster&gt;`"}},
+		{"list", []string{"*4 clusters* in *Acme*", "`staging` · `DEPLOYED` · AWS eu-west-3", "`&lt;!channel&gt; party`", "production"}},
 		{"status staging", []string{"*staging* is `DEPLOYED`", "production: no", "Open in the Qovery console"}},
 	} {
 		h.command(alice, ops, tc.text)
@@ -383,9 +421,7 @@ func TestRedeliveredEnvelopeActsOnce(t *testing.T) {
 	}
 	// A redelivered click that acted would answer "Already confirmed" ephemerally; wait for the log
 	// line that says it was dropped instead.
-	if err := h.slack.WaitFor(h.ctx(), func() bool { return strings.Contains(h.logs.String(), "duplicate envelope ignored") }); err != nil {
-		t.Fatalf("no duplicate-envelope log line: %v", err)
-	}
+	h.waitLog("duplicate envelope ignored")
 	if n := len(h.slack.Ephemerals(alice)); n != 0 {
 		t.Errorf("the redelivered click produced %d ephemeral replies; want 0", n)
 	}
@@ -429,7 +465,7 @@ func TestManifestMatchesCode(t *testing.T) {
 	if m.Settings.Interactivity.RequestURL != "" || m.Features.SlashCommands[0].URL != "" {
 		t.Error("manifest has request URLs; Socket Mode needs none")
 	}
-	want := map[string]bool{"commands": true, "chat:write": true}
+	want := map[string]bool{"commands": true, "chat:write": true, "usergroups:read": true}
 	if len(m.OAuthConfig.Scopes.Bot) != len(want) {
 		t.Errorf("bot scopes = %v; want exactly %v", m.OAuthConfig.Scopes.Bot, want)
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +30,11 @@ type config struct {
 	ConfirmTTL     time.Duration
 	LogLevel       zerolog.Level
 	LogFormat      string
+	// Policy holds QOVERY_BOT_ALLOWED_USERS, _ALLOWED_CHANNELS, _ALLOWED_USERGROUPS,
+	// _PROTECTED_CLUSTERS and _FOUR_EYES.
+	Policy commands.Policy
+	// AuditLog is a file that also receives every audit event, as JSON lines ("" for none).
+	AuditLog string
 }
 
 const (
@@ -88,6 +95,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		*d.dst = parsed
 	}
 
+	cfg.Policy = loadPolicy(getenv, bad)
+	cfg.AuditLog = strings.TrimSpace(getenv("QOVERY_BOT_AUDIT_LOG"))
+
 	cfg.LogLevel = zerolog.InfoLevel
 	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
 		lvl, err := zerolog.ParseLevel(strings.ToLower(v))
@@ -106,6 +116,80 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("LOG_FORMAT", "want json or console, got %q", cfg.LogFormat)
 	}
 	return cfg, errors.Join(problems...)
+}
+
+// loadPolicy reads who may stop what. Ids are checked by their Slack prefix, so that a display name
+// put where an id belongs is caught at start-up rather than silently matching nobody.
+func loadPolicy(getenv func(string) string, bad func(string, string, ...any)) commands.Policy {
+	var p commands.Policy
+	for _, u := range splitList(getenv("QOVERY_BOT_ALLOWED_USERS")) {
+		switch {
+		case u == "*":
+			p.AllowEveryone = true
+		case slackID(u, "U", "W"):
+			p.Users = append(p.Users, u)
+		default:
+			bad("QOVERY_BOT_ALLOWED_USERS", "want Slack user ids such as U012AB3CD (profile > ⋮ > Copy member ID) or *, got %q", u)
+		}
+	}
+	for _, c := range splitList(getenv("QOVERY_BOT_ALLOWED_CHANNELS")) {
+		if !slackID(c, "C", "G") {
+			bad("QOVERY_BOT_ALLOWED_CHANNELS", "want channel ids such as C012AB3CD (channel details > About), got %q", c)
+			continue
+		}
+		p.Channels = append(p.Channels, c)
+	}
+	for _, g := range splitList(getenv("QOVERY_BOT_ALLOWED_USERGROUPS")) {
+		if !slackID(g, "S") {
+			bad("QOVERY_BOT_ALLOWED_USERGROUPS", "want user-group ids such as S012AB3CD, got %q", g)
+			continue
+		}
+		p.Groups = append(p.Groups, g)
+	}
+	for _, glob := range splitList(getenv("QOVERY_BOT_PROTECTED_CLUSTERS")) {
+		if _, err := path.Match(glob, ""); err != nil {
+			bad("QOVERY_BOT_PROTECTED_CLUSTERS", "bad glob %q: %v", glob, err)
+			continue
+		}
+		p.Protected = append(p.Protected, glob)
+	}
+	if v := strings.TrimSpace(getenv("QOVERY_BOT_FOUR_EYES")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("QOVERY_BOT_FOUR_EYES", "want true or false, got %q", v)
+		}
+		p.FourEyes = b
+	}
+	return p
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// slackID reports whether s looks like a Slack id with one of the prefixes: upper-case letters and
+// digits, 9 to 12 characters in practice (we accept 3 to 24 to stay future-proof).
+func slackID(s string, prefixes ...string) bool {
+	if len(s) < 3 || len(s) > 24 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func checkToken(bad func(string, string, ...any), name, value, prefix, what string) {

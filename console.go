@@ -37,7 +37,9 @@ func runConsole(ctx context.Context, getenv func(string) string, stdin io.Reader
 		"LOG_FORMAT":               "console",
 	}
 	for _, name := range []string{"QOVERY_API_TOKEN", "QOVERY_API_URL", "QOVERY_ORGANIZATION_ID",
-		"QOVERY_BOT_POLL_INTERVAL", "QOVERY_BOT_WATCH_TIMEOUT", "QOVERY_BOT_CONFIRM_TTL", "LOG_LEVEL", "LOG_FORMAT"} {
+		"QOVERY_BOT_POLL_INTERVAL", "QOVERY_BOT_WATCH_TIMEOUT", "QOVERY_BOT_CONFIRM_TTL", "LOG_LEVEL", "LOG_FORMAT",
+		"QOVERY_BOT_ALLOWED_USERS", "QOVERY_BOT_ALLOWED_CHANNELS", "QOVERY_BOT_ALLOWED_USERGROUPS",
+		"QOVERY_BOT_PROTECTED_CLUSTERS", "QOVERY_BOT_FOUR_EYES", "QOVERY_BOT_AUDIT_LOG"} {
 		if v := getenv(name); v != "" {
 			env[name] = v
 		}
@@ -55,8 +57,17 @@ func runConsole(ctx context.Context, getenv func(string) string, stdin io.Reader
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	log := newLogger(cfg, stderr)
-	a, err := newApp(ctx, cfg, log, func(o *appOptions) {
+	// The console's user is the one person in its workspace allowed to stop clusters, unless the
+	// environment says otherwise.
+	if getenv("QOVERY_BOT_ALLOWED_USERS") == "" && getenv("QOVERY_BOT_ALLOWED_USERGROUPS") == "" {
+		cfg.Policy.Users = []string{userID}
+	}
+	log, audit, closeLogs, err := newLoggers(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLogs()
+	a, err := newApp(ctx, cfg, log, audit, func(o *appOptions) {
 		o.staleGrace = consoleStaleGrace
 		o.expirySweep = time.Second
 	})

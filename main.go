@@ -56,23 +56,41 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 }
 
-func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+func serve(ctx context.Context, getenv func(string) string, stderr io.Writer, opts ...func(*appOptions)) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	a, err := newApp(ctx, cfg, newLogger(cfg, stderr))
+	log, audit, closeLogs, err := newLoggers(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLogs()
+	a, err := newApp(ctx, cfg, log, audit, opts...)
 	if err != nil {
 		return err
 	}
 	return a.bot.Run(ctx)
 }
 
-func newLogger(cfg config, w io.Writer) zerolog.Logger {
+// newLoggers returns the program's log and its audit log: the same stream, plus the
+// QOVERY_BOT_AUDIT_LOG file (JSON lines, created 0600) when one is set.
+func newLoggers(cfg config, stderr io.Writer) (log, audit zerolog.Logger, closeFn func(), err error) {
+	w := stderr
 	if cfg.LogFormat == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+		w = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}
 	}
-	return zerolog.New(w).Level(cfg.LogLevel).With().Timestamp().Str("service", "qovery-slack-bot").Logger()
+	log = zerolog.New(w).Level(cfg.LogLevel).With().Timestamp().Str("service", "qovery-slack-bot").Logger()
+	if cfg.AuditLog == "" {
+		return log, log, func() {}, nil
+	}
+	f, err := os.OpenFile(cfg.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return log, log, nil, fmt.Errorf("QOVERY_BOT_AUDIT_LOG: %w", err)
+	}
+	// The audit trail is written whatever LOG_LEVEL says: it is not diagnostics.
+	audit = zerolog.New(zerolog.MultiLevelWriter(w, f)).With().Timestamp().Str("service", "qovery-slack-bot").Logger()
+	return log, audit, func() { _ = f.Close() }, nil
 }
 
 // app is the wired program.
@@ -89,7 +107,7 @@ type appOptions struct {
 	pingInterval time.Duration
 }
 
-func newApp(ctx context.Context, cfg config, log zerolog.Logger, opts ...func(*appOptions)) (*app, error) {
+func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts ...func(*appOptions)) (*app, error) {
 	var o appOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -111,18 +129,24 @@ func newApp(ctx context.Context, cfg config, log zerolog.Logger, opts ...func(*a
 		slack.OptionRetry(3), // 429s, honouring Retry-After; after OptionHTTPClient so it wraps it
 	)
 	store := commands.NewMemoryStore()
-	h, err := commands.NewHandler(qc, bot.NewNotifier(api, log), store, commands.Config{
+	audit := bot.NewAuditor(auditLog.With().Str("org_id", org.ID.String()).Logger())
+	var groups commands.Groups
+	if len(cfg.Policy.Groups) > 0 {
+		groups = bot.NewUserGroups(api, time.Minute)
+	}
+	h, err := commands.NewHandler(qc, bot.NewNotifier(api, log, audit), store, groups, commands.Config{
 		OrganizationID:   org.ID,
 		OrganizationName: org.Name,
 		PollInterval:     cfg.PollInterval,
 		WatchTimeout:     cfg.WatchTimeout,
 		ConfirmTTL:       cfg.ConfirmTTL,
 		StaleGrace:       o.staleGrace,
+		Policy:           cfg.Policy,
 	})
 	if err != nil {
 		return nil, err
 	}
-	b := bot.New(api, h, log, bot.Config{
+	b := bot.New(api, h, audit, log, bot.Config{
 		OrganizationID:   org.ID,
 		OrganizationName: org.Name,
 		ConfirmTTL:       cfg.ConfirmTTL,

@@ -28,6 +28,8 @@ type Handler interface {
 	Cancel(ctx context.Context, c commands.Click) (commands.Reply, error)
 	Watch(ctx context.Context, id uuid.UUID) error
 	ExpireDue(ctx context.Context) (int, error)
+	TypedNameProblem(ctx context.Context, ref commands.ActionRef, typed string) (string, error)
+	Operation(ctx context.Context, id uuid.UUID) (commands.Operation, error)
 }
 
 // Config tunes a [Bot].
@@ -51,12 +53,13 @@ type Config struct {
 
 // Bot is a Slack Socket Mode app around a [Handler].
 type Bot struct {
-	api  *slack.Client
-	sm   *socketmode.Client
-	h    Handler
-	log  zerolog.Logger
-	cfg  Config
-	seen *envelopeSet
+	api   *slack.Client
+	sm    *socketmode.Client
+	h     Handler
+	audit *Auditor
+	log   zerolog.Logger
+	cfg   Config
+	seen  *envelopeSet
 
 	wg sync.WaitGroup
 	// inflight counts envelope work and watches (not the expiry sweep), for Busy; handling counts
@@ -67,14 +70,11 @@ type Bot struct {
 	team     string
 	teamID   string
 	botUser  string
-	// connected is closed on the first successful Socket Mode connection.
-	connected     chan struct{}
-	connectedOnce sync.Once
 }
 
 // New returns a Bot that talks to Slack through api, which must carry the bot token and the
 // app-level token (slack.OptionAppLevelToken).
-func New(api *slack.Client, h Handler, log zerolog.Logger, cfg Config) *Bot {
+func New(api *slack.Client, h Handler, audit *Auditor, log zerolog.Logger, cfg Config) *Bot {
 	if cfg.ExpirySweep <= 0 {
 		cfg.ExpirySweep = 15 * time.Second
 	}
@@ -92,12 +92,13 @@ func New(api *slack.Client, h Handler, log zerolog.Logger, cfg Config) *Bot {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
 	}
 	return &Bot{
-		api:  api,
-		sm:   socketmode.New(api, opts...),
-		h:    h,
-		log:  log,
-		cfg:  cfg,
-		seen: newEnvelopeSet(4096),
+		api:   api,
+		sm:    socketmode.New(api, opts...),
+		h:     h,
+		audit: audit,
+		log:   log,
+		cfg:   cfg,
+		seen:  newEnvelopeSet(4096),
 	}
 }
 
@@ -111,6 +112,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.mu.Lock()
 	b.team, b.teamID, b.botUser = auth.Team, auth.TeamID, auth.UserID
 	b.mu.Unlock()
+	b.audit.setTeam(auth.TeamID)
 
 	smCtx, cancelSM := context.WithCancel(ctx)
 	defer cancelSM()
@@ -226,6 +228,14 @@ func (b *Bot) dispatch(ctx, workCtx context.Context, evt socketmode.Event) {
 		if !ok {
 			b.ack(evt)
 			b.log.Warn().Msg("interactive envelope without an interaction")
+			return
+		}
+		if cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == typedConfirmationCallback {
+			if b.seen.add(evt.Request.EnvelopeID) {
+				b.handleViewSubmission(ctx, workCtx, evt, cb)
+			} else {
+				b.ack(evt) // a redelivery: the first delivery's answer stands
+			}
 			return
 		}
 		b.goHandle(evt, func() { b.handleInteraction(ctx, workCtx, evt.Request.EnvelopeID, cb) })

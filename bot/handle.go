@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 )
@@ -27,6 +29,10 @@ func (b *Bot) handleSlash(workCtx context.Context, envelopeID string, cmd slack.
 	log.Info().Int("text_len", len(cmd.Text)).Msg("slash command")
 	reply, err := b.h.Handle(wctx, commands.Request{ID: reqID, UserID: cmd.UserID, ChannelID: cmd.ChannelID, Text: cmd.Text})
 	if err != nil {
+		var denied *commands.DeniedError
+		if errors.As(err, &denied) {
+			b.audit.denied(commands.Operation{ID: reqID, OrganizationID: b.cfg.OrganizationID}, cmd.UserID, cmd.ChannelID, denied.Reason)
+		}
 		b.respondError(wctx, log, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, err)
 		return
 	}
@@ -63,8 +69,9 @@ func (b *Bot) postConfirmation(ctx context.Context, log zerolog.Logger, cmd slac
 		log.Error().Err(err).Msg("record confirmation message")
 		return
 	}
-	log.Info().Str("audit", "stop_requested").Str("request_id", op.ID.String()).Str("message_ts", ts).
-		Str("status", string(op.StatusAtRequest)).Bool("production", op.Production).Msg("stop requested")
+	op.MessageTS = ts
+	b.audit.event(auditRequested, op, op.RequestedBy).Str("message_ts", ts).Str("state", string(op.StatusAtRequest)).
+		Bool("production", op.Production).Bool("protected", op.Protected).Msg("stop requested")
 }
 
 func cannotPostText(channelID string) string {
@@ -75,44 +82,126 @@ func cannotPostText(channelID string) string {
 }
 
 // handleInteraction handles button clicks under workCtx; a watch it starts runs under ctx.
+// handleInteraction handles button clicks under workCtx; a watch it starts runs under ctx.
 func (b *Bot) handleInteraction(ctx, workCtx context.Context, envelopeID string, cb slack.InteractionCallback) {
-	if cb.Type != slack.InteractionTypeBlockActions {
-		b.log.Debug().Str("type", string(cb.Type)).Msg("interaction ignored")
-		return
-	}
 	wctx, cancel := b.workContext(workCtx)
 	defer cancel()
 	for _, action := range cb.ActionCallback.BlockActions {
 		log := b.log.With().Str("envelope_id", envelopeID).Str("slack_user", cb.User.ID).
-			Str("channel", cb.Channel.ID).Str("action_id", action.ActionID).Str("request_id", action.Value).Logger()
-		id, err := uuid.Parse(action.Value)
-		if err != nil {
-			log.Warn().Msg("button value is not an operation id")
-			continue
-		}
-		click := commands.Click{OperationID: id, UserID: cb.User.ID, ChannelID: cb.Channel.ID, MessageTS: cb.Container.MessageTs}
-		var reply commands.Reply
+			Str("channel", cb.Channel.ID).Str("action_id", action.ActionID).Logger()
+		var confirm bool
 		switch action.ActionID {
 		case commands.ActionConfirmStop:
-			reply, err = b.h.Confirm(wctx, click)
+			confirm = true
 		case commands.ActionCancelStop:
-			reply, err = b.h.Cancel(wctx, click)
 		default:
 			log.Debug().Msg("unknown action ignored")
 			continue
 		}
+		ref, err := commands.ParseActionRef(action.Value)
 		if err != nil {
-			b.respondError(wctx, log, cb.ResponseURL, cb.Channel.ID, cb.User.ID, err)
+			// Not a value this bot wrote: refuse it, and say so in the audit trail.
+			b.audit.denied(commands.Operation{}, cb.User.ID, cb.Channel.ID, "malformed_button_value")
+			b.respond(wctx, log, cb.ResponseURL, cb.Channel.ID, cb.User.ID, "This button was not made by this bot, so it was ignored.")
 			continue
 		}
-		if reply.Text != "" {
-			log.Info().Str("audit", "click_refused").Msg("click refused")
-			b.respond(wctx, log, cb.ResponseURL, cb.Channel.ID, cb.User.ID, reply.Text)
+		log = log.With().Str("request_id", ref.OperationID.String()).Str("cluster_id", ref.ClusterID.String()).Logger()
+		click := commands.Click{Ref: ref, UserID: cb.User.ID, ChannelID: cb.Channel.ID, MessageTS: cb.Container.MessageTs}
+		var reply commands.Reply
+		if confirm {
+			reply, err = b.h.Confirm(wctx, click)
+		} else {
+			reply, err = b.h.Cancel(wctx, click)
 		}
-		if reply.Watch != nil {
-			b.startWatch(ctx, reply.Watch)
+		b.afterClick(ctx, wctx, log, click, cb.ResponseURL, cb.TriggerID, reply, err)
+	}
+}
+
+// afterClick carries out what the handler answered to a click or a modal submission.
+func (b *Bot) afterClick(ctx, wctx context.Context, log zerolog.Logger, click commands.Click, responseURL, triggerID string, reply commands.Reply, err error) {
+	if err != nil {
+		b.refuse(wctx, log, responseURL, click.ChannelID, click.UserID, click.Ref, err)
+		return
+	}
+	if reply.TypeName != nil {
+		if _, err := b.api.OpenViewContext(wctx, triggerID, typedConfirmationView(*reply.TypeName)); err != nil {
+			log.Error().Err(err).Msg("open the typed confirmation")
+			b.respond(wctx, log, responseURL, click.ChannelID, click.UserID, "The bot could not open the confirmation dialog (Slack allows 3 seconds for it). Click Stop cluster again.")
+		}
+		return
+	}
+	if reply.Text != "" {
+		log.Info().Msg("click answered without action")
+		b.respond(wctx, log, responseURL, click.ChannelID, click.UserID, reply.Text)
+	}
+	if reply.Watch != nil {
+		b.startWatch(ctx, reply.Watch)
+	}
+}
+
+// refuse shows the clicker why nothing happened, auditing denials.
+func (b *Bot) refuse(ctx context.Context, log zerolog.Logger, responseURL, channelID, userID string, ref commands.ActionRef, err error) {
+	var denied *commands.DeniedError
+	if errors.As(err, &denied) {
+		op, _ := b.h.Operation(ctx, ref.OperationID)
+		b.audit.denied(op, userID, channelID, denied.Reason)
+	}
+	b.respondError(ctx, log, responseURL, channelID, userID, err)
+}
+
+// handleViewSubmission answers the typed confirmation of a protected stop. The name is checked
+// before the ack, because a wrong name is refused in the ack itself (response_action: errors); that
+// check reads only the bot's store. The stop itself runs after the ack.
+func (b *Bot) handleViewSubmission(ctx, workCtx context.Context, evt socketmode.Event, cb slack.InteractionCallback) {
+	log := b.log.With().Str("envelope_id", evt.Request.EnvelopeID).Str("slack_user", cb.User.ID).Logger()
+	ref, refErr := commands.ParseActionRef(cb.View.PrivateMetadata)
+	typed := cb.View.State.Values[typedNameBlock][typedNameAction].Value
+	var problem string
+	if refErr != nil {
+		problem = "This dialog was not made by this bot. Close it and run the command again."
+	} else {
+		lookupCtx, cancel := context.WithTimeout(workCtx, time.Second)
+		p, err := b.h.TypedNameProblem(lookupCtx, ref, typed)
+		cancel()
+		switch {
+		case err != nil:
+			log.Error().Err(err).Msg("check typed cluster name")
+			problem = "The bot could not check the name. Try again."
+		default:
+			problem = p
 		}
 	}
+	if problem != "" {
+		b.handling.Add(1)
+		defer b.handling.Add(-1)
+		if err := b.sm.Ack(*evt.Request, slack.NewErrorsViewSubmissionResponse(map[string]string{typedNameBlock: problem})); err != nil {
+			log.Error().Err(err).Msg("ack view submission")
+		}
+		op := commands.Operation{}
+		if refErr == nil {
+			op, _ = b.h.Operation(workCtx, ref.OperationID)
+		}
+		b.audit.denied(op, cb.User.ID, op.ChannelID, "typed_name_mismatch")
+		return
+	}
+	b.handling.Add(1)
+	if err := b.sm.Ack(*evt.Request); err != nil {
+		log.Error().Err(err).Msg("ack view submission")
+	}
+	b.goWork(func() {
+		defer b.handling.Add(-1)
+		wctx, cancel := b.workContext(workCtx)
+		defer cancel()
+		op, err := b.h.Operation(wctx, ref.OperationID)
+		if err != nil {
+			log.Error().Err(err).Msg("load operation")
+			return
+		}
+		click := commands.Click{Ref: ref, UserID: cb.User.ID, ChannelID: op.ChannelID, MessageTS: op.MessageTS, Typed: true, TypedName: typed}
+		reply, err := b.h.Confirm(wctx, click)
+		log = log.With().Str("request_id", ref.OperationID.String()).Str("cluster_id", ref.ClusterID.String()).Logger()
+		b.afterClick(ctx, wctx, log, click, "", "", reply, err)
+	})
 }
 
 func (b *Bot) respondError(ctx context.Context, log zerolog.Logger, responseURL, channelID, userID string, err error) {

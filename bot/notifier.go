@@ -15,19 +15,25 @@ import (
 // event deserves one, and the confirmation message itself edited into the live view. It also writes
 // the audit log line of each step. It implements commands.Notifier.
 type Notifier struct {
-	api *slack.Client
-	log zerolog.Logger
-	now func() time.Time
+	api   *slack.Client
+	log   zerolog.Logger
+	audit *Auditor
+	now   func() time.Time
 }
 
-// NewNotifier returns a Notifier posting with api.
-func NewNotifier(api *slack.Client, log zerolog.Logger) *Notifier {
-	return &Notifier{api: api, log: log, now: time.Now}
+// NewNotifier returns a Notifier posting with api and auditing to audit.
+func NewNotifier(api *slack.Client, log zerolog.Logger, audit *Auditor) *Notifier {
+	return &Notifier{api: api, log: log, audit: audit, now: time.Now}
+}
+
+// Permalink implements commands.Notifier with chat.getPermalink.
+func (n *Notifier) Permalink(ctx context.Context, channelID, ts string) (string, error) {
+	return n.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channelID, Ts: ts})
 }
 
 // Notify implements commands.Notifier.
 func (n *Notifier) Notify(ctx context.Context, op commands.Operation, ev commands.Event) error {
-	n.audit(op, ev)
+	n.audit.operationEvent(op, ev)
 	if op.MessageTS == "" {
 		return nil // the confirmation was never posted: nothing to edit, no thread
 	}
@@ -60,26 +66,4 @@ func (n *Notifier) Notify(ctx context.Context, op commands.Operation, ev command
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// audit writes one log line per step of a stop: who did what to which cluster.
-func (n *Notifier) audit(op commands.Operation, ev commands.Event) {
-	e := n.log.Info().Str("request_id", op.ID.String()).Str("cluster_id", op.ClusterID.String()).
-		Str("cluster", op.ClusterName).Str("org_id", op.OrganizationID.String()).Str("channel", op.ChannelID).
-		Str("requested_by", op.RequestedBy).Str("state", string(ev.State))
-	switch ev.Kind {
-	case commands.EventConfirmed:
-		e.Str("audit", "stop_confirmed").Str("slack_user", op.ConfirmedBy).Msg("stop confirmed")
-	case commands.EventCancelled:
-		e.Str("audit", "stop_cancelled").Str("slack_user", op.FinishedBy).Msg("stop cancelled")
-	case commands.EventExpired:
-		e.Str("audit", "stop_expired").Msg("stop request expired")
-	case commands.EventAccepted:
-		e.Msg("stop accepted by Qovery")
-	case commands.EventState:
-		e.Msg("cluster state changed")
-	default:
-		e.Str("audit", "stop_finished").Str("outcome", string(op.Phase)).Str("confirmed_by", op.ConfirmedBy).
-			Dur("duration", op.Elapsed(op.FinishedAt)).Msg("stop finished")
-	}
 }

@@ -58,16 +58,23 @@ func stateCode(s fmt.Stringer) string {
 
 // confirmationBlocks is the message that asks the requester to confirm a stop.
 func confirmationBlocks(op commands.Operation, ttl time.Duration) []slack.Block {
-	stop := slack.NewButtonBlockElement(commands.ActionConfirmStop, op.ID.String(),
+	stop := slack.NewButtonBlockElement(commands.ActionConfirmStop, op.Ref().String(),
 		slack.NewTextBlockObject(slack.PlainTextType, "Stop cluster", false, false)).WithStyle(slack.StyleDanger)
-	cancel := slack.NewButtonBlockElement(commands.ActionCancelStop, op.ID.String(),
+	cancel := slack.NewButtonBlockElement(commands.ActionCancelStop, op.Ref().String(),
 		slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
 	details := fmt.Sprintf("Requested by %s · %s %s · currently %s · production: %s",
 		commands.Mention(op.RequestedBy), commands.Escape(op.CloudProvider), commands.Escape(op.Region),
 		stateCode(op.StatusAtRequest), yesNo(op.Production))
+	body := details + "\nStopping shuts down every environment running on this cluster until it is started again."
+	if op.Protected {
+		body += "\n:lock: Protected cluster: confirming asks for its name."
+		if op.NeedsSecondPerson {
+			body += " A second person must confirm: not " + commands.Mention(op.RequestedBy) + "."
+		}
+	}
 	return []slack.Block{
 		section(":warning: Stop cluster " + clusterRef(op) + "?"),
-		section(details + "\nStopping shuts down every environment running on this cluster until it is started again."),
+		section(body),
 		slack.NewActionBlock("stop_actions", stop, cancel),
 		contextLine(fmt.Sprintf("Expires in %s · request %s", humanTTL(ttl), op.ID.String()[:8])),
 	}
@@ -179,4 +186,36 @@ func threadLine(op commands.Operation, ev commands.Event) string {
 // slackToPlain drops mrkdwn emphasis from a headline for the notification fallback text.
 func slackToPlain(s string) string {
 	return strings.NewReplacer("*", "", "`", "").Replace(s)
+}
+
+// The typed confirmation modal of a protected cluster.
+const (
+	typedConfirmationCallback = "qovery_stop_typed_confirmation"
+	typedNameBlock            = "cluster_name"
+	typedNameAction           = "typed_name"
+)
+
+// typedConfirmationView asks for the cluster's name before a protected cluster is stopped. Its
+// private_metadata is the operation's reference, checked again on submission.
+func typedConfirmationView(op commands.Operation) slack.ModalViewRequest {
+	input := slack.NewPlainTextInputBlockElement(slack.NewTextBlockObject(slack.PlainTextType, op.ClusterName, false, false), typedNameAction)
+	why := "it is marked production in Qovery"
+	if !op.Production {
+		why = "its name is in QOVERY_BOT_PROTECTED_CLUSTERS"
+	}
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      typedConfirmationCallback,
+		PrivateMetadata: op.Ref().String(),
+		Title:           slack.NewTextBlockObject(slack.PlainTextType, "Stop cluster", false, false),
+		Submit:          slack.NewTextBlockObject(slack.PlainTextType, "Stop cluster", false, false),
+		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Back", false, false),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			section(fmt.Sprintf(":warning: %s is protected: %s. Stopping it shuts down every environment running on it.", clusterRef(op), why)),
+			slack.NewInputBlock(typedNameBlock,
+				slack.NewTextBlockObject(slack.PlainTextType, "Type the cluster name to confirm", false, false),
+				slack.NewTextBlockObject(slack.PlainTextType, "Exactly as Qovery names it: "+op.ClusterName, false, false),
+				input),
+		}},
+	}
 }

@@ -50,7 +50,7 @@ func TestConfirmationBlocks(t *testing.T) {
 	for _, want := range []string{
 		`Stop cluster *&lt;!channel&gt; &amp; co*?`,
 		`Requested by <@U1> · AWS eu-west-3 · currently ` + "`DEPLOYED`" + ` · production: no`,
-		`"action_id":"qovery_stop_confirm","value":"3f2a9c1e-0000-4000-8000-000000000001"`,
+		`"action_id":"qovery_stop_confirm","value":"3f2a9c1e-0000-4000-8000-000000000001:22222222-2222-2222-2222-222222222222"`,
 		`"style":"danger"`,
 		`"action_id":"qovery_stop_cancel"`,
 		`Expires in 10 minutes · request 3f2a9c1e`,

@@ -27,6 +27,8 @@ type Qovery interface {
 // thread. A failed notification does not change the operation; the Notifier reports it itself.
 type Notifier interface {
 	Notify(ctx context.Context, op Operation, ev Event) error
+	// Permalink returns a link to a message, so that a second request can point to the first.
+	Permalink(ctx context.Context, channelID, ts string) (string, error)
 }
 
 // Config tunes a [Handler].
@@ -42,6 +44,8 @@ type Config struct {
 	// StaleGrace is how long DEPLOYED may still be reported after Qovery accepted a stop before the
 	// bot concludes the stop did not start: right after an action, Qovery can return the old state.
 	StaleGrace time.Duration
+	// Policy says who may stop what.
+	Policy Policy
 	// Now is the clock; tests replace it. Nil means time.Now.
 	Now func() time.Time
 }
@@ -57,16 +61,21 @@ const (
 // Handler handles slash commands and button clicks. Its methods are synchronous and safe for
 // concurrent use; Watch blocks for as long as a stop is watched, and the caller owns that goroutine.
 type Handler struct {
-	q     Qovery
-	n     Notifier
-	store Store
-	cfg   Config
+	q      Qovery
+	n      Notifier
+	store  Store
+	groups Groups
+	cfg    Config
 }
 
-// NewHandler returns a Handler acting on cfg.OrganizationID.
-func NewHandler(q Qovery, n Notifier, store Store, cfg Config) (*Handler, error) {
+// NewHandler returns a Handler acting on cfg.OrganizationID. groups resolves the user groups of
+// cfg.Policy; it may be nil when the policy names none.
+func NewHandler(q Qovery, n Notifier, store Store, groups Groups, cfg Config) (*Handler, error) {
 	if q == nil || n == nil || store == nil {
 		return nil, errors.New("commands: NewHandler needs a Qovery client, a notifier and a store")
+	}
+	if len(cfg.Policy.Groups) > 0 && groups == nil {
+		return nil, errors.New("commands: the policy names user groups but no way to resolve them was given")
 	}
 	if cfg.OrganizationID == uuid.Nil {
 		return nil, errors.New("commands: an organization id is required")
@@ -86,7 +95,7 @@ func NewHandler(q Qovery, n Notifier, store Store, cfg Config) (*Handler, error)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Handler{q: q, n: n, store: store, cfg: cfg}, nil
+	return &Handler{q: q, n: n, store: store, groups: groups, cfg: cfg}, nil
 }
 
 // Request is one slash command invocation.
@@ -99,13 +108,17 @@ type Request struct {
 	Text string
 }
 
-// Click is a press on one of an operation's buttons.
+// Click is a press on one of an operation's buttons, or the submission of its confirmation modal.
 type Click struct {
-	OperationID uuid.UUID
-	UserID      string
+	Ref    ActionRef
+	UserID string
 	// ChannelID and MessageTS locate the message clicked. A click can arrive before Attach has
 	// recorded where the confirmation was posted; the click itself says where it is.
 	ChannelID, MessageTS string
+	// Typed is set when the click comes with the cluster name typed in the confirmation modal of a
+	// protected cluster; TypedName is what was typed.
+	Typed     bool
+	TypedName string
 }
 
 // Reply is what the bot answers. Text, when set, goes only to the person who acted (ephemeral).
@@ -116,6 +129,9 @@ type Reply struct {
 	Confirm *Operation
 	// Watch, when set, is an operation Qovery accepted: run [Handler.Watch] for it.
 	Watch *Operation
+	// TypeName, when set, is a protected operation whose stop needs its cluster name typed: ask the
+	// clicker for it, check it with [Handler.TypedNameProblem], then call Confirm with Typed set.
+	TypeName *Operation
 }
 
 // UserError is a failure with a message that is safe and useful to show the user; Err keeps the
@@ -144,6 +160,10 @@ func UserMessage(err error) (msg string, expected bool) {
 	var uerr *UserError
 	if errors.As(err, &uerr) {
 		return uerr.Msg, true
+	}
+	var denied *DeniedError
+	if errors.As(err, &denied) {
+		return denied.Msg, true
 	}
 	return "Something went wrong on the bot's side; the error is in its log. Please try again.", false
 }

@@ -63,6 +63,16 @@ func (f *fakeQovery) script(states ...qovery.State) {
 	}
 }
 
+// fakeGroups maps user-group ids to members; a group named "broken" fails.
+type fakeGroups map[string][]string
+
+func (g fakeGroups) GroupMembers(_ context.Context, id string) ([]string, error) {
+	if id == "broken" {
+		return nil, errors.New("slack: ratelimited")
+	}
+	return g[id], nil
+}
+
 // recorder is a Notifier that keeps every event.
 type recorder struct {
 	mu     sync.Mutex
@@ -76,6 +86,10 @@ func (r *recorder) Notify(_ context.Context, op Operation, ev Event) error {
 	r.events = append(r.events, ev)
 	r.ops = append(r.ops, op)
 	return nil
+}
+
+func (r *recorder) Permalink(_ context.Context, channelID, ts string) (string, error) {
+	return "https://fake.slack.com/archives/" + channelID + "/p" + strings.ReplaceAll(ts, ".", ""), nil
 }
 
 func (r *recorder) kinds() []EventKind {
@@ -119,15 +133,17 @@ var (
 )
 
 type fixture struct {
-	q     *fakeQovery
-	n     *recorder
-	clock *clock
-	h     *Handler
+	groups fakeGroups
+	q      *fakeQovery
+	n      *recorder
+	clock  *clock
+	h      *Handler
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{
+		groups: fakeGroups{"S1": {"U5"}},
 		q: &fakeQovery{clusters: []qovery.Cluster{
 			{ID: stagingID, Name: "staging", CloudProvider: "AWS", Region: "eu-west-3"},
 			{ID: uuid.New(), Name: "staging-us", CloudProvider: "AWS", Region: "us-east-2"},
@@ -138,8 +154,9 @@ func newFixture(t *testing.T) *fixture {
 		clock: &clock{now: time.Date(2026, 11, 27, 21, 0, 0, 0, time.UTC)},
 	}
 	f.q.script(qovery.StateDeployed)
-	h, err := NewHandler(f.q, f.n, NewMemoryStore(), Config{
+	h, err := NewHandler(f.q, f.n, NewMemoryStore(), f.groups, Config{
 		OrganizationID: orgID,
+		Policy:         Policy{Users: []string{"U1", "U2"}, Groups: []string{"S1"}, Protected: []string{"prod-*"}},
 		PollInterval:   time.Millisecond,
 		WatchTimeout:   time.Hour,
 		ConfirmTTL:     10 * time.Minute,
@@ -255,7 +272,7 @@ func TestStopHappyPath(t *testing.T) {
 	}
 	// Confirmation re-read, then the watch reads: stale DEPLOYED, STOP_QUEUED, STOPPING, STOPPED.
 	f.q.script(qovery.StateDeployed, qovery.StateDeployed, qovery.StateStopQueued, qovery.StateStopping, qovery.StateStopped)
-	reply, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+	reply, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
 	if err != nil || reply.Watch == nil || reply.Text != "" {
 		t.Fatalf("Confirm = %+v, %v; want a watch and no text", reply, err)
 	}
@@ -279,25 +296,26 @@ func TestStopHappyPath(t *testing.T) {
 	}
 }
 
-func TestConfirmOnlyRequesterAndOnce(t *testing.T) {
+func TestConfirmOnce(t *testing.T) {
 	f := newFixture(t)
 	op := f.requestStop(t, "staging")
-	reply, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U2"})
-	if err != nil || !strings.Contains(reply.Text, "Only <@U1>") {
-		t.Fatalf("Confirm by another user = %+v, %v; want a refusal naming the requester", reply, err)
+	_, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U3"})
+	var denied *DeniedError
+	if !errors.As(err, &denied) || denied.Reason != DenyUser || !strings.Contains(denied.Msg, "(U3) to `QOVERY_BOT_ALLOWED_USERS`") {
+		t.Fatalf("Confirm by a user who is not allowed = %v; want a denial naming the variable and the user id", err)
 	}
 	if f.q.stopCalls != 0 || len(f.n.kinds()) != 0 {
 		t.Fatalf("a refused click called stop %d times and notified %v", f.q.stopCalls, f.n.kinds())
 	}
 
-	// Two clicks at once: exactly one stop call.
+	// Two allowed people click at once: exactly one stop call.
 	var wg sync.WaitGroup
 	replies := make([]Reply, 2)
-	for i := range replies {
+	for i, user := range []string{"U1", "U2"} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			replies[i], _ = f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+			replies[i], _ = f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: user})
 		}()
 	}
 	wg.Wait()
@@ -309,7 +327,7 @@ func TestConfirmOnlyRequesterAndOnce(t *testing.T) {
 		if r.Watch != nil {
 			watches++
 		}
-		if strings.Contains(r.Text, "Already confirmed by <@U1> at 21:00 UTC") {
+		if strings.Contains(r.Text, "Already confirmed by <@U") && strings.Contains(r.Text, "at 21:00 UTC") {
 			refusals++
 		}
 	}
@@ -317,16 +335,144 @@ func TestConfirmOnlyRequesterAndOnce(t *testing.T) {
 		t.Fatalf("replies = %+v; want one watch and one 'already confirmed'", replies)
 	}
 	// Cancel after confirm changes nothing.
-	reply, _ = f.h.Cancel(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+	reply, _ := f.h.Cancel(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
 	if !strings.Contains(reply.Text, "Already confirmed") {
 		t.Errorf("Cancel after confirm = %q", reply.Text)
+	}
+}
+
+func TestAuthorization(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		policy      Policy
+		user, chan_ string
+		wantReason  string // "" = allowed
+	}{
+		{"nothing configured", Policy{}, "U1", "C1", DenyNotConfigured},
+		{"listed user", Policy{Users: []string{"U1"}}, "U1", "C1", ""},
+		{"unlisted user", Policy{Users: []string{"U1"}}, "U9", "C1", DenyUser},
+		{"everyone", Policy{AllowEveryone: true}, "U9", "C1", ""},
+		{"group member", Policy{Groups: []string{"S1"}}, "U5", "C1", ""},
+		{"not a group member", Policy{Groups: []string{"S1"}}, "U6", "C1", DenyUser},
+		{"group lookup fails closed", Policy{Groups: []string{"broken"}}, "U5", "C1", DenyGroupLookup},
+		{"failed lookup, allowed by another group", Policy{Groups: []string{"broken", "S1"}}, "U5", "C1", ""},
+		{"allowed channel", Policy{AllowEveryone: true, Channels: []string{"C1"}}, "U1", "C1", ""},
+		{"other channel", Policy{AllowEveryone: true, Channels: []string{"C1"}}, "U1", "C2", DenyChannel},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.h.cfg.Policy = tc.policy
+			reply, err := f.h.Handle(t.Context(), Request{UserID: tc.user, ChannelID: tc.chan_, Text: "stop staging"})
+			var denied *DeniedError
+			if tc.wantReason == "" {
+				if err != nil || reply.Confirm == nil {
+					t.Fatalf("Handle = %+v, %v; want a confirmation", reply, err)
+				}
+				return
+			}
+			if !errors.As(err, &denied) || denied.Reason != tc.wantReason {
+				t.Fatalf("Handle error = %v; want a denial %q", err, tc.wantReason)
+			}
+			if msg, _ := UserMessage(err); msg == "" || strings.Contains(msg, "slack:") {
+				t.Errorf("denial message %q", msg)
+			}
+			// Read-only verbs stay open.
+			if _, err := f.h.Handle(t.Context(), Request{UserID: tc.user, ChannelID: tc.chan_, Text: "status staging"}); err != nil {
+				t.Errorf("status denied: %v", err)
+			}
+		})
+	}
+}
+
+func TestProtectedClusterNeedsTypedNameAndFourEyes(t *testing.T) {
+	f := newFixture(t)
+	f.h.cfg.Policy.FourEyes = true
+	f.q.clusters = append(f.q.clusters, qovery.Cluster{ID: uuid.New(), Name: "prod-payments", CloudProvider: "AWS", Region: "eu-west-3"})
+	for i, name := range []string{"production-eu", "prod-payments"} {
+		op := f.requestStop(t, name)
+		if !op.Protected {
+			t.Fatalf("%s is not protected", name)
+		}
+		// The requester may not confirm under four-eyes, but may cancel.
+		_, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
+		var denied *DeniedError
+		if !errors.As(err, &denied) || denied.Reason != DenyFourEyes || !strings.Contains(denied.Msg, "needs a second person") {
+			t.Fatalf("requester's confirm of %s = %v; want four-eyes denial", name, err)
+		}
+		reply, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U2"})
+		if err != nil || reply.TypeName == nil || reply.TypeName.ID != op.ID || f.q.stopCalls != i {
+			t.Fatalf("second person's click = %+v, %v; want a request to type the name, no stop call", reply, err)
+		}
+		if p, _ := f.h.TypedNameProblem(t.Context(), op.Ref(), strings.ToUpper(name)); !strings.Contains(p, "Type "+name+" exactly") {
+			t.Errorf("wrong typed name problem = %q", p)
+		}
+		if p, _ := f.h.TypedNameProblem(t.Context(), ActionRef{OperationID: op.ID, ClusterID: uuid.New()}, name); !strings.Contains(p, "unknown") {
+			t.Errorf("forged ref problem = %q", p)
+		}
+		if p, _ := f.h.TypedNameProblem(t.Context(), op.Ref(), " "+name+" "); p != "" {
+			t.Errorf("right name refused: %q", p)
+		}
+		if _, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U2", Typed: true, TypedName: "nope"}); !errors.As(err, &denied) {
+			t.Errorf("confirm with a wrong typed name = %v; want a denial", err)
+		}
+		f.q.script(qovery.StateDeployed)
+		reply, err = f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U2", Typed: true, TypedName: name})
+		if err != nil || reply.Watch == nil || reply.Watch.ConfirmedBy != "U2" {
+			t.Fatalf("typed confirm = %+v, %v; want a watch confirmed by U2", reply, err)
+		}
+	}
+	if f.q.stopCalls != 2 {
+		t.Errorf("stop calls = %d; want 2", f.q.stopCalls)
+	}
+	// Unprotected clusters need neither.
+	op := f.requestStop(t, "staging")
+	if op.Protected {
+		t.Fatal("staging is protected")
+	}
+	if reply, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil || reply.Watch == nil {
+		t.Fatalf("requester confirm of an unprotected cluster = %+v, %v", reply, err)
+	}
+}
+
+func TestForgedReferencesAreRefused(t *testing.T) {
+	f := newFixture(t)
+	op := f.requestStop(t, "staging")
+	for _, ref := range []ActionRef{
+		{OperationID: uuid.New(), ClusterID: op.ClusterID}, // unknown request
+		{OperationID: op.ID, ClusterID: uuid.New()},        // another cluster
+	} {
+		_, err := f.h.Confirm(t.Context(), Click{Ref: ref, UserID: "U1"})
+		var denied *DeniedError
+		if !errors.As(err, &denied) || denied.Reason != "unknown_request" {
+			t.Errorf("Confirm(%v) = %v; want unknown_request", ref, err)
+		}
+	}
+	if f.q.stopCalls != 0 {
+		t.Errorf("forged clicks made %d stop calls", f.q.stopCalls)
+	}
+}
+
+func TestParseActionRef(t *testing.T) {
+	ref := ActionRef{OperationID: uuid.New(), ClusterID: uuid.New()}
+	if got, err := ParseActionRef(ref.String()); err != nil || got != ref {
+		t.Fatalf("round trip = %v, %v; want %v", got, err, ref)
+	}
+	for _, bad := range []string{
+		"", ":", ref.OperationID.String(), ref.String() + ":x", strings.ToUpper(ref.String()),
+		"{" + ref.OperationID.String() + "}:" + ref.ClusterID.String(),
+		uuid.Nil.String() + ":" + ref.ClusterID.String(),
+		ref.String()[:40],
+	} {
+		if _, err := ParseActionRef(bad); !errors.Is(err, ErrBadActionRef) {
+			t.Errorf("ParseActionRef(%q) = %v; want ErrBadActionRef", bad, err)
+		}
 	}
 }
 
 func TestCancel(t *testing.T) {
 	f := newFixture(t)
 	op := f.requestStop(t, "staging")
-	if reply, err := f.h.Cancel(t.Context(), Click{OperationID: op.ID, UserID: "U1"}); err != nil || reply.Text != "" {
+	if reply, err := f.h.Cancel(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil || reply.Text != "" {
 		t.Fatalf("Cancel = %+v, %v", reply, err)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)
@@ -336,7 +482,7 @@ func TestCancel(t *testing.T) {
 	if k := f.n.kinds(); !equal(k, []EventKind{EventCancelled}) {
 		t.Fatalf("events = %v; want [cancelled]", k)
 	}
-	reply, _ := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+	reply, _ := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
 	if !strings.Contains(reply.Text, "already cancelled by <@U1>") || f.q.stopCalls != 0 {
 		t.Fatalf("Confirm after cancel = %q with %d stop calls", reply.Text, f.q.stopCalls)
 	}
@@ -348,7 +494,7 @@ func TestOneActiveOperationPerCluster(t *testing.T) {
 	f := newFixture(t)
 	f.requestStop(t, "staging")
 	reply, err := f.h.Handle(t.Context(), Request{UserID: "U2", ChannelID: "C2", Text: "stop staging"})
-	if err != nil || reply.Confirm != nil || !strings.Contains(reply.Text, "waiting for confirmation (requested by <@U1> in <#C1>)") {
+	if err != nil || reply.Confirm != nil || !strings.Contains(reply.Text, "waiting for confirmation (requested by <@U1> in <#C1>: <https://fake.slack.com/archives/C1/p1700000000000100|follow it there>)") {
 		t.Fatalf("second stop = %+v, %v; want a pointer to the first", reply, err)
 	}
 }
@@ -357,7 +503,7 @@ func TestExpiry(t *testing.T) {
 	f := newFixture(t)
 	op := f.requestStop(t, "staging")
 	f.clock.Advance(10 * time.Minute)
-	reply, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+	reply, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
 	if err != nil || !strings.Contains(reply.Text, "expired") || f.q.stopCalls != 0 {
 		t.Fatalf("late Confirm = %+v, %v, %d stop calls; want an expiry and no call", reply, err, f.q.stopCalls)
 	}
@@ -384,7 +530,7 @@ func TestConfirmVoidWhenStatusChanged(t *testing.T) {
 	f := newFixture(t)
 	op := f.requestStop(t, "staging")
 	f.q.script(qovery.StateStopped)
-	reply, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+	reply, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
 	if err != nil || reply.Watch != nil || f.q.stopCalls != 0 {
 		t.Fatalf("Confirm = %+v, %v, %d stop calls; want void without a call", reply, err, f.q.stopCalls)
 	}
@@ -416,7 +562,7 @@ func TestStopCallFailures(t *testing.T) {
 			op := f.requestStop(t, "staging")
 			f.q.script(qovery.StateDeployed, tc.after)
 			f.q.stopErr = tc.stopErr
-			_, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"})
+			_, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("Confirm error = %v; want error %v", err, tc.wantErr)
 			}
@@ -450,7 +596,7 @@ func TestWatchOutcomes(t *testing.T) {
 			f := newFixture(t)
 			op := f.requestStop(t, "staging")
 			f.q.script(append([]qovery.State{qovery.StateDeployed}, tc.script...)...)
-			if _, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"}); err != nil {
+			if _, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil {
 				t.Fatal(err)
 			}
 			f.clock.Advance(tc.advance)
@@ -477,7 +623,7 @@ func TestWatchAbortsOnShutdownAndOn401(t *testing.T) {
 	f := newFixture(t)
 	op := f.requestStop(t, "staging")
 	f.q.script(qovery.StateDeployed, qovery.StateStopping)
-	if _, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"}); err != nil {
+	if _, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -493,7 +639,7 @@ func TestWatchAbortsOnShutdownAndOn401(t *testing.T) {
 	f = newFixture(t)
 	op = f.requestStop(t, "staging")
 	f.q.script(qovery.StateDeployed)
-	if _, err := f.h.Confirm(t.Context(), Click{OperationID: op.ID, UserID: "U1"}); err != nil {
+	if _, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil {
 		t.Fatal(err)
 	}
 	f.q.statusErr = &qovery.Error{StatusCode: 401}
@@ -522,7 +668,7 @@ func TestReadOnlyVerbs(t *testing.T) {
 		t.Fatalf("status reply = %q, %v", reply.Text, err)
 	}
 	reply, _ = f.h.Handle(t.Context(), Request{Text: ""})
-	if !strings.Contains(reply.Text, "/qovery stop <cluster>") {
+	if !strings.Contains(reply.Text, "/qovery stop &lt;cluster&gt;") {
 		t.Fatalf("help = %q", reply.Text)
 	}
 	f.q.statusErr = &qovery.Error{StatusCode: 500}
@@ -551,7 +697,7 @@ func TestClickBeforeAttachLocatesTheMessage(t *testing.T) {
 		t.Fatalf("Handle = %+v, %v", reply, err)
 	}
 	// The click overtakes Attach: it carries the message's location itself.
-	if _, err := f.h.Confirm(t.Context(), Click{OperationID: reply.Confirm.ID, UserID: "U1", ChannelID: "C1", MessageTS: "1700000000.000200"}); err != nil {
+	if _, err := f.h.Confirm(t.Context(), Click{Ref: reply.Confirm.Ref(), UserID: "U1", ChannelID: "C1", MessageTS: "1700000000.000200"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.h.Attach(t.Context(), reply.Confirm.ID, "C1", "1700000000.000200"); err != nil {

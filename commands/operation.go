@@ -54,6 +54,10 @@ type Operation struct {
 	CloudProvider  string
 	Region         string
 	Production     bool
+	// Protected clusters need their name typed to confirm, and a second person under four-eyes.
+	Protected bool
+	// NeedsSecondPerson is set under four-eyes: someone other than the requester must confirm.
+	NeedsSecondPerson bool
 	// StatusAtRequest is what the confirmation message showed the requester.
 	StatusAtRequest qovery.State
 
@@ -67,6 +71,8 @@ type Operation struct {
 	Phase       Phase
 	ConfirmedBy string
 	ConfirmedAt time.Time
+	// StopHTTPStatus is the HTTP status of a failed stop call (0 when it succeeded or got no answer).
+	StopHTTPStatus int
 	// AcceptedAt is when Qovery accepted the stop; elapsed times count from here.
 	AcceptedAt time.Time
 	// State is the last cluster state the bot saw after the stop was accepted.

@@ -49,12 +49,12 @@ func Parse(text string) (Command, error) {
 		return Command{Verb: VerbHelp}, nil
 	case VerbList:
 		if arg != "" {
-			return Command{}, &UsageError{Verb: verb, Msg: fmt.Sprintf("`%s list` takes no argument. To see one cluster, use `%s status <cluster>`.", CommandName, CommandName)}
+			return Command{}, &UsageError{Verb: verb, Msg: fmt.Sprintf("`%s list` takes no argument. To see one cluster, use `%s status &lt;cluster&gt;`.", CommandName, CommandName)}
 		}
 		return Command{Verb: VerbList}, nil
 	case VerbStatus, VerbStop:
 		if arg == "" {
-			return Command{}, &UsageError{Verb: verb, Msg: fmt.Sprintf("Which cluster? Usage: `%s %s <cluster name or id>`. `%s list` shows the clusters.", CommandName, verb, CommandName)}
+			return Command{}, &UsageError{Verb: verb, Msg: fmt.Sprintf("Which cluster? Usage: `%s %s &lt;cluster name or id&gt;`. `%s list` shows the clusters.", CommandName, verb, CommandName)}
 		}
 		return Command{Verb: verb, Cluster: arg}, nil
 	default:
@@ -62,12 +62,13 @@ func Parse(text string) (Command, error) {
 	}
 }
 
-// Usage is the help text, with examples.
+// Usage is the help text, with examples. Angle brackets are escaped: in mrkdwn, even inside code,
+// `<…>` is markup.
 func Usage() string {
 	return strings.Join([]string{
-		"*Usage:* `" + CommandName + " <command> [cluster]`",
-		"• `" + CommandName + " stop <cluster>`: stop a cluster (asks you to confirm first), e.g. `" + CommandName + " stop staging`",
-		"• `" + CommandName + " status <cluster>`: status, lock and last deployment of one cluster",
+		"*Usage:* `" + CommandName + " &lt;command&gt; [cluster]`",
+		"• `" + CommandName + " stop &lt;cluster&gt;`: stop a cluster (asks you to confirm first), e.g. `" + CommandName + " stop staging`",
+		"• `" + CommandName + " status &lt;cluster&gt;`: status, lock and last deployment of one cluster",
 		"• `" + CommandName + " list`: every cluster of the organization with its status",
 		"• `" + CommandName + " help`: this message",
 		"A cluster is named by its Qovery name (case-insensitive) or its id.",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -47,6 +48,9 @@ func notStoppable(name string, st *qovery.ClusterStatus) string {
 }
 
 func (h *Handler) requestStop(ctx context.Context, req Request, typed string) (Reply, error) {
+	if err := h.authorize(ctx, req.UserID, req.ChannelID); err != nil {
+		return Reply{}, err
+	}
 	c, err := h.findCluster(ctx, typed)
 	if err != nil {
 		return Reply{}, err
@@ -71,6 +75,7 @@ func (h *Handler) requestStop(ctx context.Context, req Request, typed string) (R
 		CloudProvider:   c.CloudProvider,
 		Region:          c.Region,
 		Production:      c.Production,
+		Protected:       h.cfg.Policy.IsProtected(c.Name, c.Production),
 		StatusAtRequest: st.Status,
 		RequestedBy:     req.UserID,
 		ChannelID:       req.ChannelID,
@@ -79,25 +84,31 @@ func (h *Handler) requestStop(ctx context.Context, req Request, typed string) (R
 		Phase:           PhasePending,
 		ConsoleURL:      qovery.ConsoleClusterURL(h.cfg.OrganizationID, c.ID),
 	}
+	op.NeedsSecondPerson = op.Protected && h.cfg.Policy.FourEyes
 	if err := h.store.Create(ctx, op); err != nil {
 		var busy *BusyError
 		if errors.As(err, &busy) {
-			return Reply{Text: busyText(busy.Existing)}, nil
+			return Reply{Text: h.busyText(ctx, busy.Existing)}, nil
 		}
 		return Reply{}, fmt.Errorf("record stop request: %w", err)
 	}
 	return Reply{Confirm: &op}, nil
 }
 
-func busyText(op Operation) string {
+func (h *Handler) busyText(ctx context.Context, op Operation) string {
 	what := "A stop of *" + Escape(op.ClusterName) + "*"
-	switch op.Phase {
-	case PhasePending:
+	if op.Phase == PhasePending {
 		what += " is waiting for confirmation"
-	default:
+	} else {
 		what += " is already under way"
 	}
-	return fmt.Sprintf("%s (requested by %s in <#%s>). Follow that message instead of starting another.", what, Mention(op.RequestedBy), Escape(op.ChannelID))
+	where := fmt.Sprintf("in <#%s>", Escape(op.ChannelID))
+	if op.MessageTS != "" {
+		if link, err := h.n.Permalink(ctx, op.ChannelID, op.MessageTS); err == nil && link != "" {
+			where = fmt.Sprintf("in <#%s>: <%s|follow it there>", Escape(op.ChannelID), link)
+		}
+	}
+	return fmt.Sprintf("%s (requested by %s %s). Follow that request instead of starting another.", what, Mention(op.RequestedBy), where)
 }
 
 // Attach records where the confirmation message of a pending operation was posted.
@@ -127,23 +138,71 @@ type errNotPending struct{ op Operation }
 func (e *errNotPending) Error() string { return "operation is " + string(e.op.Phase) }
 
 var (
-	errExpired      = errors.New("confirmation expired")
-	errNotRequester = errors.New("only the requester may answer")
+	errExpired = errors.New("confirmation expired")
+	// errUnknownRef means a button or modal names no stored request for that cluster: a forged or
+	// stale value, or a request from before a restart.
+	errUnknownRef = errors.New("unknown request")
 )
+
+// checkClick loads the operation a click is about and checks that the clicker may act on it now:
+// the reference matches, the request is still pending and not expired, the clicker is allowed,
+// and, for a confirmation under four-eyes, the clicker is not the requester.
+func (h *Handler) checkClick(ctx context.Context, c Click, confirming bool) (Operation, error) {
+	op, err := h.store.Get(ctx, c.Ref.OperationID)
+	if errors.Is(err, ErrNotFound) || (err == nil && op.ClusterID != c.Ref.ClusterID) {
+		return Operation{}, errUnknownRef
+	}
+	if err != nil {
+		return Operation{}, err
+	}
+	if op.Phase != PhasePending {
+		return op, &errNotPending{op}
+	}
+	if !h.now().Before(op.ExpiresAt) {
+		return h.expire(ctx, op, c)
+	}
+	if !confirming && c.UserID == op.RequestedBy {
+		return op, nil // requesters may always withdraw their own request
+	}
+	if err := h.authorize(ctx, c.UserID, op.ChannelID); err != nil {
+		return op, err
+	}
+	if confirming && op.NeedsSecondPerson && c.UserID == op.RequestedBy {
+		return op, &DeniedError{Reason: DenyFourEyes, Msg: fmt.Sprintf("*%s* is protected and needs a second person: another allowed user must confirm this stop. You can still cancel it.", Escape(op.ClusterName))}
+	}
+	return op, nil
+}
+
+// expire ends a pending operation whose confirmation TTL has passed and reports errExpired.
+func (h *Handler) expire(ctx context.Context, op Operation, c Click) (Operation, error) {
+	now := h.now()
+	expired, err := h.store.Update(ctx, op.ID, func(o *Operation) error {
+		if o.Phase != PhasePending {
+			return &errNotPending{*o}
+		}
+		if o.MessageTS == "" && c.MessageTS != "" {
+			o.ChannelID, o.MessageTS = c.ChannelID, c.MessageTS
+		}
+		o.Phase, o.FinishedAt = PhaseExpired, now
+		return nil
+	})
+	if err != nil {
+		return expired, err
+	}
+	_ = h.n.Notify(ctx, expired, Event{Kind: EventExpired, At: now})
+	return expired, errExpired
+}
 
 // claim moves a pending operation to next for the user who clicked, atomically: of two racing
 // clicks, exactly one gets the operation.
 func (h *Handler) claim(ctx context.Context, c Click, next Phase) (Operation, error) {
 	now := h.now()
-	op, err := h.store.Update(ctx, c.OperationID, func(op *Operation) error {
+	return h.store.Update(ctx, c.Ref.OperationID, func(op *Operation) error {
 		switch {
 		case op.Phase != PhasePending:
 			return &errNotPending{*op}
 		case !now.Before(op.ExpiresAt):
-			op.Phase, op.FinishedAt = PhaseExpired, now
-			return nil
-		case op.RequestedBy != c.UserID:
-			return errNotRequester
+			return errExpired // expired between the check and now; the sweep reports it
 		}
 		if op.MessageTS == "" && c.MessageTS != "" {
 			op.ChannelID, op.MessageTS = c.ChannelID, c.MessageTS
@@ -156,23 +215,17 @@ func (h *Handler) claim(ctx context.Context, c Click, next Phase) (Operation, er
 		}
 		return nil
 	})
-	if err == nil && op.Phase == PhaseExpired {
-		_ = h.n.Notify(ctx, op, Event{Kind: EventExpired, At: now})
-		return op, errExpired
-	}
-	return op, err
 }
 
-// clickRefusal turns a refused click into the ephemeral answer for the person who clicked.
+// clickRefusal turns a refused click into the ephemeral answer for the person who clicked. Denials
+// stay errors, so that the caller audits them.
 func (h *Handler) clickRefusal(op Operation, err error) (Reply, error) {
 	var np *errNotPending
 	switch {
-	case errors.Is(err, ErrNotFound):
-		return Reply{Text: "This request is unknown to the bot (it may have restarted since). Run the command again."}, nil
+	case errors.Is(err, errUnknownRef):
+		return Reply{}, &DeniedError{Reason: "unknown_request", Err: err, Msg: "This button does not belong to a request the bot knows (it may predate a restart). Run the command again."}
 	case errors.Is(err, errExpired):
 		return Reply{Text: fmt.Sprintf("This request expired; nothing was done. Run `%s stop %s` again.", CommandName, Escape(op.ClusterName))}, nil
-	case errors.Is(err, errNotRequester):
-		return Reply{Text: fmt.Sprintf("Only %s, who asked for this stop, can confirm or cancel it.", Mention(op.RequestedBy))}, nil
 	case errors.As(err, &np):
 		return Reply{Text: alreadyAnswered(np.op)}, nil
 	}
@@ -191,10 +244,41 @@ func alreadyAnswered(op Operation) string {
 	return fmt.Sprintf("Already confirmed by %s at %s.", Mention(op.ConfirmedBy), FormatTime(op.ConfirmedAt))
 }
 
+// TypedNameProblem checks the cluster name typed in a protected stop's confirmation modal. It
+// returns what to tell the user under the input, or "" when the name is right. It reads only the
+// store, so the bot can answer inside the modal's ack.
+func (h *Handler) TypedNameProblem(ctx context.Context, ref ActionRef, typed string) (string, error) {
+	op, err := h.store.Get(ctx, ref.OperationID)
+	if errors.Is(err, ErrNotFound) || (err == nil && op.ClusterID != ref.ClusterID) {
+		return "This request is unknown to the bot. Close this and run the command again.", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(typed) != op.ClusterName {
+		return fmt.Sprintf("That is not the cluster's name. Type %s exactly to stop it.", op.ClusterName), nil
+	}
+	return "", nil
+}
+
 // Confirm handles a click on the Stop button: the first valid click wins, the status is checked
-// again, and Qovery is asked to stop the cluster. When Qovery accepts, the reply's Watch is set.
+// again, and Qovery is asked to stop the cluster. When Qovery accepts, the reply's Watch is set. A
+// protected cluster first needs its name typed: the reply's TypeName asks the caller to collect it
+// and call Confirm again with Typed set.
 func (h *Handler) Confirm(ctx context.Context, c Click) (Reply, error) {
-	op, err := h.claim(ctx, c, PhaseConfirmed)
+	op, err := h.checkClick(ctx, c, true)
+	if err != nil {
+		return h.clickRefusal(op, err)
+	}
+	if op.Protected {
+		if !c.Typed {
+			return Reply{TypeName: &op}, nil
+		}
+		if strings.TrimSpace(c.TypedName) != op.ClusterName {
+			return Reply{}, &DeniedError{Reason: "wrong_name", Msg: "The typed name did not match the cluster's; nothing was done."}
+		}
+	}
+	op, err = h.claim(ctx, c, PhaseConfirmed)
 	if err != nil {
 		return h.clickRefusal(op, err)
 	}
@@ -242,6 +326,10 @@ func (h *Handler) accept(ctx context.Context, id uuid.UUID, state qovery.State) 
 func (h *Handler) stopFailed(ctx context.Context, op Operation, stopErr error) (Reply, error) {
 	var qe *qovery.Error
 	answered := errors.As(stopErr, &qe)
+	if answered {
+		// Kept for the audit trail of the stop call.
+		op, _ = h.store.Update(ctx, op.ID, func(o *Operation) error { o.StopHTTPStatus = qe.StatusCode; return nil })
+	}
 	uncertain := !answered || qe.StatusCode >= 500 || qe.StatusCode == 409 || qe.StatusCode == 429
 	if uncertain && !errors.Is(stopErr, context.Canceled) {
 		if st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID); err == nil {
@@ -284,9 +372,13 @@ func (h *Handler) finish(ctx context.Context, id uuid.UUID, phase Phase, kind Ev
 	return op
 }
 
-// Cancel handles a click on the Cancel button.
+// Cancel handles a click on the Cancel button. The requester, or any allowed user, may cancel.
 func (h *Handler) Cancel(ctx context.Context, c Click) (Reply, error) {
-	op, err := h.claim(ctx, c, PhaseCancelled)
+	op, err := h.checkClick(ctx, c, false)
+	if err != nil {
+		return h.clickRefusal(op, err)
+	}
+	op, err = h.claim(ctx, c, PhaseCancelled)
 	if err != nil {
 		return h.clickRefusal(op, err)
 	}

@@ -35,6 +35,21 @@ func knownElementType(t string) bool {
 	return false
 }
 
+// inputElementType reports whether both Slack and slack-go accept an
+// element type in an input block.
+func inputElementType(t string) bool {
+	switch t {
+	case "plain_text_input", "email_text_input", "url_text_input", "number_input",
+		"rich_text_input", "datepicker", "timepicker", "datetimepicker", "checkboxes",
+		"radio_buttons", "static_select", "external_select", "users_select",
+		"conversations_select", "channels_select", "multi_static_select",
+		"multi_external_select", "multi_users_select", "multi_conversations_select",
+		"multi_channels_select", "file_input":
+		return true
+	}
+	return false
+}
+
 // blockError is an invalid_blocks style failure with Slack's diagnostic
 // lines, which Slack returns in response_metadata.messages.
 type blockError struct {
@@ -55,6 +70,22 @@ func (e *blockError) Error() string {
 // The checks are the limits a bot most plausibly trips over (Slack
 // documents them per block), not all of Block Kit.
 func (s *Server) normalizeBlocksLocked(raw string) (json.RawMessage, error) {
+	return s.checkBlocksLocked(raw, blockRules{max: 50, ptr: "/blocks"})
+}
+
+// blockRules are what differs between the surfaces blocks appear on.
+type blockRules struct {
+	max int    // most blocks allowed
+	ptr string // JSON pointer of the blocks array, for Slack's diagnostics
+	// modal checks input blocks (label and element) and generates their
+	// elements' action_ids, as views need; messages keep the older, more
+	// lenient treatment.
+	modal bool
+}
+
+// checkBlocksLocked is normalizeBlocksLocked for the surface described by
+// rules.
+func (s *Server) checkBlocksLocked(raw string, rules blockRules) (json.RawMessage, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || raw == "null" {
 		return nil, nil
@@ -67,10 +98,10 @@ func (s *Server) normalizeBlocksLocked(raw string) (json.RawMessage, error) {
 	}
 	var problems []string
 	bad := func(ptr, format string, args ...any) {
-		problems = append(problems, fmt.Sprintf("[ERROR] "+format+" [json-pointer:/blocks"+ptr+"]", args...))
+		problems = append(problems, fmt.Sprintf("[ERROR] "+format+" [json-pointer:"+rules.ptr+ptr+"]", args...))
 	}
-	if len(blocks) > 50 {
-		bad("", "no more than 50 items allowed")
+	if len(blocks) > rules.max {
+		bad("", "no more than %d items allowed", rules.max)
 	}
 	blockIDs := map[string]bool{}
 	actionIDs := map[string]bool{}
@@ -196,6 +227,39 @@ func (s *Server) normalizeBlocksLocked(raw string) (json.RawMessage, error) {
 			for j, e := range els {
 				element(ptr+"/elements/"+strconv.Itoa(j), e)
 			}
+		case "input":
+			if !rules.modal {
+				break
+			}
+			textLen(ptr+"/label", block["label"], 2000)
+			if l, _ := block["label"].(map[string]any); l != nil && l["type"] != "plain_text" {
+				bad(ptr+"/label/type", "must be plain_text")
+			}
+			if h, ok := block["hint"]; ok {
+				textLen(ptr+"/hint", h, 2000)
+			}
+			el, ok := block["element"].(map[string]any)
+			if !ok {
+				bad(ptr+"/element", "missing required field: element")
+				break
+			}
+			etyp, _ := el["type"].(string)
+			if !inputElementType(etyp) {
+				bad(ptr+"/element/type", "unsupported type `%s`", etyp)
+				break
+			}
+			aid, _ := el["action_id"].(string)
+			if aid == "" {
+				aid = "a" + strconv.Itoa(s.nextIDLocked())
+				el["action_id"] = aid
+			}
+			if len(aid) > 255 {
+				bad(ptr+"/element/action_id", "must be less than 256 characters")
+			}
+			if actionIDs[aid] {
+				bad(ptr+"/element/action_id", "duplicate action_id `%s`", aid)
+			}
+			actionIDs[aid] = true
 		}
 	}
 	if len(problems) > 0 {

@@ -1,9 +1,10 @@
 // Package fakeslack is an in-process fake of the Slack platform for a Socket
 // Mode app. It speaks the real Socket Mode protocol over a WebSocket (hello,
 // PING frames, envelopes, acks, disconnects) to slack-go's socketmode client,
-// serves the Web API methods the bot calls, and serves response_url
-// endpoints. It keeps a small workspace (users, channels, messages and
-// ephemeral messages) that tests and the local console observe.
+// serves the Web API methods the bot calls (with the scopes they need), and
+// serves response_url endpoints. It keeps a small workspace (users, user
+// groups, channels, messages, ephemeral messages and modals) that tests and
+// the local console observe.
 //
 // A Server is to Slack what an [net/http/httptest.Server] is to an HTTP
 // service: [NewServer] starts one on a loopback port, [Server.Close] stops
@@ -40,6 +41,15 @@ var (
 	ErrNoSuchButton = errors.New("fakeslack: no such button")
 	// ErrClosed means the server was closed.
 	ErrClosed = errors.New("fakeslack: server closed")
+	// ErrNoSuchView means a submission or close named a view that was
+	// never opened, is already closed, is hidden under a view pushed on
+	// top of it, or is shown to another user.
+	ErrNoSuchView = errors.New("fakeslack: no such view")
+	// ErrInvalidSubmission means a [ViewSubmission] asked for something
+	// the user could not do in Slack's client: fill in a field the view
+	// does not have, type into a field that is not a text input, leave a
+	// required field empty, or submit a modal without a submit button.
+	ErrInvalidSubmission = errors.New("fakeslack: invalid view submission")
 )
 
 // appID is the app every payload names. Nothing in the bot configures it,
@@ -59,6 +69,8 @@ type config struct {
 	botID        string
 	pingInterval time.Duration
 	ackTimeout   time.Duration
+	triggerTTL   time.Duration
+	scopes       []string
 }
 
 // An Option configures a [Server] created by [NewServer].
@@ -96,10 +108,33 @@ func WithPingInterval(d time.Duration) Option {
 	return func(c *config) { c.pingInterval = d }
 }
 
-// WithAckTimeout sets how long [Server.SlashCommand] and [Server.ClickButton]
-// wait for an ack. The default is Slack's 3s.
+// WithAckTimeout sets how long [Server.SlashCommand], [Server.ClickButton],
+// [Server.SubmitView] and [Server.CloseView] wait for an ack. The default is
+// Slack's 3s.
 func WithAckTimeout(d time.Duration) Option {
 	return func(c *config) { c.ackTimeout = d }
+}
+
+// WithTriggerTTL sets how long a trigger_id stays usable for views.open
+// after the payload carrying it was sent. The default is Slack's 3s. A
+// trigger is expired once it is d old, so a zero d expires every trigger at
+// once, which lets a test provoke expired_trigger_id without waiting.
+func WithTriggerTTL(d time.Duration) Option {
+	return func(c *config) { c.triggerTTL = d }
+}
+
+// WithBotScopes sets the OAuth scopes granted to the bot token, replacing
+// the default set: commands, chat:write, chat:write.public, users:read and
+// usergroups:read. Methods that need a scope the token lacks fail with
+// missing_scope, and every bot-token response reports the granted scopes in
+// its X-OAuth-Scopes header.
+//
+// chat:write.public is reported but not honoured: posting to a channel
+// added with botIsMember false still fails with not_in_channel, so that
+// such a channel also stands for the private channels the scope does not
+// reach.
+func WithBotScopes(scopes ...string) Option {
+	return func(c *config) { c.scopes = append([]string{}, scopes...) }
 }
 
 type user struct {
@@ -158,6 +193,15 @@ type Server struct {
 	responses map[string]*responseURL
 	respSeq   int
 
+	// triggers holds every trigger_id sent in a payload, for views.open.
+	triggers map[string]*trigger
+	views    []*view // in opening order
+	viewByID map[string]*view
+	viewSeq  int
+	hashSeq  int
+
+	usergroups map[string]*usergroup
+
 	calls    []Call
 	failures map[string][]Failure
 	subs     map[*subscriber]struct{}
@@ -178,26 +222,31 @@ func NewServer(opts ...Option) *Server {
 		botID:        "B0BOT",
 		pingInterval: 2 * time.Second,
 		ackTimeout:   3 * time.Second,
+		triggerTTL:   3 * time.Second,
+		scopes:       []string{"commands", "chat:write", "chat:write.public", "users:read", "usergroups:read"},
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	s := &Server{
-		cfg:       cfg,
-		started:   time.Now(),
-		now:       time.Now,
-		done:      make(chan struct{}),
-		changed:   make(chan struct{}),
-		users:     map[string]*user{},
-		channels:  map[string]*channel{},
-		msgs:      map[string][]*Message{},
-		msgIndex:  map[string]*Message{},
-		tickets:   map[string]bool{},
-		envelopes: map[string]*envelope{},
-		pending:   map[string]*delivery{},
-		responses: map[string]*responseURL{},
-		failures:  map[string][]Failure{},
-		subs:      map[*subscriber]struct{}{},
+		cfg:        cfg,
+		started:    time.Now(),
+		now:        time.Now,
+		done:       make(chan struct{}),
+		changed:    make(chan struct{}),
+		users:      map[string]*user{},
+		channels:   map[string]*channel{},
+		msgs:       map[string][]*Message{},
+		msgIndex:   map[string]*Message{},
+		tickets:    map[string]bool{},
+		envelopes:  map[string]*envelope{},
+		pending:    map[string]*delivery{},
+		responses:  map[string]*responseURL{},
+		triggers:   map[string]*trigger{},
+		viewByID:   map[string]*view{},
+		usergroups: map[string]*usergroup{},
+		failures:   map[string][]Failure{},
+		subs:       map[*subscriber]struct{}{},
 	}
 	s.users[cfg.botUserID] = &user{id: cfg.botUserID, name: "fakebot", realName: "Fake Bot", isBot: true}
 	s.AddUser("U0ALICE", "alice")
@@ -213,8 +262,8 @@ func NewServer(opts ...Option) *Server {
 }
 
 // Close closes every Socket Mode connection with a going-away close frame,
-// ends subscriptions, makes pending SlashCommand and ClickButton calls
-// return [ErrClosed], and shuts the HTTP server down. It blocks until the
+// ends subscriptions, makes pending calls that wait for an ack (SlashCommand,
+// ClickButton, SubmitView, CloseView) return [ErrClosed], and shuts the HTTP server down. It blocks until the
 // server's goroutines have exited.
 func (s *Server) Close() {
 	s.mu.Lock()
@@ -270,8 +319,8 @@ func (s *Server) AddUser(id, name string) {
 
 // AddChannel adds a public channel, or replaces an existing one's name and
 // membership. botIsMember says whether the bot has been invited: the fake
-// does not grant chat:write.public, so posting to a channel the bot is not
-// in fails with not_in_channel.
+// does not honour chat:write.public (see [WithBotScopes]), so posting to a
+// channel the bot is not in fails with not_in_channel.
 func (s *Server) AddChannel(id, name string, botIsMember bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -286,6 +335,31 @@ func (s *Server) SetBotMember(channelID string, member bool) {
 	defer s.mu.Unlock()
 	if ch, ok := s.channels[channelID]; ok {
 		ch.botMember = member
+		s.notifyLocked()
+	}
+}
+
+type usergroup struct {
+	id, handle string
+	members    []string
+}
+
+// AddUsergroup adds a user group (a "subteam", mentioned as @handle) with
+// the given members, or replaces an existing one.
+func (s *Server) AddUsergroup(id, handle string, members ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.usergroups[id] = &usergroup{id: id, handle: handle, members: append([]string{}, members...)}
+	s.notifyLocked()
+}
+
+// SetUsergroupMembers replaces the members of a group added with
+// [Server.AddUsergroup]. Unknown groups are ignored.
+func (s *Server) SetUsergroupMembers(id string, members ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g, ok := s.usergroups[id]; ok {
+		g.members = append([]string{}, members...)
 		s.notifyLocked()
 	}
 }

@@ -138,6 +138,18 @@ const (
 	EventDeleted
 	// EventEphemeral is a new ephemeral message.
 	EventEphemeral
+	// EventViewOpened is a modal opened by views.open or pushed by a
+	// view_submission's response_action "push".
+	EventViewOpened
+	// EventViewUpdated is a modal whose content views.update or a
+	// response_action "update" replaced.
+	EventViewUpdated
+	// EventViewErrors is a modal that stays open showing the errors of a
+	// response_action "errors" (see [View.Errors]).
+	EventViewErrors
+	// EventViewClosed is a modal closed by a submission's ack, a
+	// response_action "clear", or [Server.CloseView].
+	EventViewClosed
 )
 
 // String returns the kind's name, such as "posted".
@@ -151,19 +163,30 @@ func (k EventKind) String() string {
 		return "deleted"
 	case EventEphemeral:
 		return "ephemeral"
+	case EventViewOpened:
+		return "view-opened"
+	case EventViewUpdated:
+		return "view-updated"
+	case EventViewErrors:
+		return "view-errors"
+	case EventViewClosed:
+		return "view-closed"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
 
-// An Event is one visible change in the workspace. Exactly one of Message
-// and Ephemeral is set: Ephemeral for EventEphemeral, and for EventUpdated
-// and EventDeleted when the target was an ephemeral message.
+// An Event is one visible change in the workspace. Exactly one of Message,
+// Ephemeral and View is set: View for the EventView kinds, Ephemeral for
+// EventEphemeral, and for EventUpdated and EventDeleted when the target was
+// an ephemeral message.
 type Event struct {
 	// Seq numbers events from 1 in the order they happened; see [Server.LastEventSeq].
 	Seq       uint64
 	Kind      EventKind
 	Message   Message
 	Ephemeral Ephemeral
+	// View is the modal as it is after the change.
+	View View
 }
 
 // Messages returns the channel's messages, top-level and replies, deleted
@@ -284,8 +307,18 @@ func (s *Server) summary() string {
 	for _, ms := range s.msgs {
 		n += len(ms)
 	}
-	return fmt.Sprintf("%d messages, %d ephemerals, %d acks, %d calls, %d connections",
+	sum := fmt.Sprintf("%d messages, %d ephemerals, %d acks, %d calls, %d connections",
 		n, len(s.ephemerals), len(s.acks), len(s.calls), s.connectionsLocked())
+	if len(s.views) > 0 {
+		open := 0
+		for _, v := range s.views {
+			if v.open {
+				open++
+			}
+		}
+		sum += fmt.Sprintf(", %d views (%d open)", len(s.views), open)
+	}
+	return sum
 }
 
 // LastEventSeq is the Seq of the latest event published so far (0 before any): a subscriber that

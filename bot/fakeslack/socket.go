@@ -35,6 +35,9 @@ type SlashCommand struct {
 	// Command is the command with its slash; the default is "/qovery".
 	Command string
 	Text    string
+	// Variant picks the payload's shape; the zero value sends what Slack
+	// sends a workspace outside Enterprise Grid today.
+	Variant Variant
 }
 
 // A Click is a user pressing a button in a message.
@@ -45,6 +48,9 @@ type Click struct {
 	// UserID (see [Ephemeral.TS]).
 	MessageTS string
 	ActionID  string
+	// Variant picks the payload's shape; the zero value sends what Slack
+	// sends a workspace outside Enterprise Grid.
+	Variant Variant
 }
 
 // An Ack is the app's acknowledgement of an envelope.
@@ -349,6 +355,9 @@ type envelope struct {
 
 	// For the side effects of a slash command's ack payload.
 	user, channel, command string
+	// submits is the view a view_submission envelope submits, whose ack
+	// payload decides what happens to it.
+	submits string
 }
 
 // frameLocked encodes the envelope as Slack sends it. retry_attempt and
@@ -371,6 +380,9 @@ type delivery struct {
 	retry int
 	sent  time.Time
 	done  chan Ack // buffered: the ack is handed over under the lock
+	// view is what a view_submission's ack did, set before the ack is
+	// handed over on done.
+	view *ViewResult
 }
 
 func (s *Server) newEnvelopeLocked(typ string) *envelope {
@@ -400,19 +412,27 @@ func (s *Server) pickConnLocked() *wsConn {
 
 // deliver sends an envelope and waits for its ack.
 func (s *Server) deliver(ctx context.Context, env *envelope) (Ack, error) {
+	a, _, err := s.deliverTracked(ctx, env)
+	return a, err
+}
+
+// deliverTracked is deliver that also returns the delivery the ack
+// answered, for what handling the ack recorded on it; the delivery is nil
+// when there was no ack.
+func (s *Server) deliverTracked(ctx context.Context, env *envelope) (Ack, *delivery, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return Ack{}, ErrClosed
+		return Ack{}, nil, ErrClosed
 	}
 	if _, busy := s.pending[env.id]; busy {
 		s.mu.Unlock()
-		return Ack{}, fmt.Errorf("fakeslack: envelope %s is still awaiting its ack", env.id)
+		return Ack{}, nil, fmt.Errorf("fakeslack: envelope %s is still awaiting its ack", env.id)
 	}
 	c := s.pickConnLocked()
 	if c == nil {
 		s.mu.Unlock()
-		return Ack{}, ErrNotConnected
+		return Ack{}, nil, ErrNotConnected
 	}
 	frame := env.frameLocked()
 	d := &delivery{env: env, retry: env.retryAttempt, sent: time.Now(), done: make(chan Ack, 1)}
@@ -422,22 +442,26 @@ func (s *Server) deliver(ctx context.Context, env *envelope) (Ack, error) {
 	if err := c.write(frame); err != nil {
 		s.forget(d)
 		s.removeConn(c)
-		return Ack{}, fmt.Errorf("%w: send envelope %s: %v", ErrNotConnected, env.id, err)
+		return Ack{}, nil, fmt.Errorf("%w: send envelope %s: %v", ErrNotConnected, env.id, err)
 	}
 	timer := time.NewTimer(s.cfg.ackTimeout)
 	defer timer.Stop()
 	select {
 	case a := <-d.done:
-		return a, nil
+		return a, d, nil
 	case <-timer.C:
-		return s.expire(d)
+		a, acked, err := s.expire(d)
+		if !acked {
+			return a, nil, err
+		}
+		return a, d, nil
 	case <-ctx.Done():
 		if a, ok := s.forget(d); ok {
-			return a, nil
+			return a, d, nil
 		}
-		return Ack{}, ctx.Err()
+		return Ack{}, nil, ctx.Err()
 	case <-s.done:
-		return Ack{}, ErrClosed
+		return Ack{}, nil, ErrClosed
 	}
 }
 
@@ -455,12 +479,13 @@ func (s *Server) forget(d *delivery) (Ack, bool) {
 
 // expire records a missed ack deadline. For a slash command Slack shows the
 // user an operation_timeout error, so the fake records that as an
-// ephemeral message from Slack.
-func (s *Server) expire(d *delivery) (Ack, error) {
+// ephemeral message from Slack. acked reports that the ack won the race
+// after all.
+func (s *Server) expire(d *delivery) (a Ack, acked bool, err error) {
 	s.mu.Lock()
 	if s.pending[d.env.id] != d {
 		s.mu.Unlock()
-		return <-d.done, nil
+		return <-d.done, true, nil
 	}
 	delete(s.pending, d.env.id)
 	env := d.env
@@ -476,7 +501,7 @@ func (s *Server) expire(d *delivery) (Ack, error) {
 	}
 	s.notifyLocked()
 	s.mu.Unlock()
-	return Ack{}, fmt.Errorf("%w (envelope %s, %s, after %v)", ErrAckTimeout, env.id, env.typ, s.cfg.ackTimeout)
+	return Ack{}, false, fmt.Errorf("%w (envelope %s, %s, after %v)", ErrAckTimeout, env.id, env.typ, s.cfg.ackTimeout)
 }
 
 // handleAck matches an ack to the delivery waiting for it. Acks are matched
@@ -503,6 +528,11 @@ func (s *Server) handleAck(id string, payload json.RawMessage) {
 	rec.Type, rec.RetryAttempt, rec.Latency = d.env.typ, d.retry, time.Since(d.sent)
 	if d.env.typ == envelopeSlash && payload != nil {
 		rec.Error = s.applySlashAckLocked(d.env, payload)
+	}
+	if d.env.submits != "" {
+		res := s.applyViewAckLocked(d.env.submits, payload)
+		d.view = &res
+		rec.Error = res.Error
 	}
 	s.acks = append(s.acks, rec)
 	s.notifyLocked()
@@ -566,11 +596,15 @@ func (s *Server) SlashCommand(ctx context.Context, cmd SlashCommand) (Ack, error
 	env := s.newEnvelopeLocked(envelopeSlash)
 	env.user, env.channel, env.command = u.id, ch.id, cmd.Command
 	respURL := s.newResponseURLLocked(&responseURL{kind: envelopeSlash, user: u.id, channel: ch.id})
-	// Field order and the string "false" follow what Slack sends.
+	// Field order and the string "false" follow what Slack sends; the
+	// variant can change the type of is_enterprise_install or drop it.
+	entID, entName := cmd.Variant.enterprise()
 	env.payload, _ = json.Marshal(struct {
 		Token               string `json:"token"`
 		TeamID              string `json:"team_id"`
 		TeamDomain          string `json:"team_domain"`
+		EnterpriseID        string `json:"enterprise_id,omitempty"`
+		EnterpriseName      string `json:"enterprise_name,omitempty"`
 		ChannelID           string `json:"channel_id"`
 		ChannelName         string `json:"channel_name"`
 		UserID              string `json:"user_id"`
@@ -578,22 +612,29 @@ func (s *Server) SlashCommand(ctx context.Context, cmd SlashCommand) (Ack, error
 		Command             string `json:"command"`
 		Text                string `json:"text"`
 		APIAppID            string `json:"api_app_id"`
-		IsEnterpriseInstall string `json:"is_enterprise_install"`
+		IsEnterpriseInstall any    `json:"is_enterprise_install,omitempty"`
 		ResponseURL         string `json:"response_url"`
 		TriggerID           string `json:"trigger_id"`
 	}{
 		Token: verificationToken, TeamID: s.cfg.teamID, TeamDomain: s.teamDomain(),
+		EnterpriseID: entID, EnterpriseName: entName,
 		ChannelID: ch.id, ChannelName: ch.name, UserID: u.id, UserName: u.name,
-		Command: cmd.Command, Text: cmd.Text, APIAppID: appID, IsEnterpriseInstall: "false",
-		ResponseURL: respURL, TriggerID: s.triggerIDLocked(),
+		Command: cmd.Command, Text: cmd.Text, APIAppID: appID,
+		IsEnterpriseInstall: cmd.Variant.slashEnterpriseInstall(),
+		ResponseURL:         respURL, TriggerID: s.triggerIDLocked(u.id),
 	})
 	s.mu.Unlock()
 	return s.deliver(ctx, env)
 }
 
-func (s *Server) triggerIDLocked() string {
+// triggerIDLocked issues a trigger_id to user and records it, so that
+// views.open can tell it was issued, by when it must be used, and whether
+// it already was.
+func (s *Server) triggerIDLocked(user string) string {
 	n := s.nextIDLocked()
-	return fmt.Sprintf("%d.%d.fake%08x", 13345224609+n, 738474920, n)
+	id := fmt.Sprintf("%d.%d.fake%08x", 13345224609+n, 738474920, n)
+	s.triggers[id] = &trigger{user: user, issued: s.now()}
+	return id
 }
 
 type blockActionsPayload struct {
@@ -613,13 +654,10 @@ type blockActionsPayload struct {
 		IsEphemeral bool   `json:"is_ephemeral"`
 		ThreadTS    string `json:"thread_ts,omitempty"`
 	} `json:"container"`
-	TriggerID string `json:"trigger_id"`
-	Team      struct {
-		ID     string `json:"id"`
-		Domain string `json:"domain"`
-	} `json:"team"`
-	Enterprise          *struct{} `json:"enterprise"`
-	IsEnterpriseInstall bool      `json:"is_enterprise_install"`
+	TriggerID           string          `json:"trigger_id"`
+	Team                wireTeam        `json:"team"`
+	Enterprise          *wireEnterprise `json:"enterprise"`
+	IsEnterpriseInstall any             `json:"is_enterprise_install,omitempty"`
 	Channel             struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`
@@ -662,6 +700,33 @@ func (s *Server) ClickButton(ctx context.Context, click Click) (Ack, error) {
 		return Ack{}, err
 	}
 	return s.deliver(ctx, env)
+}
+
+// ClickButtons delivers several clicks made at the same moment: each is built from the messages
+// as they are before any of them is handled (as when two people click the same message), then all
+// are delivered concurrently. It returns each click's ack and error, in order.
+func (s *Server) ClickButtons(ctx context.Context, clicks ...Click) ([]Ack, []error) {
+	acks := make([]Ack, len(clicks))
+	errs := make([]error, len(clicks))
+	envs := make([]*envelope, len(clicks))
+	s.mu.Lock()
+	for i, c := range clicks {
+		envs[i], errs[i] = s.clickEnvelopeLocked(c)
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for i, env := range envs {
+		if errs[i] != nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			acks[i], errs[i] = s.deliver(ctx, env)
+		}()
+	}
+	wg.Wait()
+	return acks, errs
 }
 
 func (s *Server) clickEnvelopeLocked(click Click) (*envelope, error) {
@@ -712,8 +777,10 @@ func (s *Server) clickEnvelopeLocked(click Click) (*envelope, error) {
 		p.Container.IsEphemeral = true
 		p.Container.ThreadTS = eph.ThreadTS
 	}
-	p.TriggerID = s.triggerIDLocked()
-	p.Team.ID, p.Team.Domain = s.cfg.teamID, s.teamDomain()
+	p.TriggerID = s.triggerIDLocked(u.id)
+	p.Team = s.wireTeamLocked(click.Variant)
+	p.Enterprise = click.Variant.wireEnterprise()
+	p.IsEnterpriseInstall = click.Variant.interactionEnterpriseInstall()
 	p.Channel.ID, p.Channel.Name = ch.id, ch.name
 	p.State.Values = map[string]any{}
 	p.ResponseURL = s.newResponseURLLocked(bound)

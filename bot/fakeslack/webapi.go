@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -147,6 +148,14 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	if token == "" {
 		token, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
+	// Slack reports a valid token's scopes on every response to it,
+	// failures included.
+	switch token {
+	case s.cfg.botToken:
+		w.Header().Set("X-OAuth-Scopes", strings.Join(s.cfg.scopes, ","))
+	case s.cfg.appToken:
+		w.Header().Set("X-OAuth-Scopes", "connections:write")
+	}
 	s.mu.Lock()
 	s.recordCallLocked(method, args)
 	f, injected := s.takeFailureLocked(method)
@@ -173,15 +182,50 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		handler = s.usersInfo
 	case "conversations.info":
 		handler = s.conversationsInfo
+	case "chat.getPermalink":
+		handler = s.getPermalink
+	case "usergroups.users.list":
+		handler = s.usergroupUsers
+	case "views.open":
+		handler = s.viewsOpen
+	case "views.update":
+		handler = s.viewsUpdate
 	default:
 		writeJSON(w, http.StatusOK, fail("unknown_method"))
 		return
+	}
+	needed := neededScope(method)
+	if needed != "" {
+		w.Header().Set("X-Accepted-OAuth-Scopes", needed)
 	}
 	if code := s.checkBotToken(token); code != "" {
 		writeJSON(w, http.StatusOK, fail(code))
 		return
 	}
+	if needed != "" && !slices.Contains(s.cfg.scopes, needed) {
+		writeJSON(w, http.StatusOK, reply{
+			"ok": false, "error": "missing_scope",
+			"needed": needed, "provided": strings.Join(s.cfg.scopes, ","),
+		})
+		return
+	}
 	writeJSON(w, http.StatusOK, handler(args))
+}
+
+// neededScope is the bot scope a method requires, or "" for none. The
+// fake checks the scopes of the methods whose failure a bot must handle;
+// conversations.info, which needs channels:read in Slack, is left
+// unchecked so that the default scopes keep serving it.
+func neededScope(method string) string {
+	switch method {
+	case "chat.postMessage", "chat.update", "chat.postEphemeral":
+		return "chat:write"
+	case "users.info":
+		return "users:read"
+	case "usergroups.users.list":
+		return "usergroups:read"
+	}
+	return ""
 }
 
 func (s *Server) checkBotToken(token string) string {
@@ -459,6 +503,38 @@ func (s *Server) usersInfo(args url.Values) reply {
 			"team": s.cfg.teamID,
 		},
 	}}
+}
+
+// getPermalink serves chat.getPermalink. A thread reply's link names its
+// thread, as Slack's does.
+func (s *Server) getPermalink(args url.Values) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[args.Get("channel")]
+	if !ok {
+		return fail("channel_not_found")
+	}
+	m, ok := s.msgIndex[ch.id+"/"+args.Get("message_ts")]
+	if !ok || m.Deleted {
+		return fail("message_not_found")
+	}
+	link := "https://" + s.teamDomain() + ".slack.com/archives/" + ch.id + "/p" + strings.ReplaceAll(m.TS, ".", "")
+	if m.ThreadTS != "" {
+		link += "?thread_ts=" + m.ThreadTS + "&cid=" + ch.id
+	}
+	return reply{"ok": true, "channel": ch.id, "permalink": link}
+}
+
+// usergroupUsers serves usergroups.users.list. The fake has no disabled
+// groups, so include_disabled changes nothing.
+func (s *Server) usergroupUsers(args url.Values) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.usergroups[args.Get("usergroup")]
+	if !ok {
+		return fail("no_such_subteam")
+	}
+	return reply{"ok": true, "users": append([]string{}, g.members...)}
 }
 
 // conversationsInfo serves conversations.info.

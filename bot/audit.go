@@ -1,0 +1,97 @@
+package bot
+
+import (
+	"sync"
+
+	"github.com/rs/zerolog"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+)
+
+// Audit actions: one event per decision about a stop.
+const (
+	auditRequested    = "stop_requested"
+	auditDenied       = "stop_denied"
+	auditConfirmed    = "stop_confirmed"
+	auditApproved     = "stop_approved" // confirmed by someone other than the requester
+	auditCancelled    = "stop_cancelled"
+	auditExpired      = "stop_expired"
+	auditVoided       = "stop_voided"
+	auditStopCalled   = "stop_called"
+	auditStateChanged = "state_changed"
+	auditFinished     = "stop_finished"
+)
+
+// Auditor writes the audit trail: one structured event per decision, each naming the request, the
+// Slack team, user and channel, and the Qovery organization and cluster. main points it at the log
+// and, with QOVERY_BOT_AUDIT_LOG, at a file of its own.
+type Auditor struct {
+	log zerolog.Logger
+
+	mu     sync.Mutex
+	teamID string
+}
+
+// NewAuditor returns an Auditor writing to log.
+func NewAuditor(log zerolog.Logger) *Auditor { return &Auditor{log: log} }
+
+func (a *Auditor) setTeam(teamID string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.teamID = teamID
+}
+
+// event starts an audit event about op by userID (who acted; may be empty for the bot itself).
+func (a *Auditor) event(action string, op commands.Operation, userID string) *zerolog.Event {
+	a.mu.Lock()
+	team := a.teamID
+	a.mu.Unlock()
+	return a.log.Info().Str("audit", action).Str("request_id", op.ID.String()).Str("team_id", team).
+		Str("slack_user", userID).Str("channel", op.ChannelID).Str("org_id", op.OrganizationID.String()).
+		Str("cluster_id", op.ClusterID.String()).Str("cluster", op.ClusterName).Str("requested_by", op.RequestedBy)
+}
+
+// denied audits a refusal. op may be partly empty when the refusal came before any request existed.
+func (a *Auditor) denied(op commands.Operation, userID, channelID, reason string) {
+	if op.ChannelID == "" {
+		op.ChannelID = channelID
+	}
+	a.event(auditDenied, op, userID).Str("reason", reason).Msg("stop denied")
+}
+
+// operationEvent audits an event of an operation's lifecycle.
+func (a *Auditor) operationEvent(op commands.Operation, ev commands.Event) {
+	switch ev.Kind {
+	case commands.EventConfirmed:
+		action := auditConfirmed
+		if op.ConfirmedBy != op.RequestedBy {
+			action = auditApproved
+		}
+		a.event(action, op, op.ConfirmedBy).Bool("protected", op.Protected).Msg("stop confirmed")
+	case commands.EventCancelled:
+		a.event(auditCancelled, op, op.FinishedBy).Msg("stop cancelled")
+	case commands.EventExpired:
+		a.event(auditExpired, op, "").Msg("stop request expired")
+	case commands.EventAccepted:
+		a.event(auditStopCalled, op, op.ConfirmedBy).Bool("accepted", true).Str("state", string(ev.State)).Msg("stop called")
+	case commands.EventState:
+		a.event(auditStateChanged, op, "").Str("state", string(ev.State)).Dur("elapsed", op.Elapsed(ev.At)).Msg("cluster state changed")
+	case commands.EventVoided:
+		a.event(auditVoided, op, op.ConfirmedBy).Str("state", string(ev.State)).Str("reason", op.Note).Msg("stop voided")
+		a.finished(op)
+	case commands.EventRejected:
+		e := a.event(auditStopCalled, op, op.ConfirmedBy).Bool("accepted", false)
+		if op.StopHTTPStatus != 0 {
+			e = e.Int("http_status", op.StopHTTPStatus)
+		}
+		e.Msg("stop called")
+		a.finished(op)
+	default:
+		a.finished(op)
+	}
+}
+
+func (a *Auditor) finished(op commands.Operation) {
+	a.event(auditFinished, op, "").Str("outcome", string(op.Phase)).Str("state", string(op.State)).
+		Str("confirmed_by", op.ConfirmedBy).Dur("duration", op.Elapsed(op.FinishedAt)).Msg("stop finished")
+}
