@@ -20,6 +20,10 @@ func TestConsoleScripted(t *testing.T) {
 		"6", // Cancel
 		"9", // no such button
 		"hello",
+		"/qovery stop production-eu",
+		"7", // Stop cluster: a protected cluster asks for its name
+		"production",
+		"production-eu",
 	}, "\n")
 	var out bytes.Buffer
 	vars := map[string]string{"QOVERY_BOT_POLL_INTERVAL": "10ms", "LOG_LEVEL": "error"}
@@ -42,6 +46,11 @@ func TestConsoleScripted(t *testing.T) {
 		"❌ *preview-scw* stop failed · `STOP_ERROR`",
 		"🚫 Stop of *staging-us* cancelled by @alice",
 		"there is no button [9]",
+		"🔒 Protected cluster: confirming asks for its name.",
+		"Qovery opened a dialog:",
+		"Type the cluster name to confirm: [________]",
+		"Qovery (in the dialog): That is not the cluster's name. Type production-eu exactly to stop it.",
+		"✅ *production-eu* is `STOPPED`",
 		"type a slash command such as `/qovery help`",
 	} {
 		if !strings.Contains(got, want) {

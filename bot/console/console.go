@@ -150,6 +150,8 @@ type console struct {
 	mu      sync.Mutex
 	next    int
 	buttons map[int]button
+	// view is the dialog open for the user, if any: the next plain line answers it.
+	view *fakeslack.View
 	// messages numbers top-level messages by timestamp.
 	messages map[string]int
 	// printed is the Seq of the last event printed; printedCh is closed and replaced on each print.
@@ -158,6 +160,12 @@ type console struct {
 }
 
 func (c *console) act(ctx context.Context, line string) error {
+	c.mu.Lock()
+	view := c.view
+	c.mu.Unlock()
+	if view != nil && !strings.HasPrefix(line, "/") {
+		return c.answerView(ctx, *view, line)
+	}
 	if n, err := strconv.Atoi(line); err == nil {
 		c.mu.Lock()
 		b, ok := c.buttons[n]
@@ -191,6 +199,28 @@ func (c *console) messageNumber(ts string) int {
 	return c.messages[ts]
 }
 
+// answerView types line into the open dialog's input and submits it, or closes the dialog on
+// "back".
+func (c *console) answerView(ctx context.Context, v fakeslack.View, line string) error {
+	if line == "back" {
+		_, err := c.s.CloseView(ctx, c.opts.UserID, v.ID)
+		return err
+	}
+	inputs := v.Inputs()
+	if len(inputs) == 0 {
+		return errors.New("this dialog has nothing to type in; type `back` to close it")
+	}
+	res, err := c.s.SubmitView(ctx, fakeslack.ViewSubmission{UserID: c.opts.UserID, ViewID: v.ID,
+		Values: map[string]map[string]string{inputs[0].BlockID: {inputs[0].ActionID: line}}})
+	if err != nil {
+		return err
+	}
+	for _, msg := range res.Errors {
+		c.say("Qovery (in the dialog): %s", c.readable(msg))
+	}
+	return nil
+}
+
 func (c *console) stamp() string {
 	d := time.Since(c.start).Round(time.Second)
 	return fmt.Sprintf("[%02d:%02d]", int(d.Minutes()), int(d.Seconds())%60)
@@ -216,6 +246,23 @@ func (c *console) print(ev fakeslack.Event) {
 	var buttons []fakeslack.Button
 	var msg fakeslack.Message
 	switch ev.Kind {
+	case fakeslack.EventViewOpened, fakeslack.EventViewUpdated:
+		if ev.View.UserID != c.opts.UserID {
+			return
+		}
+		v := ev.View
+		c.mu.Lock()
+		c.view = &v
+		c.mu.Unlock()
+		head, body = "Qovery opened a dialog:", v.PlainText()+"\n(type your answer, or `back` to close the dialog)"
+	case fakeslack.EventViewClosed:
+		if ev.View.UserID != c.opts.UserID {
+			return
+		}
+		c.mu.Lock()
+		c.view = nil
+		c.mu.Unlock()
+		return
 	case fakeslack.EventEphemeral:
 		if ev.Ephemeral.User != c.opts.UserID {
 			return

@@ -402,6 +402,12 @@ func plainText(blocks json.RawMessage, text string) string {
 				}
 			}
 			line(strings.Join(parts, " "))
+		case "input":
+			l := textOf(b["label"]) + ": [________]"
+			if h := textOf(b["hint"]); h != "" {
+				l += " (" + h + ")"
+			}
+			line(l)
 		case "divider":
 			line("---")
 		case "markdown":

@@ -856,3 +856,8 @@ func (s *Server) CloseView(ctx context.Context, userID, viewID string) (Ack, err
 	s.mu.Unlock()
 	return s.deliver(ctx, env)
 }
+
+// PlainText renders the view's title and blocks readably, inputs as blanks to fill.
+func (v View) PlainText() string {
+	return v.Title + "\n" + plainText(v.Blocks, "")
+}
