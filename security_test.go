@@ -328,6 +328,9 @@ func TestAuditLogFileEndToEnd(t *testing.T) {
 		}
 		actions = append(actions, ev["audit"].(string))
 	}
+	if !strings.Contains(string(b), `"audit":"stop_called","request_id"`) || !strings.Contains(string(b), `"http_status":202`) {
+		t.Errorf("the stop call's audit event lacks the HTTP status:\n%s", b)
+	}
 	want := []string{"stop_requested", "stop_approved", "stop_called", "state_changed", "stop_finished"}
 	got := strings.Join(actions, ",")
 	for _, w := range want {
@@ -338,4 +341,34 @@ func TestAuditLogFileEndToEnd(t *testing.T) {
 	if strings.Contains(string(b), `"level":"debug"`) {
 		t.Error("the audit file carries debug lines; want audit events only")
 	}
+}
+
+func TestForgedButtonValuesEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	real := msg.Buttons()[0].Value
+	opID, _, _ := strings.Cut(real, ":")
+	for i, tc := range []struct {
+		value, want, reason string
+	}{
+		{"DROP TABLE", "This button was not made by this bot", "malformed_button_value"},
+		{real[:40], "This button was not made by this bot", "malformed_button_value"},
+		{opID + ":" + h.cluster["production-eu"].String(), "does not belong to a request the bot knows", "unknown_request"},
+		{"11111111-2222-4333-8444-555555555555:" + h.cluster["staging"].String(), "does not belong to a request the bot knows", "unknown_request"},
+	} {
+		if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirmStop, ForgedValue: tc.value}); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.ephemeral(alice, i+1); !strings.Contains(got, tc.want) {
+			t.Errorf("forged value %q answered %q; want %q", tc.value, got, tc.want)
+		}
+		h.waitLog(`"reason":"` + tc.reason + `"`)
+	}
+	if n := h.stopCalls("staging") + h.stopCalls("production-eu"); n != 0 {
+		t.Errorf("forged clicks made %d stop calls", n)
+	}
+	// The genuine button still works.
+	h.click(alice, msg, commands.ActionConfirmStop)
+	h.waitParent(msg, "is `STOPPED`")
 }

@@ -73,7 +73,11 @@ func (a *Auditor) operationEvent(op commands.Operation, ev commands.Event) {
 	case commands.EventExpired:
 		a.event(auditExpired, op, "").Msg("stop request expired")
 	case commands.EventAccepted:
-		a.event(auditStopCalled, op, op.ConfirmedBy).Bool("accepted", true).Str("state", string(ev.State)).Msg("stop called")
+		e := a.event(auditStopCalled, op, op.ConfirmedBy).Bool("accepted", true).Str("state", string(ev.State))
+		if op.StopHTTPStatus != 0 {
+			e = e.Int("http_status", op.StopHTTPStatus)
+		}
+		e.Msg("stop called")
 	case commands.EventState:
 		a.event(auditStateChanged, op, "").Str("state", string(ev.State)).Dur("elapsed", op.Elapsed(ev.At)).Msg("cluster state changed")
 	case commands.EventVoided:

@@ -20,7 +20,7 @@ import (
 type Qovery interface {
 	Clusters(ctx context.Context, orgID uuid.UUID) ([]qovery.Cluster, error)
 	ClusterStatus(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ClusterStatus, error)
-	StopCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ClusterStatus, error)
+	StopCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ActionResponse, error)
 }
 
 // Notifier shows operation changes to people: in Slack, it edits the parent message and posts to its

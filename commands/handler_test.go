@@ -44,14 +44,14 @@ func (f *fakeQovery) ClusterStatus(_ context.Context, _, id uuid.UUID) (*qovery.
 	return &st, nil
 }
 
-func (f *fakeQovery) StopCluster(_ context.Context, _, id uuid.UUID) (*qovery.ClusterStatus, error) {
+func (f *fakeQovery) StopCluster(_ context.Context, _, id uuid.UUID) (*qovery.ActionResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.stopCalls++
 	if f.stopErr != nil {
 		return nil, f.stopErr
 	}
-	return &qovery.ClusterStatus{ClusterID: id, Status: qovery.StateStopQueued}, nil
+	return &qovery.ActionResponse{StatusCode: 202, Status: &qovery.ClusterStatus{ClusterID: id, Status: qovery.StateStopQueued}}, nil
 }
 
 func (f *fakeQovery) script(states ...qovery.State) {

@@ -71,7 +71,7 @@ type Operation struct {
 	Phase       Phase
 	ConfirmedBy string
 	ConfirmedAt time.Time
-	// StopHTTPStatus is the HTTP status of a failed stop call (0 when it succeeded or got no answer).
+	// StopHTTPStatus is the HTTP status Qovery answered the stop call with (0 when no answer came).
 	StopHTTPStatus int
 	// AcceptedAt is when Qovery accepted the stop; elapsed times count from here.
 	AcceptedAt time.Time

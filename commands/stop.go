@@ -297,21 +297,26 @@ func (h *Handler) Confirm(ctx context.Context, c Click) (Reply, error) {
 		return Reply{}, nil
 	}
 
-	accepted, err := h.q.StopCluster(ctx, op.OrganizationID, op.ClusterID)
+	resp, err := h.q.StopCluster(ctx, op.OrganizationID, op.ClusterID)
 	if err != nil {
 		return h.stopFailed(ctx, op, err)
 	}
 	state := qovery.StateStopQueued
-	if accepted != nil && accepted.Status != "" {
-		state = accepted.Status
+	if resp.Status != nil && resp.Status.Status != "" {
+		state = resp.Status.Status
 	}
-	return h.accept(ctx, op.ID, state)
+	return h.accept(ctx, op.ID, state, resp.StatusCode)
 }
 
-func (h *Handler) accept(ctx context.Context, id uuid.UUID, state qovery.State) (Reply, error) {
+// accept records that Qovery took the stop (httpStatus is 0 when that was learnt from a status read
+// after a lost answer) and notifies.
+func (h *Handler) accept(ctx context.Context, id uuid.UUID, state qovery.State, httpStatus int) (Reply, error) {
 	now := h.now()
 	op, err := h.store.Update(ctx, id, func(op *Operation) error {
 		op.Phase, op.AcceptedAt, op.State = PhaseStopping, now, state
+		if httpStatus != 0 {
+			op.StopHTTPStatus = httpStatus
+		}
 		return nil
 	})
 	if err != nil {
@@ -336,7 +341,7 @@ func (h *Handler) stopFailed(ctx context.Context, op Operation, stopErr error) (
 			switch {
 			case st.Status == qovery.StateStopQueued || st.Status == qovery.StateStopping:
 				// Qovery took it (or someone else stopped it at the same moment): watch it either way.
-				return h.accept(ctx, op.ID, st.Status)
+				return h.accept(ctx, op.ID, st.Status, 0)
 			case st.Status == qovery.StateStopped:
 				h.finish(ctx, op.ID, PhaseVoid, EventVoided, st.Status, fmt.Sprintf("*%s* is already %s; nothing more to do.", Escape(op.ClusterName), stateName(st.Status)))
 				return Reply{}, nil

@@ -183,11 +183,17 @@ func parseBaseURL(rawURL string) (*url.URL, error) {
 // nil, is sent as JSON. An empty 2xx body leaves v untouched. GETs are
 // retried according to the client's RetryPolicy; other methods are sent once.
 func (c *Client) do(ctx context.Context, method, path string, body, v any) error {
+	_, err := c.doStatus(ctx, method, path, body, v)
+	return err
+}
+
+// doStatus is do, also returning the HTTP status of the successful answer.
+func (c *Client) doStatus(ctx context.Context, method, path string, body, v any) (int, error) {
 	var payload []byte
 	if body != nil {
 		var err error
 		if payload, err = json.Marshal(body); err != nil {
-			return fmt.Errorf("qovery: %s %s: encode request: %w", method, path, err)
+			return 0, fmt.Errorf("qovery: %s %s: encode request: %w", method, path, err)
 		}
 	}
 	attempts := 1
@@ -198,17 +204,17 @@ func (c *Client) do(ctx context.Context, method, path string, body, v any) error
 		attempts = max(c.retry.MaxAttempts, 1)
 	}
 	for attempt := 1; ; attempt++ {
-		err := c.send(ctx, method, path, payload, v)
+		code, err := c.send(ctx, method, path, payload, v)
 		if err == nil {
-			return nil
+			return code, nil
 		}
 		if attempt >= attempts || !retryable(err) {
-			return err
+			return 0, err
 		}
 		// A Client.Timeout also reads as context.DeadlineExceeded and is
 		// retried; only the caller's own context ends the loop.
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-			return err
+			return 0, err
 		}
 		var qe *Error
 		var retryAfter time.Duration
@@ -221,21 +227,21 @@ func (c *Client) do(ctx context.Context, method, path string, body, v any) error
 			timer.Stop()
 			// Keep the last failure in the text: "context canceled" alone
 			// would hide why we were waiting.
-			return fmt.Errorf("%v; not retried: %w", err, ctx.Err())
+			return 0, fmt.Errorf("%v; not retried: %w", err, ctx.Err())
 		case <-timer.C:
 		}
 	}
 }
 
 // send makes a single attempt of do.
-func (c *Client) send(ctx context.Context, method, path string, payload []byte, v any) error {
+func (c *Client) send(ctx context.Context, method, path string, payload []byte, v any) (int, error) {
 	var body io.Reader
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.url(path), body)
 	if err != nil {
-		return fmt.Errorf("qovery: %s %s: %w", method, path, err)
+		return 0, fmt.Errorf("qovery: %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Authorization", "Token "+c.token)
 	req.Header.Set("Accept", "application/json")
@@ -248,7 +254,7 @@ func (c *Client) send(ctx context.Context, method, path string, payload []byte, 
 	if err != nil {
 		// The context's error is more useful than the transport's.
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("qovery: %s %s: %w", method, path, ctxErr)
+			return 0, fmt.Errorf("qovery: %s %s: %w", method, path, ctxErr)
 		}
 		// *url.Error repeats the method and full URL, which our prefix
 		// already names.
@@ -256,7 +262,7 @@ func (c *Client) send(ctx context.Context, method, path string, payload []byte, 
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("qovery: %s %s: %w", method, path, err)
+		return 0, fmt.Errorf("qovery: %s %s: %w", method, path, err)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrainSize))
@@ -264,23 +270,23 @@ func (c *Client) send(ctx context.Context, method, path string, payload []byte, 
 	}()
 
 	if err := checkResponse(resp, method, path, c.token); err != nil {
-		return err
+		return 0, err
 	}
 	if v == nil {
-		return nil
+		return resp.StatusCode, nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
 			// An empty 2xx body: real servers answer stop with 200 and
 			// nothing, though the spec documents a body.
-			return nil
+			return resp.StatusCode, nil
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("qovery: %s %s: %w", method, path, ctxErr)
+			return 0, fmt.Errorf("qovery: %s %s: %w", method, path, ctxErr)
 		}
-		return fmt.Errorf("qovery: %s %s: decode %d response: %w", method, path, resp.StatusCode, err)
+		return 0, fmt.Errorf("qovery: %s %s: decode %d response: %w", method, path, resp.StatusCode, err)
 	}
-	return nil
+	return resp.StatusCode, nil
 }
 
 func (c *Client) url(path string) string {

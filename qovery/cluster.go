@@ -171,33 +171,43 @@ func (c *Client) ClusterStatus(ctx context.Context, orgID, clusterID uuid.UUID) 
 	return st, nil
 }
 
+// ActionResponse is Qovery's answer to an action on a cluster (stop, deploy).
+type ActionResponse struct {
+	// StatusCode is the HTTP status of the answer: the API documents 202 (stop) and 201 (deploy),
+	// real servers answer 200. It is kept for the audit trail.
+	StatusCode int
+	// Status is the cluster status in the body, or nil when the body was empty.
+	Status *ClusterStatus
+}
+
 // StopCluster asks Qovery to stop a cluster. The request is sent once and
 // never retried. Any 2xx is success: the API documents 202 with a
 // ClusterStatus, but real servers answer 200, sometimes with no body, in
-// which case StopCluster returns (nil, nil). A 409 ([IsConflict]) means the
+// which case the response's Status is nil. A 409 ([IsConflict]) means the
 // cluster is already stopped or busy; re-read its status to tell which.
 //
 // Qovery API: POST /organization/{organizationId}/cluster/{clusterId}/stop.
-func (c *Client) StopCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*ClusterStatus, error) {
+func (c *Client) StopCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*ActionResponse, error) {
 	var st *ClusterStatus
-	if err := c.do(ctx, http.MethodPost, clusterPath(orgID, clusterID, "stop"), nil, &st); err != nil {
+	code, err := c.doStatus(ctx, http.MethodPost, clusterPath(orgID, clusterID, "stop"), nil, &st)
+	if err != nil {
 		return nil, fmt.Errorf("stop cluster %s: %w", clusterID, err)
 	}
-	return st, nil
+	return &ActionResponse{StatusCode: code, Status: st}, nil
 }
 
 // DeployCluster asks Qovery to deploy a cluster, which is how a stopped
 // cluster is started; there is no separate start endpoint. Like
-// [Client.StopCluster] it is sent once, accepts any 2xx (201 documented),
-// and returns (nil, nil) for an empty body.
+// [Client.StopCluster] it is sent once and accepts any 2xx (201 documented).
 //
 // Qovery API: POST /organization/{organizationId}/cluster/{clusterId}/deploy.
-func (c *Client) DeployCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*ClusterStatus, error) {
+func (c *Client) DeployCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*ActionResponse, error) {
 	var st *ClusterStatus
-	if err := c.do(ctx, http.MethodPost, clusterPath(orgID, clusterID, "deploy"), nil, &st); err != nil {
+	code, err := c.doStatus(ctx, http.MethodPost, clusterPath(orgID, clusterID, "deploy"), nil, &st)
+	if err != nil {
 		return nil, fmt.Errorf("deploy cluster %s: %w", clusterID, err)
 	}
-	return st, nil
+	return &ActionResponse{StatusCode: code, Status: st}, nil
 }
 
 // ConsoleClusterURL returns the page of a cluster in the Qovery web console,

@@ -188,10 +188,14 @@ func TestStopClusterSuccessCodes(t *testing.T) {
 				}
 				writeJSON(w, tc.code, tc.body)
 			})
-			st, err := c.StopCluster(t.Context(), testOrgID, testClusterID)
+			resp, err := c.StopCluster(t.Context(), testOrgID, testClusterID)
 			if err != nil {
 				t.Fatalf("StopCluster: got %v, want nil", err)
 			}
+			if resp.StatusCode != tc.code {
+				t.Errorf("StopCluster HTTP status: got %d, want %d", resp.StatusCode, tc.code)
+			}
+			st := resp.Status
 			if tc.wantStatus == "" {
 				if st != nil {
 					t.Errorf("StopCluster: got %+v, want nil", st)
@@ -241,11 +245,12 @@ func TestDeployCluster(t *testing.T) {
 		testMethod(t, r, http.MethodPost)
 		writeJSON(w, http.StatusCreated, `{"cluster_id":"4b8e3a52-1d6f-4c1e-8f3a-7d2b9c0e5f11","status":"DEPLOYMENT_QUEUED","is_deployed":true,"reason":"UNSPECIFIED"}`)
 	})
-	st, err := c.DeployCluster(t.Context(), testOrgID, testClusterID)
+	resp, err := c.DeployCluster(t.Context(), testOrgID, testClusterID)
 	if err != nil {
 		t.Fatalf("DeployCluster: %v", err)
 	}
-	if st == nil || st.Status != StateDeploymentQueued {
+	st := resp.Status
+	if resp.StatusCode != http.StatusCreated || st == nil || st.Status != StateDeploymentQueued {
 		t.Errorf("DeployCluster: got %+v, want status %v", st, StateDeploymentQueued)
 	}
 }

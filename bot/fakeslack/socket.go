@@ -51,6 +51,9 @@ type Click struct {
 	// Variant picks the payload's shape; the zero value sends what Slack
 	// sends a workspace outside Enterprise Grid.
 	Variant Variant
+	// ForgedValue, when set, replaces the button's value in the payload, as a
+	// tampered or replaying client could: apps must not trust values.
+	ForgedValue string
 }
 
 // An Ack is the app's acknowledgement of an envelope.
@@ -784,7 +787,11 @@ func (s *Server) clickEnvelopeLocked(click Click) (*envelope, error) {
 	p.Channel.ID, p.Channel.Name = ch.id, ch.name
 	p.State.Values = map[string]any{}
 	p.ResponseURL = s.newResponseURLLocked(bound)
-	a := buttonAction{ActionID: btn.ActionID, BlockID: btn.BlockID, Value: btn.Value, Style: btn.Style, Type: "button", ActionTS: s.nextTSLocked()}
+	value := btn.Value
+	if click.ForgedValue != "" {
+		value = click.ForgedValue
+	}
+	a := buttonAction{ActionID: btn.ActionID, BlockID: btn.BlockID, Value: value, Style: btn.Style, Type: "button", ActionTS: s.nextTSLocked()}
 	a.Text.Type, a.Text.Text, a.Text.Emoji = "plain_text", btn.Text, btn.emoji
 	p.Actions = []buttonAction{a}
 

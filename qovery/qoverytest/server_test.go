@@ -85,10 +85,14 @@ func TestStopWalksScript(t *testing.T) {
 	s, org, id := newCluster(t, qoverytest.ClusterSpec{Name: "staging"})
 	c := s.Client()
 
-	st, err := c.StopCluster(t.Context(), org, id)
+	resp, err := c.StopCluster(t.Context(), org, id)
 	if err != nil {
 		t.Fatalf("StopCluster: %v", err)
 	}
+	if resp.StatusCode != 202 {
+		t.Errorf("StopCluster HTTP status: got %d, want 202", resp.StatusCode)
+	}
+	st := resp.Status
 	if got, want := st.Status, qovery.StateStopQueued; got != want {
 		t.Errorf("StopCluster status: got %v, want %v", got, want)
 	}
@@ -201,10 +205,14 @@ func TestDeploy(t *testing.T) {
 		qoverytest.WithClock(func() time.Time { return now }))
 	c := s.Client()
 
-	st, err := c.DeployCluster(t.Context(), org, id)
+	resp, err := c.DeployCluster(t.Context(), org, id)
 	if err != nil {
 		t.Fatalf("DeployCluster: %v", err)
 	}
+	if resp.StatusCode != 201 {
+		t.Errorf("DeployCluster HTTP status: got %d, want 201", resp.StatusCode)
+	}
+	st := resp.Status
 	if got, want := st.Status, qovery.StateDeploymentQueued; got != want {
 		t.Errorf("DeployCluster status: got %v, want %v", got, want)
 	}
@@ -516,10 +524,14 @@ func TestSetResponseStatus(t *testing.T) {
 		t.Run(http.StatusText(tc.code), func(t *testing.T) {
 			s, org, id := newCluster(t, qoverytest.ClusterSpec{})
 			s.SetResponseStatus(qoverytest.RouteStopCluster, tc.code)
-			st, err := s.Client().StopCluster(t.Context(), org, id)
+			resp, err := s.Client().StopCluster(t.Context(), org, id)
 			if err != nil {
 				t.Fatalf("StopCluster: got %v, want nil", err)
 			}
+			if resp.StatusCode != tc.code {
+				t.Errorf("StopCluster HTTP status: got %d, want %d", resp.StatusCode, tc.code)
+			}
+			st := resp.Status
 			if (st == nil) != tc.wantNil {
 				t.Errorf("StopCluster: got %+v, want nil=%v", st, tc.wantNil)
 			}
