@@ -26,9 +26,10 @@ func TestConsoleScripted(t *testing.T) {
 		"production-eu",
 	}, "\n")
 	var out bytes.Buffer
+	logs := &syncBuffer{}
 	vars := map[string]string{"QOVERY_BOT_POLL_INTERVAL": "10ms", "LOG_LEVEL": "error"}
-	if err := run(t.Context(), []string{"console"}, env(vars), strings.NewReader(script), &out, &out); err != nil {
-		t.Fatalf("console: %v\n%s", err, out.String())
+	if err := run(t.Context(), []string{"console"}, env(vars), strings.NewReader(script), &out, logs); err != nil {
+		t.Fatalf("console: %v\n%s\n%s", err, out.String(), logs.String())
 	}
 	got := out.String()
 	for _, want := range []string{

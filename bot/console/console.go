@@ -143,6 +143,7 @@ type button struct {
 
 type console struct {
 	s     *fakeslack.Server
+	outMu sync.Mutex
 	out   io.Writer
 	opts  Options
 	start time.Time
@@ -226,12 +227,20 @@ func (c *console) stamp() string {
 	return fmt.Sprintf("[%02d:%02d]", int(d.Minutes()), int(d.Seconds())%60)
 }
 
+// write prints s whole: the input loop and the event printer both write, and their lines must not
+// interleave.
+func (c *console) write(s string) {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	_, _ = io.WriteString(c.out, s)
+}
+
 func (c *console) echo(line string) {
-	fmt.Fprintf(c.out, "%s @%s: %s\n", c.stamp(), c.opts.UserName, line)
+	c.write(fmt.Sprintf("%s @%s: %s\n", c.stamp(), c.opts.UserName, line))
 }
 
 func (c *console) say(format string, args ...any) {
-	fmt.Fprintf(c.out, "%s %s\n", c.stamp(), fmt.Sprintf(format, args...))
+	c.write(fmt.Sprintf("%s %s\n", c.stamp(), fmt.Sprintf(format, args...)))
 }
 
 func (c *console) print(ev fakeslack.Event) {
@@ -305,7 +314,7 @@ func (c *console) print(ev fakeslack.Event) {
 		c.mu.Unlock()
 		fmt.Fprintf(&sb, "    %s\n", strings.Join(labels, "   "))
 	}
-	io.WriteString(c.out, sb.String())
+	c.write(sb.String())
 }
 
 var (
