@@ -39,6 +39,9 @@ type harness struct {
 	org     uuid.UUID
 	cluster map[string]uuid.UUID
 	logs    *syncBuffer
+	vars    map[string]string
+	opts    []func(*appOptions)
+	runs    int
 	// stop shuts the program down and checks that it exits cleanly; it is safe to call twice.
 	stop func()
 }
@@ -62,9 +65,14 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 
 // waitFor blocks until the buffer contains sub or ctx is done.
 func (s *syncBuffer) waitFor(ctx context.Context, sub string) error {
+	return s.waitForCount(ctx, sub, 1)
+}
+
+// waitForCount blocks until the buffer contains sub n times or ctx is done.
+func (s *syncBuffer) waitForCount(ctx context.Context, sub string, n int) error {
 	for {
 		s.mu.Lock()
-		if strings.Contains(s.b.String(), sub) {
+		if strings.Count(s.b.String(), sub) >= n {
 			s.mu.Unlock()
 			return nil
 		}
@@ -112,15 +120,28 @@ func startBot(t *testing.T, extraEnv map[string]string, opts ...func(*appOptions
 		"QOVERY_API_TOKEN":         q.Token(),
 		"QOVERY_API_URL":           q.URL(),
 		"QOVERY_BOT_POLL_INTERVAL": "5ms",
+		"QOVERY_BOT_DATA_DIR":      t.TempDir(),
+		"QOVERY_BOT_HTTP_ADDR":     "off",
 		"QOVERY_BOT_ALLOWED_USERS": alice + "," + bob,
 		"LOG_LEVEL":                "debug",
 	}
 	for k, v := range extraEnv {
 		vars[k] = v
 	}
+	h.vars, h.opts = vars, opts
+	h.start()
+	t.Cleanup(func() { h.stop() })
+	return h
+}
+
+// start runs the program with the harness's environment and waits until it is connected.
+func (h *harness) start() {
+	h.t.Helper()
+	t := h.t
+	h.runs++
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	go func() { errc <- serve(ctx, env(vars), h.logs, opts...) }()
+	go func() { errc <- serve(ctx, env(h.vars), h.logs, h.opts...) }()
 	var once sync.Once
 	h.stop = func() {
 		once.Do(func() {
@@ -133,25 +154,37 @@ func startBot(t *testing.T, extraEnv map[string]string, opts ...func(*appOptions
 			case <-time.After(10 * time.Second):
 				t.Errorf("run did not return within 10s of shutdown")
 			}
-			for _, secret := range []string{appTok, botTok, q.Token()} {
+			for _, secret := range []string{appTok, botTok, h.qovery.Token()} {
 				if strings.Contains(h.logs.String(), secret) {
 					t.Errorf("the log contains a token")
 				}
 			}
 		})
 	}
-	t.Cleanup(h.stop)
 	wctx, wcancel := context.WithTimeout(ctx, waitFor)
 	defer wcancel()
-	if err := h.slack.WaitConnected(wctx); err != nil {
+	go func() {
 		select {
 		case err := <-errc:
-			t.Fatalf("run ended before connecting: %v", err)
-		default:
+			errc <- err // for stop
+			wcancel()
+		case <-wctx.Done():
 		}
-		t.Fatalf("bot did not connect: %v", err)
+	}()
+	// Each run logs "connected to Slack" once it is up.
+	if err := h.logs.waitForCount(wctx, `"message":"connected to Slack"`, h.runs); err != nil {
+		t.Fatalf("run %d did not connect: %v\n%s", h.runs, err, h.logs.String())
 	}
-	return h
+	if err := h.slack.WaitConnected(wctx); err != nil {
+		t.Fatalf("run %d: the fake Slack saw no connection: %v", h.runs, err)
+	}
+}
+
+// restart stops the program as a deployment would and starts it again over the same data dir.
+func (h *harness) restart() {
+	h.t.Helper()
+	h.stop()
+	h.start()
 }
 
 func (h *harness) ctx() context.Context {
@@ -508,22 +541,32 @@ func TestQoveryErrorsEndToEnd(t *testing.T) {
 	}
 }
 
-func TestShutdownDuringWatchEndToEnd(t *testing.T) {
+func TestRestartDuringWatchResumesEndToEnd(t *testing.T) {
 	h := startBot(t, nil)
-	h.qovery.SetStopScript(h.cluster["staging"], qovery.StateStopping) // and stays STOPPING
+	id := h.cluster["staging"]
+	h.qovery.SetStopScript(id, qovery.StateStopping) // and stays STOPPING while the bot runs
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
 	h.click(alice, msg, commands.ActionConfirmStop)
 	h.waitParent(msg, "`STOPPING`")
 	h.stop()
+
+	// While the bot is down, the cluster finishes stopping.
+	h.qovery.SetStatus(id, qovery.StateStopped)
+	h.start()
+	h.waitParent(msg, "is `STOPPED`")
 	replies := h.replies(msg)
-	last := replies[len(replies)-1]
-	if !strings.Contains(last, "The bot stopped watching because it is shutting down.") || !strings.Contains(last, "<@U0ALICE>") {
-		t.Errorf("last reply after shutdown = %q; want the shutdown note mentioning the requester", last)
+	want := []string{":inbox_tray: Qovery accepted the stop", ":gear: `STOPPING`", ":white_check_mark: `STOPPED` after"}
+	if len(replies) != len(want) {
+		t.Fatalf("thread after the restart = %q; want %d replies, each once", replies, len(want))
 	}
-	final, _ := h.slack.Message(ops, msg.TS)
-	if !strings.Contains(final.PlainText(), "the bot stopped watching") {
-		t.Errorf("parent after shutdown = %q", final.PlainText())
+	for i := range want {
+		if !strings.HasPrefix(replies[i], want[i]) {
+			t.Errorf("reply %d = %q; want prefix %q", i, replies[i], want[i])
+		}
+	}
+	if n := h.stopCalls("staging"); n != 1 {
+		t.Errorf("stop calls = %d; want 1", n)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"path"
 	"strconv"
@@ -35,11 +36,17 @@ type config struct {
 	Policy commands.Policy
 	// AuditLog is a file that also receives every audit event, as JSON lines ("" for none).
 	AuditLog string
+	// DataDir holds the embedded store.
+	DataDir string
+	// HTTPAddr is where /healthz and /readyz listen; "" when QOVERY_BOT_HTTP_ADDR is off.
+	HTTPAddr string
 }
 
 const (
 	defaultSlackAPIURL  = "https://slack.com/api/"
 	defaultQoveryAPIURL = "https://api.qovery.com"
+	defaultDataDir      = "./data"
+	defaultHTTPAddr     = ":8080"
 )
 
 // loadConfig reads and checks the environment. Each problem is one line naming the variable and what
@@ -97,6 +104,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 	cfg.Policy = loadPolicy(getenv, bad)
 	cfg.AuditLog = strings.TrimSpace(getenv("QOVERY_BOT_AUDIT_LOG"))
+	cfg.DataDir = strings.TrimSpace(getenv("QOVERY_BOT_DATA_DIR"))
+	if cfg.DataDir == "" {
+		cfg.DataDir = defaultDataDir
+	}
+	switch v := strings.TrimSpace(getenv("QOVERY_BOT_HTTP_ADDR")); v {
+	case "":
+		cfg.HTTPAddr = defaultHTTPAddr
+	case "off":
+	default:
+		if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+			bad("QOVERY_BOT_HTTP_ADDR", "want host:port such as :8080, or off, got %q", v)
+		}
+		cfg.HTTPAddr = v
+	}
 
 	cfg.LogLevel = zerolog.InfoLevel
 	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {

@@ -67,9 +67,11 @@ func runConsole(ctx context.Context, getenv func(string) string, stdin io.Reader
 		return err
 	}
 	defer closeLogs()
+	cfg.HTTPAddr = "" // the console serves no health endpoints
 	a, err := newApp(ctx, cfg, log, audit, func(o *appOptions) {
 		o.staleGrace = consoleStaleGrace
 		o.expirySweep = time.Second
+		o.memoryStore = true // the console's simulated world ends with it
 	})
 	if err != nil {
 		return err

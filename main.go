@@ -12,9 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -24,7 +26,9 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/bot"
+	"github.com/qovery-slack-bot/qovery-slack-bot/bot/health"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands/boltstore"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
@@ -66,11 +70,23 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer, op
 		return err
 	}
 	defer closeLogs()
+	var o appOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ln := o.healthListener
+	if ln == nil && cfg.HTTPAddr != "" {
+		// Listen before anything else, so a taken port fails start-up at once.
+		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("QOVERY_BOT_HTTP_ADDR: %w", err)
+		}
+		defer ln.Close()
+	}
 	a, err := newApp(ctx, cfg, log, audit, opts...)
 	if err != nil {
 		return err
 	}
-	return a.bot.Run(ctx)
+	return a.run(ctx, log, ln)
 }
 
 // newLoggers returns the program's log and its audit log: the same stream, plus the
@@ -97,7 +113,12 @@ func newLoggers(cfg config, stderr io.Writer) (log, audit zerolog.Logger, closeF
 type app struct {
 	bot     *bot.Bot
 	handler *commands.Handler
-	store   *commands.MemoryStore
+	qovery  *qovery.Client
+	store   commands.Store
+	// health serves /healthz and /readyz; nil when QOVERY_BOT_HTTP_ADDR is off.
+	health *http.Server
+	// closeStore releases the data file.
+	closeStore func() error
 }
 
 // appOptions are the knobs tests and the console turn beyond the environment.
@@ -105,6 +126,58 @@ type appOptions struct {
 	staleGrace   time.Duration
 	expirySweep  time.Duration
 	pingInterval time.Duration
+	// memoryStore keeps operations in memory instead of the data dir (the console).
+	memoryStore bool
+	// healthListener replaces listening on QOVERY_BOT_HTTP_ADDR (tests use port 0 and ask it).
+	healthListener net.Listener
+}
+
+// settledRetention is how long finished operations stay in the data file, for the record.
+const settledRetention = 30 * 24 * time.Hour
+
+// run serves until ctx is done: the bot, and the health endpoints beside it.
+func (a *app) run(ctx context.Context, log zerolog.Logger, ln net.Listener) error {
+	defer func() {
+		if err := a.closeStore(); err != nil {
+			log.Error().Err(err).Msg("close the data file")
+		}
+	}()
+	if a.health != nil {
+		go func() {
+			if err := a.health.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error().Err(err).Msg("health server")
+			}
+		}()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+			_ = a.health.Shutdown(sctx)
+		}()
+		log.Info().Str("addr", ln.Addr().String()).Msg("health endpoints: /healthz, /readyz")
+	}
+	return a.bot.Run(ctx)
+}
+
+// ready lists the readiness checks: Slack connected, the store readable, the Qovery token accepted.
+func (a *app) ready() map[string]health.Check {
+	return map[string]health.Check{
+		"slack": func(context.Context) error {
+			if !a.bot.Connected() {
+				return errors.New("not connected to Slack (Socket Mode)")
+			}
+			return nil
+		},
+		"store": func(ctx context.Context) error {
+			_, err := a.store.Active(ctx)
+			return err
+		},
+		"qovery": func(context.Context) error {
+			if a.qovery.Unauthorized() {
+				return errors.New("Qovery answers 401: QOVERY_API_TOKEN is invalid or revoked")
+			}
+			return nil
+		},
+	}
 }
 
 func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts ...func(*appOptions)) (*app, error) {
@@ -128,7 +201,23 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}),
 		slack.OptionRetry(3), // 429s, honouring Retry-After; after OptionHTTPClient so it wraps it
 	)
-	store := commands.NewMemoryStore()
+	var store commands.Store
+	var envelopes bot.EnvelopeLog
+	closeStore := func() error { return nil }
+	if o.memoryStore {
+		store = commands.NewMemoryStore()
+	} else {
+		bs, err := boltstore.Open(filepath.Join(cfg.DataDir, dataFileName))
+		if err != nil {
+			return nil, fmt.Errorf("QOVERY_BOT_DATA_DIR: %w", err)
+		}
+		if n, err := bs.Prune(ctx, time.Now().Add(-settledRetention)); err != nil {
+			log.Warn().Err(err).Msg("prune old operations")
+		} else if n > 0 {
+			log.Info().Int("count", n).Msg("pruned old operations")
+		}
+		store, envelopes, closeStore = bs, bs, bs.Close
+	}
 	audit := bot.NewAuditor(auditLog.With().Str("org_id", org.ID.String()).Logger())
 	var groups commands.Groups
 	if len(cfg.Policy.Groups) > 0 {
@@ -142,8 +231,10 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		ConfirmTTL:       cfg.ConfirmTTL,
 		StaleGrace:       o.staleGrace,
 		Policy:           cfg.Policy,
+		Durable:          !o.memoryStore,
 	})
 	if err != nil {
+		_ = closeStore()
 		return nil, err
 	}
 	b := bot.New(api, h, audit, log, bot.Config{
@@ -152,9 +243,17 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		ConfirmTTL:       cfg.ConfirmTTL,
 		ExpirySweep:      o.expirySweep,
 		PingInterval:     o.pingInterval,
+		Envelopes:        envelopes,
 	})
-	return &app{bot: b, handler: h, store: store}, nil
+	a := &app{bot: b, handler: h, qovery: qc, store: store, closeStore: closeStore}
+	if cfg.HTTPAddr != "" || o.healthListener != nil {
+		a.health = &http.Server{Handler: health.Handler(a.ready()), ReadHeaderTimeout: 5 * time.Second}
+	}
+	return a, nil
 }
+
+// dataFileName is the embedded store's file inside QOVERY_BOT_DATA_DIR.
+const dataFileName = "qovery-bot.db"
 
 // resolveOrganization returns the configured organization, or the token's only one.
 func resolveOrganization(ctx context.Context, qc *qovery.Client, want uuid.UUID) (qovery.Organization, error) {

@@ -30,6 +30,14 @@ type Handler interface {
 	ExpireDue(ctx context.Context) (int, error)
 	TypedNameProblem(ctx context.Context, ref commands.ActionRef, typed string) (string, error)
 	Operation(ctx context.Context, id uuid.UUID) (commands.Operation, error)
+	Resume(ctx context.Context) ([]commands.Operation, error)
+}
+
+// EnvelopeLog remembers envelope ids, so that an envelope Slack delivers twice (even to a restarted
+// bot) is acted on once.
+type EnvelopeLog interface {
+	// SeeEnvelope records id and reports whether it was new.
+	SeeEnvelope(ctx context.Context, id string) (bool, error)
 }
 
 // Config tunes a [Bot].
@@ -49,6 +57,8 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// PingInterval is slack-go's dead-man interval for Slack's pings; zero keeps slack-go's 30s.
 	PingInterval time.Duration
+	// Envelopes remembers envelope ids; nil keeps the last 4096 in memory.
+	Envelopes EnvelopeLog
 }
 
 // Bot is a Slack Socket Mode app around a [Handler].
@@ -59,17 +69,19 @@ type Bot struct {
 	audit *Auditor
 	log   zerolog.Logger
 	cfg   Config
-	seen  *envelopeSet
+	seen  EnvelopeLog
 
 	wg sync.WaitGroup
 	// inflight counts envelope work and watches (not the expiry sweep), for Busy; handling counts
 	// envelopes from before their ack until their work is done, for Handling.
 	inflight atomic.Int64
 	handling atomic.Int64
-	mu       sync.Mutex
-	team     string
-	teamID   string
-	botUser  string
+	// connected is whether a Socket Mode connection is up, for readiness.
+	connected atomic.Bool
+	mu        sync.Mutex
+	team      string
+	teamID    string
+	botUser   string
 }
 
 // New returns a Bot that talks to Slack through api, which must carry the bot token and the
@@ -87,6 +99,9 @@ func New(api *slack.Client, h Handler, audit *Auditor, log zerolog.Logger, cfg C
 	if cfg.ConfirmTTL <= 0 {
 		cfg.ConfirmTTL = commands.DefaultConfirmTTL
 	}
+	if cfg.Envelopes == nil {
+		cfg.Envelopes = newEnvelopeSet(4096)
+	}
 	var opts []socketmode.Option
 	if cfg.PingInterval > 0 {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
@@ -98,7 +113,7 @@ func New(api *slack.Client, h Handler, audit *Auditor, log zerolog.Logger, cfg C
 		audit: audit,
 		log:   log,
 		cfg:   cfg,
-		seen:  newEnvelopeSet(4096),
+		seen:  cfg.Envelopes,
 	}
 }
 
@@ -129,6 +144,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		defer b.wg.Done()
 		b.sweepExpired(ctx)
 	}()
+	b.goWork(func() { b.resume(ctx, workCtx) })
 
 	var runErr error
 loop:
@@ -208,10 +224,12 @@ func (b *Bot) workContext(workCtx context.Context) (context.Context, context.Can
 func (b *Bot) dispatch(ctx, workCtx context.Context, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
+		b.connected.Store(false)
 		b.log.Debug().Msg("connecting to Slack")
 	case socketmode.EventTypeConnected:
 		b.onConnected(evt)
-	case socketmode.EventTypeConnectionError:
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
+		b.connected.Store(false)
 		b.log.Warn().Interface("error", evt.Data).Msg("Slack connection error; slack-go reconnects")
 	case socketmode.EventTypeHello, socketmode.EventTypeDisconnect:
 		b.log.Debug().Str("type", string(evt.Type)).Msg("socket mode control frame")
@@ -231,7 +249,7 @@ func (b *Bot) dispatch(ctx, workCtx context.Context, evt socketmode.Event) {
 			return
 		}
 		if cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == typedConfirmationCallback {
-			if b.seen.add(evt.Request.EnvelopeID) {
+			if b.firstSight(evt.Request.EnvelopeID) {
 				b.handleViewSubmission(ctx, workCtx, evt, cb)
 			} else {
 				b.ack(evt) // a redelivery: the first delivery's answer stands
@@ -249,7 +267,11 @@ func (b *Bot) dispatch(ctx, workCtx context.Context, evt socketmode.Event) {
 	}
 }
 
+// Connected reports whether the bot has a Socket Mode connection to Slack now.
+func (b *Bot) Connected() bool { return b.connected.Load() }
+
 func (b *Bot) onConnected(evt socketmode.Event) {
+	b.connected.Store(true)
 	b.mu.Lock()
 	team, teamID, botUser := b.team, b.teamID, b.botUser
 	b.mu.Unlock()
@@ -262,7 +284,7 @@ func (b *Bot) onConnected(evt socketmode.Event) {
 		msg = "reconnected to Slack"
 	}
 	b.log.Info().Str("team", team).Str("team_id", teamID).Str("bot_user", botUser).
-		Str("org_id", b.cfg.OrganizationID.String()).Str("org", b.cfg.OrganizationName).
+		Str("org", b.cfg.OrganizationName).
 		Int("connection_count", count).Msg(msg)
 }
 
@@ -275,11 +297,39 @@ func (b *Bot) ack(evt socketmode.Event) bool {
 	if err := b.sm.Ack(*evt.Request); err != nil {
 		b.log.Error().Err(err).Str("envelope_id", evt.Request.EnvelopeID).Msg("ack failed")
 	}
-	if !b.seen.add(evt.Request.EnvelopeID) {
+	if !b.firstSight(evt.Request.EnvelopeID) {
 		b.log.Info().Str("envelope_id", evt.Request.EnvelopeID).Int("retry_attempt", evt.Request.RetryAttempt).Msg("duplicate envelope ignored")
 		return false
 	}
 	return true
+}
+
+// firstSight reports whether an envelope id is new. When the log cannot tell, it is taken as new:
+// acting twice is caught by the operations' own state machine, ignoring a real click is not.
+func (b *Bot) firstSight(id string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	isNew, err := b.seen.SeeEnvelope(ctx, id)
+	if err != nil {
+		b.log.Error().Err(err).Str("envelope_id", id).Msg("envelope log")
+		return true
+	}
+	return isNew
+}
+
+// resume picks up the operations of a previous run and watches them again.
+func (b *Bot) resume(ctx, workCtx context.Context) {
+	rctx, cancel := context.WithTimeout(workCtx, 2*time.Minute)
+	defer cancel()
+	ops, err := b.h.Resume(rctx)
+	if err != nil {
+		b.log.Error().Err(err).Msg("resume operations")
+	}
+	for _, op := range ops {
+		log := b.opLog(op)
+		log.Info().Str("state", string(op.State)).Msg("resuming watch")
+		b.startWatch(ctx, &op)
+	}
 }
 
 func (b *Bot) sweepExpired(ctx context.Context) {

@@ -1,6 +1,9 @@
 package bot
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // envelopeSet remembers the most recent envelope ids, so that an envelope Slack delivers twice is
 // acted on once. It forgets the oldest id beyond its capacity.
@@ -14,6 +17,9 @@ type envelopeSet struct {
 func newEnvelopeSet(capacity int) *envelopeSet {
 	return &envelopeSet{ids: make(map[string]struct{}, capacity), order: make([]string, capacity)}
 }
+
+// SeeEnvelope implements EnvelopeLog.
+func (s *envelopeSet) SeeEnvelope(_ context.Context, id string) (bool, error) { return s.add(id), nil }
 
 // add records id and reports whether it was new.
 func (s *envelopeSet) add(id string) bool {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -31,23 +32,34 @@ func (n *Notifier) Permalink(ctx context.Context, channelID, ts string) (string,
 	return n.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channelID, Ts: ts})
 }
 
+// noticeEventType marks the bot's thread replies (message metadata), so that after a crash the bot
+// can tell which of its notices reached the thread.
+const noticeEventType = "qovery_bot_notice"
+
 // Notify implements commands.Notifier.
-func (n *Notifier) Notify(ctx context.Context, op commands.Operation, ev commands.Event) error {
-	n.audit.operationEvent(op, ev)
+func (n *Notifier) Notify(ctx context.Context, op commands.Operation, notice commands.Notice) error {
+	ev := notice.Event
+	if notice.Attempts == 0 {
+		n.audit.operationEvent(op, ev)
+	}
 	if op.MessageTS == "" {
 		return nil // the confirmation was never posted: nothing to edit, no thread
 	}
 	log := n.log.With().Str("request_id", op.ID.String()).Str("cluster_id", op.ClusterID.String()).
 		Str("org_id", op.OrganizationID.String()).Str("channel", op.ChannelID).Str("event", string(ev.Kind)).Logger()
 
-	var errs []error
+	// Only the thread reply decides success: it is the part that must appear exactly once. The parent
+	// is re-rendered from the operation on every notice, so a failed edit heals with the next one.
 	if line := threadLine(op, ev); line != "" {
 		if _, _, err := n.api.PostMessageContext(ctx, op.ChannelID,
 			slack.MsgOptionTS(op.MessageTS),
 			slack.MsgOptionText(slackToPlain(line), false),
-			slack.MsgOptionBlocks(textBlocks(line)...)); err != nil {
+			slack.MsgOptionBlocks(textBlocks(line)...),
+			slack.MsgOptionMetadata(slack.SlackMetadata{EventType: noticeEventType, EventPayload: map[string]any{
+				"request_id": op.ID.String(), "seq": notice.Seq,
+			}})); err != nil {
 			log.Error().Err(err).Msg("post thread reply")
-			errs = append(errs, err)
+			return err
 		}
 	}
 	blocks, fallback := parentBlocks(op, n.now())
@@ -62,8 +74,30 @@ func (n *Notifier) Notify(ctx context.Context, op commands.Operation, ev command
 		}
 		if err != nil {
 			log.Error().Err(err).Msg("update parent message")
-			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return nil
+}
+
+// Delivered implements commands.Notifier: it looks for the notice's thread reply, by its metadata.
+// A notice without a thread reply only edits the parent, which is safe to repeat.
+func (n *Notifier) Delivered(ctx context.Context, op commands.Operation, notice commands.Notice) (bool, error) {
+	if op.MessageTS == "" || threadLine(op, notice.Event) == "" {
+		return false, nil
+	}
+	msgs, _, _, err := n.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+		ChannelID: op.ChannelID, Timestamp: op.MessageTS, IncludeAllMetadata: true, Limit: 200,
+	})
+	if err != nil {
+		return false, fmt.Errorf("read the thread of %s: %w", op.ID, err)
+	}
+	for _, m := range msgs {
+		if m.Metadata.EventType != noticeEventType {
+			continue
+		}
+		if m.Metadata.EventPayload["request_id"] == op.ID.String() && fmt.Sprint(m.Metadata.EventPayload["seq"]) == fmt.Sprint(notice.Seq) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

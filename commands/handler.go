@@ -24,9 +24,13 @@ type Qovery interface {
 }
 
 // Notifier shows operation changes to people: in Slack, it edits the parent message and posts to its
-// thread. A failed notification does not change the operation; the Notifier reports it itself.
+// thread. Notices come from the operation's outbox; the Notifier reports its own failures.
 type Notifier interface {
-	Notify(ctx context.Context, op Operation, ev Event) error
+	// Notify shows one notice of op.
+	Notify(ctx context.Context, op Operation, n Notice) error
+	// Delivered reports whether a notice whose delivery was cut short by a crash reached people
+	// anyway, so that a restart neither loses nor repeats it.
+	Delivered(ctx context.Context, op Operation, n Notice) (bool, error)
 	// Permalink returns a link to a message, so that a second request can point to the first.
 	Permalink(ctx context.Context, channelID, ts string) (string, error)
 }
@@ -46,6 +50,9 @@ type Config struct {
 	StaleGrace time.Duration
 	// Policy says who may stop what.
 	Policy Policy
+	// Durable says the store survives restarts. Then a watch cut short by a shutdown is left for
+	// [Handler.Resume]; otherwise the thread is told the bot stopped watching.
+	Durable bool
 	// Now is the clock; tests replace it. Nil means time.Now.
 	Now func() time.Time
 }

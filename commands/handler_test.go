@@ -80,13 +80,15 @@ type recorder struct {
 	ops    []Operation
 }
 
-func (r *recorder) Notify(_ context.Context, op Operation, ev Event) error {
+func (r *recorder) Notify(_ context.Context, op Operation, n Notice) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, ev)
+	r.events = append(r.events, n.Event)
 	r.ops = append(r.ops, op)
 	return nil
 }
+
+func (r *recorder) Delivered(context.Context, Operation, Notice) (bool, error) { return false, nil }
 
 func (r *recorder) Permalink(_ context.Context, channelID, ts string) (string, error) {
 	return "https://fake.slack.com/archives/" + channelID + "/p" + strings.ReplaceAll(ts, ".", ""), nil

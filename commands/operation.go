@@ -75,6 +75,11 @@ type Operation struct {
 	StopHTTPStatus int
 	// AcceptedAt is when Qovery accepted the stop; elapsed times count from here.
 	AcceptedAt time.Time
+	// SeenStopPhase and UpSince are what the watch has learnt: whether a stop-phase state was seen
+	// (before that, DEPLOYED is taken for Qovery's stale answer), and since when the cluster has
+	// been seen still up. Kept so that a watch resumed after a restart judges the same way.
+	SeenStopPhase bool
+	UpSince       time.Time
 	// State is the last cluster state the bot saw after the stop was accepted.
 	State           qovery.State
 	LastExecutionID string
@@ -85,6 +90,63 @@ type Operation struct {
 	Note string
 	// ConsoleURL links to the cluster in the Qovery console.
 	ConsoleURL string
+
+	// StopCall records the stop call around its side effect, so that a restart never sends it twice.
+	StopCall StopCallState
+	// Notices is the operation's outbox: every event to show in Slack, in order, with how far its
+	// delivery got. An event is recorded with the change that causes it and delivered afterwards, so
+	// a crash in between loses nothing.
+	Notices []Notice
+}
+
+// StopCallState is how far the stop call got.
+type StopCallState string
+
+// The states of the stop call.
+const (
+	StopCallNone     StopCallState = ""         // not made
+	StopCallSending  StopCallState = "sending"  // about to be sent, or sent with no answer recorded
+	StopCallAnswered StopCallState = "answered" // Qovery's answer (or its absence) was recorded
+)
+
+// NoticeState is how far the delivery of a [Notice] got.
+type NoticeState string
+
+// The delivery states of a notice.
+const (
+	NoticePending NoticeState = "pending" // recorded, not yet sent
+	NoticeSending NoticeState = "sending" // a deliverer took it; it may or may not have reached Slack
+	NoticePosted  NoticeState = "posted"  // Slack has it
+	// NoticeAbandoned: Slack refused it maxDeliveryAttempts times (say, the channel was archived).
+	NoticeAbandoned NoticeState = "abandoned"
+)
+
+// Notice is one event waiting for, or done with, delivery.
+type Notice struct {
+	Seq      int
+	Event    Event
+	State    NoticeState
+	Attempts int
+}
+
+// clone returns a copy of o that shares no memory with it.
+func (o Operation) clone() Operation {
+	o.Notices = append([]Notice(nil), o.Notices...)
+	return o
+}
+
+// Settled reports whether nothing remains to do for the operation: it is final and every notice
+// was delivered. Unsettled operations are resumed after a restart.
+func (o *Operation) Settled() bool {
+	if o.Phase.IsActive() {
+		return false
+	}
+	for _, n := range o.Notices {
+		if n.State != NoticePosted && n.State != NoticeAbandoned {
+			return false
+		}
+	}
+	return true
 }
 
 // Elapsed is the time since Qovery accepted the stop, or zero before that.

@@ -117,7 +117,11 @@ func (h *Handler) Attach(ctx context.Context, id uuid.UUID, channelID, ts string
 		op.ChannelID, op.MessageTS = channelID, ts
 		return nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	h.deliver(ctx, id) // a click may have overtaken us
+	return nil
 }
 
 // Discard ends a pending operation whose confirmation could not be posted, releasing its cluster.
@@ -176,20 +180,19 @@ func (h *Handler) checkClick(ctx context.Context, c Click, confirming bool) (Ope
 // expire ends a pending operation whose confirmation TTL has passed and reports errExpired.
 func (h *Handler) expire(ctx context.Context, op Operation, c Click) (Operation, error) {
 	now := h.now()
-	expired, err := h.store.Update(ctx, op.ID, func(o *Operation) error {
+	expired, err := h.change(ctx, op.ID, func(o *Operation) (*Event, error) {
 		if o.Phase != PhasePending {
-			return &errNotPending{*o}
+			return nil, &errNotPending{*o}
 		}
 		if o.MessageTS == "" && c.MessageTS != "" {
 			o.ChannelID, o.MessageTS = c.ChannelID, c.MessageTS
 		}
 		o.Phase, o.FinishedAt = PhaseExpired, now
-		return nil
+		return &Event{Kind: EventExpired, At: now}, nil
 	})
 	if err != nil {
 		return expired, err
 	}
-	_ = h.n.Notify(ctx, expired, Event{Kind: EventExpired, At: now})
 	return expired, errExpired
 }
 
@@ -197,12 +200,12 @@ func (h *Handler) expire(ctx context.Context, op Operation, c Click) (Operation,
 // clicks, exactly one gets the operation.
 func (h *Handler) claim(ctx context.Context, c Click, next Phase) (Operation, error) {
 	now := h.now()
-	return h.store.Update(ctx, c.Ref.OperationID, func(op *Operation) error {
+	return h.change(ctx, c.Ref.OperationID, func(op *Operation) (*Event, error) {
 		switch {
 		case op.Phase != PhasePending:
-			return &errNotPending{*op}
+			return nil, &errNotPending{*op}
 		case !now.Before(op.ExpiresAt):
-			return errExpired // expired between the check and now; the sweep reports it
+			return nil, errExpired // expired between the check and now; the sweep reports it
 		}
 		if op.MessageTS == "" && c.MessageTS != "" {
 			op.ChannelID, op.MessageTS = c.ChannelID, c.MessageTS
@@ -210,10 +213,10 @@ func (h *Handler) claim(ctx context.Context, c Click, next Phase) (Operation, er
 		op.Phase = next
 		if next == PhaseConfirmed {
 			op.ConfirmedBy, op.ConfirmedAt = c.UserID, now
-		} else {
-			op.FinishedBy, op.FinishedAt = c.UserID, now
+			return &Event{Kind: EventConfirmed, At: now}, nil
 		}
-		return nil
+		op.FinishedBy, op.FinishedAt = c.UserID, now
+		return &Event{Kind: EventCancelled, At: now}, nil
 	})
 }
 
@@ -282,7 +285,11 @@ func (h *Handler) Confirm(ctx context.Context, c Click) (Reply, error) {
 	if err != nil {
 		return h.clickRefusal(op, err)
 	}
-	_ = h.n.Notify(ctx, op, Event{Kind: EventConfirmed, At: op.ConfirmedAt})
+	return h.stop(ctx, op)
+}
+
+// stop checks a confirmed operation's cluster once more and calls Qovery.
+func (h *Handler) stop(ctx context.Context, op Operation) (Reply, error) {
 
 	// The confirmation may be minutes old: stop only if the cluster is still in a stoppable state.
 	st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID)
@@ -297,6 +304,18 @@ func (h *Handler) Confirm(ctx context.Context, c Click) (Reply, error) {
 		return Reply{}, nil
 	}
 
+	// Record the intent before the side effect: after a crash, a "sending" stop call is settled by
+	// reading the status, never by sending it again.
+	op, err = h.store.Update(ctx, op.ID, func(o *Operation) error {
+		if o.Phase != PhaseConfirmed || o.StopCall != StopCallNone {
+			return &errNotPending{*o}
+		}
+		o.StopCall = StopCallSending
+		return nil
+	})
+	if err != nil {
+		return Reply{}, fmt.Errorf("record stop intent: %w", err)
+	}
 	resp, err := h.q.StopCluster(ctx, op.OrganizationID, op.ClusterID)
 	if err != nil {
 		return h.stopFailed(ctx, op, err)
@@ -312,17 +331,19 @@ func (h *Handler) Confirm(ctx context.Context, c Click) (Reply, error) {
 // after a lost answer) and notifies.
 func (h *Handler) accept(ctx context.Context, id uuid.UUID, state qovery.State, httpStatus int) (Reply, error) {
 	now := h.now()
-	op, err := h.store.Update(ctx, id, func(op *Operation) error {
-		op.Phase, op.AcceptedAt, op.State = PhaseStopping, now, state
+	op, err := h.change(ctx, id, func(op *Operation) (*Event, error) {
+		if op.Phase != PhaseConfirmed {
+			return nil, &errNotPending{*op}
+		}
+		op.Phase, op.AcceptedAt, op.State, op.StopCall = PhaseStopping, now, state, StopCallAnswered
 		if httpStatus != 0 {
 			op.StopHTTPStatus = httpStatus
 		}
-		return nil
+		return &Event{Kind: EventAccepted, State: state, At: now}, nil
 	})
 	if err != nil {
 		return Reply{}, fmt.Errorf("record accepted stop: %w", err)
 	}
-	_ = h.n.Notify(ctx, op, Event{Kind: EventAccepted, State: state, At: now})
 	return Reply{Watch: &op}, nil
 }
 
@@ -333,7 +354,10 @@ func (h *Handler) stopFailed(ctx context.Context, op Operation, stopErr error) (
 	answered := errors.As(stopErr, &qe)
 	if answered {
 		// Kept for the audit trail of the stop call.
-		op, _ = h.store.Update(ctx, op.ID, func(o *Operation) error { o.StopHTTPStatus = qe.StatusCode; return nil })
+		op, _ = h.store.Update(ctx, op.ID, func(o *Operation) error {
+			o.StopHTTPStatus, o.StopCall = qe.StatusCode, StopCallAnswered
+			return nil
+		})
 	}
 	uncertain := !answered || qe.StatusCode >= 500 || qe.StatusCode == 409 || qe.StatusCode == 429
 	if uncertain && !errors.Is(stopErr, context.Canceled) {
@@ -360,20 +384,19 @@ func (h *Handler) stopFailed(ctx context.Context, op Operation, stopErr error) (
 // finish moves an operation to a final phase and notifies once.
 func (h *Handler) finish(ctx context.Context, id uuid.UUID, phase Phase, kind EventKind, state qovery.State, note string) Operation {
 	now := h.now()
-	op, err := h.store.Update(ctx, id, func(op *Operation) error {
+	op, _ := h.change(ctx, id, func(op *Operation) (*Event, error) {
 		if !op.Phase.IsActive() {
-			return &errNotPending{*op}
+			return nil, &errNotPending{*op}
 		}
 		op.Phase, op.FinishedAt, op.Note = phase, now, note
+		if op.StopCall == StopCallSending {
+			op.StopCall = StopCallAnswered
+		}
 		if state != "" {
 			op.State = state
 		}
-		return nil
+		return &Event{Kind: kind, State: state, At: now}, nil
 	})
-	if err != nil {
-		return op
-	}
-	_ = h.n.Notify(ctx, op, Event{Kind: kind, State: state, At: now})
 	return op
 }
 
@@ -383,11 +406,9 @@ func (h *Handler) Cancel(ctx context.Context, c Click) (Reply, error) {
 	if err != nil {
 		return h.clickRefusal(op, err)
 	}
-	op, err = h.claim(ctx, c, PhaseCancelled)
-	if err != nil {
+	if _, err := h.claim(ctx, c, PhaseCancelled); err != nil {
 		return h.clickRefusal(op, err)
 	}
-	_ = h.n.Notify(ctx, op, Event{Kind: EventCancelled, At: op.FinishedAt})
 	return Reply{}, nil
 }
 
@@ -404,17 +425,16 @@ func (h *Handler) ExpireDue(ctx context.Context) (int, error) {
 		if op.Phase != PhasePending || now.Before(op.ExpiresAt) || op.MessageTS == "" {
 			continue
 		}
-		expired, err := h.store.Update(ctx, op.ID, func(op *Operation) error {
-			if op.Phase != PhasePending {
-				return &errNotPending{*op}
+		_, err := h.change(ctx, op.ID, func(op *Operation) (*Event, error) {
+			if op.Phase != PhasePending || now.Before(op.ExpiresAt) {
+				return nil, &errNotPending{*op}
 			}
 			op.Phase, op.FinishedAt = PhaseExpired, now
-			return nil
+			return &Event{Kind: EventExpired, At: now}, nil
 		})
 		if err != nil {
 			continue // clicked meanwhile
 		}
-		_ = h.n.Notify(ctx, expired, Event{Kind: EventExpired, At: now})
 		n++
 	}
 	return n, nil

@@ -22,6 +22,9 @@ type Store interface {
 	Update(ctx context.Context, id uuid.UUID, fn func(*Operation) error) (Operation, error)
 	// Active lists the operations whose phase is active.
 	Active(ctx context.Context) ([]Operation, error)
+	// Unsettled lists the operations that are not [Operation.Settled]: active, or with notices not
+	// yet delivered. They are what a restart resumes.
+	Unsettled(ctx context.Context) ([]Operation, error)
 }
 
 // ErrNotFound means no operation has the id asked for.
@@ -58,10 +61,10 @@ func (s *MemoryStore) Create(_ context.Context, op Operation) error {
 	}
 	for _, other := range s.ops {
 		if other.ClusterID == op.ClusterID && other.Phase.IsActive() {
-			return &BusyError{Existing: other}
+			return &BusyError{Existing: other.clone()}
 		}
 	}
-	s.ops[op.ID] = op
+	s.ops[op.ID] = op.clone()
 	return nil
 }
 
@@ -73,7 +76,7 @@ func (s *MemoryStore) Get(_ context.Context, id uuid.UUID) (Operation, error) {
 	if !ok {
 		return Operation{}, ErrNotFound
 	}
-	return op, nil
+	return op.clone(), nil
 }
 
 // Update implements [Store].
@@ -84,12 +87,25 @@ func (s *MemoryStore) Update(_ context.Context, id uuid.UUID, fn func(*Operation
 	if !ok {
 		return Operation{}, ErrNotFound
 	}
-	next := op
+	next := op.clone()
 	if err := fn(&next); err != nil {
-		return op, err
+		return op.clone(), err
 	}
-	s.ops[id] = next
+	s.ops[id] = next.clone()
 	return next, nil
+}
+
+// Unsettled implements [Store].
+func (s *MemoryStore) Unsettled(_ context.Context) ([]Operation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ops []Operation
+	for _, op := range s.ops {
+		if !op.Settled() {
+			ops = append(ops, op.clone())
+		}
+	}
+	return ops, nil
 }
 
 // Active implements [Store].
@@ -99,7 +115,7 @@ func (s *MemoryStore) Active(_ context.Context) ([]Operation, error) {
 	var ops []Operation
 	for _, op := range s.ops {
 		if op.Phase.IsActive() {
-			ops = append(ops, op)
+			ops = append(ops, op.clone())
 		}
 	}
 	return ops, nil

@@ -37,12 +37,18 @@ func (h *Handler) Watch(ctx context.Context, id uuid.UUID) error {
 	if op.Phase != PhaseStopping {
 		return nil
 	}
-	w := watch{h: h, op: op, upSince: op.AcceptedAt}
+	w := watch{h: h, op: op, seenStopPhase: op.SeenStopPhase, upSince: op.UpSince}
+	if w.upSince.IsZero() && !w.seenStopPhase {
+		w.upSince = op.AcceptedAt // DEPLOYED from the start counts from the acceptance
+	}
 	ticker := time.NewTicker(h.cfg.PollInterval)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			if h.cfg.Durable {
+				return ctx.Err() // the next start resumes this watch
+			}
 			// The notification must still go out while the process shuts down.
 			nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
@@ -112,19 +118,23 @@ func (w *watch) poll(ctx context.Context) (bool, error) {
 			w.seenStopPhase = true
 		}
 	}
-	if state != w.op.State {
-		op, err := h.store.Update(ctx, w.op.ID, func(op *Operation) error {
+	if state != w.op.State || w.seenStopPhase != w.op.SeenStopPhase || !w.upSince.Equal(w.op.UpSince) {
+		op, err := h.change(ctx, w.op.ID, func(op *Operation) (*Event, error) {
 			if op.Phase != PhaseStopping {
-				return &errNotPending{*op}
+				return nil, &errNotPending{*op}
+			}
+			// What the watch has learnt survives a restart with the operation.
+			op.SeenStopPhase, op.UpSince = w.seenStopPhase, w.upSince
+			if state == op.State {
+				return nil, nil
 			}
 			op.State, op.LastExecutionID = state, st.LastExecutionID
-			return nil
+			return &Event{Kind: EventState, State: state, At: now}, nil
 		})
 		if err != nil {
 			return true, nil // finished elsewhere
 		}
 		w.op = op
-		_ = h.n.Notify(ctx, op, Event{Kind: EventState, State: state, At: now})
 	}
 	return w.checkTimeout(ctx, now), nil
 }
@@ -138,20 +148,15 @@ func (w *watch) checkTimeout(ctx context.Context, now time.Time) bool {
 }
 
 func (w *watch) end(ctx context.Context, phase Phase, kind EventKind, st *qovery.ClusterStatus, note string) {
-	id := w.op.ID
 	now := w.h.now()
-	op, err := w.h.store.Update(ctx, id, func(op *Operation) error {
+	_, _ = w.h.change(ctx, w.op.ID, func(op *Operation) (*Event, error) {
 		if op.Phase != PhaseStopping {
-			return &errNotPending{*op}
+			return nil, &errNotPending{*op}
 		}
 		op.Phase, op.FinishedAt, op.State, op.Note = phase, now, st.Status, note
 		op.LastExecutionID = st.LastExecutionID
-		return nil
+		return &Event{Kind: kind, State: st.Status, At: now}, nil
 	})
-	if err != nil {
-		return
-	}
-	_ = w.h.n.Notify(ctx, op, Event{Kind: kind, State: st.Status, At: now})
 }
 
 // failureMeaning says in one sentence what a failure state means for the stop.

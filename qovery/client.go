@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -47,6 +48,8 @@ type Client struct {
 	httpClient *http.Client
 	userAgent  string
 	retry      RetryPolicy
+	// unauthorized is whether the latest answer was 401.
+	unauthorized atomic.Bool
 }
 
 // Option configures a [Client] in [NewClient]. An Option returns an error for
@@ -155,6 +158,10 @@ func WithRetry(p RetryPolicy) Option {
 	}
 }
 
+// Unauthorized reports whether Qovery's latest answer was 401: the token is invalid or revoked, and
+// nothing will work until it is replaced. Readiness probes use it.
+func (c *Client) Unauthorized() bool { return c.unauthorized.Load() }
+
 // BaseURL returns the API root the client sends requests to.
 func (c *Client) BaseURL() string { return c.baseURL.String() }
 
@@ -251,6 +258,9 @@ func (c *Client) send(ctx context.Context, method, path string, payload []byte, 
 	}
 
 	resp, err := c.httpClient.Do(req)
+	if err == nil {
+		c.unauthorized.Store(resp.StatusCode == http.StatusUnauthorized)
+	}
 	if err != nil {
 		// The context's error is more useful than the transport's.
 		if ctxErr := ctx.Err(); ctxErr != nil {

@@ -223,7 +223,7 @@ func NewServer(opts ...Option) *Server {
 		pingInterval: 2 * time.Second,
 		ackTimeout:   3 * time.Second,
 		triggerTTL:   3 * time.Second,
-		scopes:       []string{"commands", "chat:write", "chat:write.public", "users:read", "usergroups:read"},
+		scopes:       []string{"commands", "chat:write", "chat:write.public", "users:read", "usergroups:read", "channels:history", "groups:history"},
 	}
 	for _, o := range opts {
 		o(&cfg)

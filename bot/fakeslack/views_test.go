@@ -548,7 +548,7 @@ func TestScopes(t *testing.T) {
 		t.Fatal(err)
 	}
 	mu.Lock()
-	if got, want := headers["auth.test"], "commands,chat:write,chat:write.public,users:read,usergroups:read"; got != want {
+	if got, want := headers["auth.test"], "commands,chat:write,chat:write.public,users:read,usergroups:read,channels:history,groups:history"; got != want {
 		t.Errorf("default X-OAuth-Scopes = %q; want %q", got, want)
 	}
 	mu.Unlock()

@@ -184,6 +184,8 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		handler = s.conversationsInfo
 	case "chat.getPermalink":
 		handler = s.getPermalink
+	case "conversations.replies":
+		handler = s.conversationsReplies
 	case "usergroups.users.list":
 		handler = s.usergroupUsers
 	case "views.open":
@@ -224,6 +226,8 @@ func neededScope(method string) string {
 		return "users:read"
 	case "usergroups.users.list":
 		return "usergroups:read"
+	case "conversations.replies":
+		return "channels:history" // groups:history for private channels; the fake has public ones
 	}
 	return ""
 }
@@ -523,6 +527,37 @@ func (s *Server) getPermalink(args url.Values) reply {
 		link += "?thread_ts=" + m.ThreadTS + "&cid=" + ch.id
 	}
 	return reply{"ok": true, "channel": ch.id, "permalink": link}
+}
+
+// conversationsReplies serves conversations.replies: the parent then its replies, oldest first, in
+// one page. Metadata is returned only with include_all_metadata, as in Slack.
+func (s *Server) conversationsReplies(args url.Values) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[args.Get("channel")]
+	if !ok {
+		return fail("channel_not_found")
+	}
+	if !ch.botMember {
+		return fail("not_in_channel")
+	}
+	parent, ok := s.msgIndex[ch.id+"/"+args.Get("ts")]
+	if !ok || parent.Deleted {
+		return fail("thread_not_found")
+	}
+	withMeta := truthy(args.Get("include_all_metadata"))
+	var msgs []wireMessage
+	for _, m := range s.msgs[ch.id] {
+		if m.Deleted || (m.TS != parent.TS && m.ThreadTS != parent.TS) {
+			continue
+		}
+		wm := s.wireMessageLocked(m)
+		if !withMeta {
+			wm.Metadata = nil
+		}
+		msgs = append(msgs, wm)
+	}
+	return reply{"ok": true, "messages": msgs, "has_more": false}
 }
 
 // usergroupUsers serves usergroups.users.list. The fake has no disabled

@@ -1,0 +1,91 @@
+package commands
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+)
+
+// maxDeliveryAttempts bounds how often a notice Slack keeps refusing is tried before it is given up
+// (it stays in the operation, marked abandoned, for the record).
+const maxDeliveryAttempts = 5
+
+// change applies fn to an operation and records the event fn returns, if any, in the operation's
+// outbox within the same atomic update; then it delivers the outbox. Recording the event with the
+// change that causes it means a crash between the two cannot lose the message, and delivering
+// after the write means no message announces a change that was not recorded.
+func (h *Handler) change(ctx context.Context, id uuid.UUID, fn func(op *Operation) (*Event, error)) (Operation, error) {
+	op, err := h.store.Update(ctx, id, func(op *Operation) error {
+		ev, err := fn(op)
+		if err != nil {
+			return err
+		}
+		if ev != nil {
+			op.Notices = append(op.Notices, Notice{Seq: len(op.Notices) + 1, Event: *ev, State: NoticePending})
+		}
+		return nil
+	})
+	if err != nil {
+		return op, err
+	}
+	h.deliver(ctx, op.ID)
+	return op, nil
+}
+
+var (
+	errNothingToDeliver = errors.New("no notice to deliver")
+	errDeliveryBusy     = errors.New("another delivery is under way")
+)
+
+// deliver sends an operation's pending notices to the Notifier, in order, each once: a notice is
+// claimed (pending → sending) in the store before it is sent and marked posted after, so that two
+// deliverers, in this process or another, never send the same notice. A notice left "sending" by a
+// crash is settled by [Handler.Resume].
+func (h *Handler) deliver(ctx context.Context, id uuid.UUID) {
+	for {
+		var seq int
+		op, err := h.store.Update(ctx, id, func(op *Operation) error {
+			if op.MessageTS == "" {
+				return errNothingToDeliver // nowhere to show it yet; Attach delivers
+			}
+			for i := range op.Notices {
+				switch op.Notices[i].State {
+				case NoticePending:
+					op.Notices[i].State = NoticeSending
+					seq = op.Notices[i].Seq
+					return nil
+				case NoticeSending:
+					return errDeliveryBusy // keeps the order: nothing overtakes a notice in flight
+				}
+			}
+			return errNothingToDeliver
+		})
+		if err != nil {
+			return
+		}
+		if !h.send(ctx, op, seq) {
+			return
+		}
+	}
+}
+
+// send delivers notice seq of op and records the outcome. It reports whether delivery may go on
+// with the next notice.
+func (h *Handler) send(ctx context.Context, op Operation, seq int) bool {
+	err := h.n.Notify(ctx, op, op.Notices[seq-1])
+	next := NoticePosted
+	if err != nil {
+		next = NoticePending // tried again with the next change, or at the next start
+	}
+	_, uerr := h.store.Update(context.WithoutCancel(ctx), op.ID, func(o *Operation) error {
+		n := &o.Notices[seq-1]
+		n.Attempts++
+		n.State = next
+		if err != nil && n.Attempts >= maxDeliveryAttempts {
+			n.State = NoticeAbandoned
+		}
+		return nil
+	})
+	return err == nil && uerr == nil
+}
