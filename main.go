@@ -130,6 +130,12 @@ type appOptions struct {
 	memoryStore bool
 	// healthListener replaces listening on QOVERY_BOT_HTTP_ADDR (tests use port 0 and ask it).
 	healthListener net.Listener
+	// wrapTransport and wrapStore let crash tests cut the program off from the world at an exact
+	// step, as a killed process would be.
+	wrapTransport func(http.RoundTripper) http.RoundTripper
+	wrapStore     func(commands.Store) commands.Store
+	// channelPacing overrides the pause between two messages to one channel.
+	channelPacing time.Duration
 }
 
 // settledRetention is how long finished operations stay in the data file, for the record.
@@ -185,7 +191,12 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	for _, opt := range opts {
 		opt(&o)
 	}
-	qc, err := qovery.NewClient(cfg.QoveryAPIToken, qovery.WithBaseURL(cfg.QoveryAPIURL), qovery.WithUserAgent("qovery-slack-bot"))
+	transport := http.DefaultTransport
+	if o.wrapTransport != nil {
+		transport = o.wrapTransport(transport)
+	}
+	qc, err := qovery.NewClient(cfg.QoveryAPIToken, qovery.WithBaseURL(cfg.QoveryAPIURL), qovery.WithUserAgent("qovery-slack-bot"),
+		qovery.WithHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: transport}))
 	if err != nil {
 		return nil, fmt.Errorf("qovery client: %w", err)
 	}
@@ -198,7 +209,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	api := slack.New(cfg.SlackBotToken,
 		slack.OptionAPIURL(cfg.SlackAPIURL),
 		slack.OptionAppLevelToken(cfg.SlackAppToken),
-		slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+		slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: transport}),
 		slack.OptionRetry(3), // 429s, honouring Retry-After; after OptionHTTPClient so it wraps it
 	)
 	var store commands.Store
@@ -217,6 +228,9 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 			log.Info().Int("count", n).Msg("pruned old operations")
 		}
 		store, envelopes, closeStore = bs, bs, bs.Close
+	}
+	if o.wrapStore != nil {
+		store = o.wrapStore(store)
 	}
 	audit := bot.NewAuditor(auditLog.With().Str("org_id", org.ID.String()).Logger())
 	var groups commands.Groups
