@@ -80,6 +80,9 @@ func (a *Auditor) operationEvent(op commands.Operation, ev commands.Event) {
 		e.Msg("stop called")
 	case commands.EventState:
 		a.event(auditStateChanged, op, "").Str("state", string(ev.State)).Dur("elapsed", op.Elapsed(ev.At)).Msg("cluster state changed")
+	case commands.EventQoveryUnreachable, commands.EventQoveryBack:
+		// Not a decision, but the trail shows why the watch went quiet.
+		a.event(string(ev.Kind), op, "").Msg("qovery availability during the watch")
 	case commands.EventVoided:
 		a.event(auditVoided, op, op.ConfirmedBy).Str("state", string(ev.State)).Str("reason", op.Note).Msg("stop voided")
 		a.finished(op)

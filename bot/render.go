@@ -179,6 +179,11 @@ func threadLine(op commands.Operation, ev commands.Event) string {
 		return fmt.Sprintf(":no_entry_sign: %s %s", op.Note, people)
 	case commands.EventRejected:
 		return fmt.Sprintf(":x: %s %s", op.Note, people)
+	case commands.EventQoveryUnreachable:
+		return fmt.Sprintf(":hourglass_flowing_sand: The Qovery API has not answered for %s; still watching. Last state seen: %s.",
+			commands.FormatDuration(ev.At.Sub(op.OutageSince)), stateCode(op.State))
+	case commands.EventQoveryBack:
+		return fmt.Sprintf(":arrows_counterclockwise: The Qovery API answers again, after %s; still watching.", commands.FormatDuration(ev.At.Sub(ev.Since)))
 	}
 	return ""
 }

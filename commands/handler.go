@@ -48,6 +48,8 @@ type Config struct {
 	// StaleGrace is how long DEPLOYED may still be reported after Qovery accepted a stop before the
 	// bot concludes the stop did not start: right after an action, Qovery can return the old state.
 	StaleGrace time.Duration
+	// OutageNotice is how long Qovery may fail to answer a watch before the thread is told.
+	OutageNotice time.Duration
 	// Policy says who may stop what.
 	Policy Policy
 	// Durable says the store survives restarts. Then a watch cut short by a shutdown is left for
@@ -63,6 +65,7 @@ const (
 	DefaultWatchTimeout = 4 * time.Hour
 	DefaultConfirmTTL   = 10 * time.Minute
 	DefaultStaleGrace   = 2 * time.Minute
+	DefaultOutageNotice = 2 * time.Minute
 )
 
 // Handler handles slash commands and button clicks. Its methods are synchronous and safe for
@@ -98,6 +101,9 @@ func NewHandler(q Qovery, n Notifier, store Store, groups Groups, cfg Config) (*
 	}
 	if cfg.StaleGrace <= 0 {
 		cfg.StaleGrace = DefaultStaleGrace
+	}
+	if cfg.OutageNotice <= 0 {
+		cfg.OutageNotice = DefaultOutageNotice
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

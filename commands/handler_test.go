@@ -713,3 +713,48 @@ func TestClickBeforeAttachLocatesTheMessage(t *testing.T) {
 		}
 	}
 }
+
+func TestWatchReportsALastingOutageOnce(t *testing.T) {
+	f := newFixture(t)
+	f.h.cfg.OutageNotice = 2 * time.Minute
+	op := f.requestStop(t, "staging")
+	f.q.script(qovery.StateDeployed, qovery.StateStopping)
+	if _, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := f.h.Operation(t.Context(), op.ID)
+	w := &watch{h: f.h, op: stored, upSince: stored.AcceptedAt}
+	poll := func() {
+		t.Helper()
+		if done, err := w.poll(t.Context()); done || err != nil {
+			t.Fatalf("poll = %v, %v; want the watch to go on", done, err)
+		}
+	}
+	poll() // STOPPING
+	f.q.statusErr = &qovery.Error{StatusCode: 503}
+	for range 5 { // a minute of failures: nothing said
+		f.clock.Advance(12 * time.Second)
+		poll()
+	}
+	for range 10 { // past two minutes: said once
+		f.clock.Advance(12 * time.Second)
+		poll()
+	}
+	f.q.statusErr = nil
+	f.clock.Advance(12 * time.Second)
+	poll() // back
+	poll()
+	var notes []EventKind
+	for _, k := range f.n.kinds() {
+		if k == EventQoveryUnreachable || k == EventQoveryBack {
+			notes = append(notes, k)
+		}
+	}
+	if !equal(notes, []EventKind{EventQoveryUnreachable, EventQoveryBack}) {
+		t.Errorf("outage notes = %v; want one unreachable and one back", notes)
+	}
+	got, _ := f.h.Operation(t.Context(), op.ID)
+	if got.OutageNoted || !got.OutageSince.IsZero() || got.Phase != PhaseStopping {
+		t.Errorf("op after recovery = %+v", got)
+	}
+}

@@ -80,6 +80,10 @@ type Operation struct {
 	// been seen still up. Kept so that a watch resumed after a restart judges the same way.
 	SeenStopPhase bool
 	UpSince       time.Time
+	// OutageSince is when Qovery stopped answering the watch (zero while it answers); OutageNoted
+	// is set once the thread was told.
+	OutageSince time.Time
+	OutageNoted bool
 	// State is the last cluster state the bot saw after the stop was accepted.
 	State           qovery.State
 	LastExecutionID string
@@ -177,12 +181,15 @@ const (
 	EventRejected   EventKind = "rejected"    // the stop call failed
 	EventCancelled  EventKind = "cancelled"
 	EventExpired    EventKind = "expired"
+	// EventQoveryUnreachable and EventQoveryBack bracket a lasting Qovery outage during a watch.
+	EventQoveryUnreachable EventKind = "qovery_unreachable"
+	EventQoveryBack        EventKind = "qovery_back"
 )
 
 // IsFinal reports whether the event ends the operation.
 func (k EventKind) IsFinal() bool {
 	switch k {
-	case EventConfirmed, EventAccepted, EventState:
+	case EventConfirmed, EventAccepted, EventState, EventQoveryUnreachable, EventQoveryBack:
 		return false
 	}
 	return true
@@ -193,4 +200,6 @@ type Event struct {
 	Kind  EventKind
 	State qovery.State
 	At    time.Time
+	// Since is when what the event ends began (the outage of EventQoveryBack).
+	Since time.Time
 }

@@ -88,9 +88,12 @@ func (w *watch) poll(ctx context.Context) (bool, error) {
 			h.finish(ctx, w.op.ID, PhaseAborted, EventAborted, "", msg+" The bot stopped watching; check the cluster in the Qovery console.")
 			return true, nil
 		}
-		// A passing outage: the client already retried; keep watching until the timeout.
+		// A passing outage: the client already retried; keep watching until the timeout, and say
+		// so once if it lasts.
+		w.outage(ctx, now, true)
 		return w.checkTimeout(ctx, now), nil
 	}
+	w.outage(ctx, now, false)
 
 	state := st.Status
 	w.op.LastExecutionID = st.LastExecutionID
@@ -137,6 +140,37 @@ func (w *watch) poll(ctx context.Context) (bool, error) {
 		w.op = op
 	}
 	return w.checkTimeout(ctx, now), nil
+}
+
+// outage tracks Qovery being unreachable during the watch: one thread note once it has lasted
+// OutageNotice, one when it is back, and nothing in between, however long it lasts.
+func (w *watch) outage(ctx context.Context, now time.Time, failing bool) {
+	op := w.op
+	var ev *Event
+	switch {
+	case failing && op.OutageSince.IsZero():
+		op.OutageSince = now
+	case failing && !op.OutageNoted && now.Sub(op.OutageSince) >= w.h.cfg.OutageNotice:
+		op.OutageNoted = true
+		ev = &Event{Kind: EventQoveryUnreachable, At: now}
+	case !failing && op.OutageNoted:
+		ev = &Event{Kind: EventQoveryBack, At: now, Since: op.OutageSince}
+		op.OutageSince, op.OutageNoted = time.Time{}, false
+	case !failing && !op.OutageSince.IsZero():
+		op.OutageSince = time.Time{}
+	default:
+		return
+	}
+	updated, err := w.h.change(ctx, op.ID, func(o *Operation) (*Event, error) {
+		if o.Phase != PhaseStopping {
+			return nil, &errNotPending{*o}
+		}
+		o.OutageSince, o.OutageNoted = op.OutageSince, op.OutageNoted
+		return ev, nil
+	})
+	if err == nil {
+		w.op = updated
+	}
 }
 
 func (w *watch) checkTimeout(ctx context.Context, now time.Time) bool {
