@@ -16,6 +16,7 @@ import (
 const (
 	consolePollInterval = time.Second
 	consoleStaleGrace   = 10 * time.Second
+	consolePacing       = 200 * time.Millisecond
 )
 
 // runConsole runs the real bot against an in-process fake Slack and, unless QOVERY_API_TOKEN is set,
@@ -72,6 +73,7 @@ func runConsole(ctx context.Context, getenv func(string) string, stdin io.Reader
 		o.staleGrace = consoleStaleGrace
 		o.expirySweep = time.Second
 		o.memoryStore = true // the console's simulated world ends with it
+		o.pacing = consolePacing
 	})
 	if err != nil {
 		return err

@@ -187,7 +187,7 @@ func TestCrashAtEachStepEndToEnd(t *testing.T) {
 				t.Fatal("the crash point was never reached")
 			}
 			h.stop()
-			h.opts = nil // the next run lives
+			h.opts = []func(*appOptions){func(o *appOptions) { o.noPacing = true }} // the next run lives
 			h.start()
 
 			want := tc.wantReplies

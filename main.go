@@ -134,9 +134,15 @@ type appOptions struct {
 	// step, as a killed process would be.
 	wrapTransport func(http.RoundTripper) http.RoundTripper
 	wrapStore     func(commands.Store) commands.Store
-	// channelPacing overrides the pause between two messages to one channel.
-	channelPacing time.Duration
+	// pacing replaces channelPacing (the console compresses time); noPacing lifts it (tests, where
+	// the fakes answer at once).
+	pacing   time.Duration
+	noPacing bool
 }
+
+// channelPacing spaces the bot's messages to one channel: Slack's chat.postMessage allows about one
+// a second per channel.
+const channelPacing = time.Second
 
 // settledRetention is how long finished operations stay in the data file, for the record.
 const settledRetention = 30 * 24 * time.Hour
@@ -237,7 +243,14 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	if len(cfg.Policy.Groups) > 0 {
 		groups = bot.NewUserGroups(api, time.Minute)
 	}
-	h, err := commands.NewHandler(qc, bot.NewNotifier(api, log, audit), store, groups, commands.Config{
+	pacing := channelPacing
+	if o.pacing > 0 {
+		pacing = o.pacing
+	}
+	if o.noPacing {
+		pacing = 0
+	}
+	h, err := commands.NewHandler(qc, bot.NewNotifier(api, log, audit, pacing), store, groups, commands.Config{
 		OrganizationID:   org.ID,
 		OrganizationName: org.Name,
 		PollInterval:     cfg.PollInterval,

@@ -129,6 +129,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.mu.Unlock()
 	b.audit.setTeam(auth.TeamID)
 
+	outer := ctx
+	ctx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
 	smCtx, cancelSM := context.WithCancel(ctx)
 	defer cancelSM()
 	smErr := make(chan error, 1)
@@ -153,7 +156,7 @@ loop:
 		case <-ctx.Done():
 			break loop
 		case err := <-smErr:
-			if ctx.Err() != nil {
+			if outer.Err() != nil {
 				break loop
 			}
 			runErr = fmt.Errorf("socket mode: %w", err)
@@ -163,6 +166,8 @@ loop:
 			b.dispatch(ctx, workCtx, evt)
 		}
 	}
+	// Whatever ended the loop, watches and the sweep end now; envelope work gets the grace period.
+	cancelRun()
 	b.log.Info().Msg("shutting down: no new work; waiting for work in flight")
 	done := make(chan struct{})
 	go func() { b.wg.Wait(); close(done) }()

@@ -19,12 +19,14 @@ type Notifier struct {
 	api   *slack.Client
 	log   zerolog.Logger
 	audit *Auditor
+	pace  *pacer
 	now   func() time.Time
 }
 
-// NewNotifier returns a Notifier posting with api and auditing to audit.
-func NewNotifier(api *slack.Client, log zerolog.Logger, audit *Auditor) *Notifier {
-	return &Notifier{api: api, log: log, audit: audit, now: time.Now}
+// NewNotifier returns a Notifier posting with api and auditing to audit, with at least pacing
+// between two posts to one channel (0 for none).
+func NewNotifier(api *slack.Client, log zerolog.Logger, audit *Auditor, pacing time.Duration) *Notifier {
+	return &Notifier{api: api, log: log, audit: audit, pace: newPacer(pacing), now: time.Now}
 }
 
 // Permalink implements commands.Notifier with chat.getPermalink.
@@ -51,6 +53,9 @@ func (n *Notifier) Notify(ctx context.Context, op commands.Operation, notice com
 	// Only the thread reply decides success: it is the part that must appear exactly once. The parent
 	// is re-rendered from the operation on every notice, so a failed edit heals with the next one.
 	if line := threadLine(op, ev); line != "" {
+		if err := n.pace.wait(ctx, op.ChannelID); err != nil {
+			return err
+		}
 		if _, _, err := n.api.PostMessageContext(ctx, op.ChannelID,
 			slack.MsgOptionTS(op.MessageTS),
 			slack.MsgOptionText(slackToPlain(line), false),

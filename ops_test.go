@@ -1,0 +1,105 @@
+package main
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
+)
+
+// Operations: health endpoints and start-up failures, end to end.
+
+func TestHealthEndpointsEndToEnd(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startBot(t, nil, func(o *appOptions) { o.healthListener = ln })
+	get := func(path string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(h.ctx(), http.MethodGet, "http://"+ln.Addr().String()+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != 200 {
+		t.Errorf("/healthz = %d %q", code, body)
+	}
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, "slack: ok") || !strings.Contains(body, "store: ok") || !strings.Contains(body, "qovery: ok") {
+		t.Errorf("/readyz when all is well = %d %q", code, body)
+	}
+	// The Qovery token is revoked: the next call gets 401, and readiness turns false.
+	h.qovery.FailNext(qoverytest.RouteClusters, 401, 1)
+	h.command(alice, ops, "list")
+	if got := h.ephemeral(alice, 1); !strings.Contains(got, "`QOVERY_API_TOKEN`") {
+		t.Errorf("list with a revoked token answered %q", got)
+	}
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "qovery: Qovery answers 401") {
+		t.Errorf("/readyz after a 401 = %d %q", code, body)
+	}
+	h.command(alice, ops, "list") // the token works again
+	h.ephemeral(alice, 2)
+	if code, _ := get("/readyz"); code != 200 {
+		t.Errorf("/readyz after Qovery accepted the token again = %d", code)
+	}
+}
+
+func TestFatalSlackAuthExits(t *testing.T) {
+	q := qoverytest.NewServer(t)
+	q.AddOrganization("Acme")
+	s := fakeslack.NewServer(fakeslack.WithAppToken(appTok), fakeslack.WithBotToken(botTok))
+	t.Cleanup(s.Close)
+	base := map[string]string{
+		"SLACK_APP_TOKEN": appTok, "SLACK_BOT_TOKEN": botTok, "SLACK_API_URL": s.APIURL(),
+		"QOVERY_API_TOKEN": q.Token(), "QOVERY_API_URL": q.URL(),
+		"QOVERY_BOT_DATA_DIR": t.TempDir(), "QOVERY_BOT_HTTP_ADDR": "off",
+	}
+	for _, tc := range []struct {
+		name, key, value, want string
+	}{
+		{"revoked bot token", "SLACK_BOT_TOKEN", "xoxb-revoked", "check SLACK_BOT_TOKEN with auth.test: invalid_auth"},
+		{"wrong app token", "SLACK_APP_TOKEN", "xapp-1-wrong", "socket mode: invalid_auth"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{}
+			for k, v := range base {
+				vars[k] = v
+			}
+			vars[tc.key] = tc.value
+			done := make(chan error, 1)
+			go func() { done <- serve(t.Context(), env(vars), io.Discard) }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("serve = %v; want an error containing %q", err, tc.want)
+				}
+				if err != nil && strings.Contains(err.Error(), tc.value) {
+					t.Errorf("the error repeats the token: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("serve kept running with a rejected token; want it to exit")
+			}
+		})
+	}
+}
+
+func TestSecondProcessOnTheSameDataFileRefuses(t *testing.T) {
+	h := startBot(t, nil)
+	vars := map[string]string{}
+	for k, v := range h.vars {
+		vars[k] = v
+	}
+	err := serve(t.Context(), env(vars), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "QOVERY_BOT_DATABASE_URL") {
+		t.Errorf("a second bot on the same data dir = %v; want a refusal pointing to QOVERY_BOT_DATABASE_URL", err)
+	}
+}
