@@ -138,6 +138,8 @@ type appOptions struct {
 	// the fakes answer at once).
 	pacing   time.Duration
 	noPacing bool
+	// qoveryRetry replaces the Qovery client's retry policy (tests shorten its waits).
+	qoveryRetry *qovery.RetryPolicy
 }
 
 // channelPacing spaces the bot's messages to one channel: Slack's chat.postMessage allows about one
@@ -201,8 +203,12 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	if o.wrapTransport != nil {
 		transport = o.wrapTransport(transport)
 	}
-	qc, err := qovery.NewClient(cfg.QoveryAPIToken, qovery.WithBaseURL(cfg.QoveryAPIURL), qovery.WithUserAgent("qovery-slack-bot"),
-		qovery.WithHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: transport}))
+	qopts := []qovery.Option{qovery.WithBaseURL(cfg.QoveryAPIURL), qovery.WithUserAgent("qovery-slack-bot"),
+		qovery.WithHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: transport})}
+	if o.qoveryRetry != nil {
+		qopts = append(qopts, qovery.WithRetry(*o.qoveryRetry))
+	}
+	qc, err := qovery.NewClient(cfg.QoveryAPIToken, qopts...)
 	if err != nil {
 		return nil, fmt.Errorf("qovery client: %w", err)
 	}
@@ -216,7 +222,8 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		slack.OptionAPIURL(cfg.SlackAPIURL),
 		slack.OptionAppLevelToken(cfg.SlackAppToken),
 		slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: transport}),
-		slack.OptionRetry(3), // 429s, honouring Retry-After; after OptionHTTPClient so it wraps it
+		// 429s, honouring Retry-After (1 s when absent); after OptionHTTPClient so it wraps it.
+		slack.OptionRetryConfig(slack.RetryConfig{MaxRetries: 5, RetryAfterDuration: time.Second}),
 	)
 	var store commands.Store
 	var envelopes bot.EnvelopeLog

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
 )
 
@@ -101,5 +103,95 @@ func TestSecondProcessOnTheSameDataFileRefuses(t *testing.T) {
 	err := serve(t.Context(), env(vars), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "QOVERY_BOT_DATABASE_URL") {
 		t.Errorf("a second bot on the same data dir = %v; want a refusal pointing to QOVERY_BOT_DATABASE_URL", err)
+	}
+}
+
+func TestRetryAfterAStopQoveryDidNotTakeEndToEnd(t *testing.T) {
+	h := startBot(t, nil, fastQoveryRetries)
+	h.qovery.FailNext(qoverytest.RouteStopCluster, 500, 1)
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	h.click(alice, msg, commands.ActionConfirmStop)
+	h.waitParent(msg, "was not stopped")
+	var failed fakeslack.Message
+	if err := h.slack.WaitFor(h.ctx(), func() bool {
+		for _, r := range h.slack.Replies(ops, msg.TS) {
+			if len(r.Buttons()) == 1 {
+				failed = r
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("no reply with a Try again button: %q", h.replies(msg))
+	}
+	if b := failed.Buttons()[0]; b.ActionID != commands.ActionRetryStop || b.Text != "Try again" {
+		t.Fatalf("button = %+v", b)
+	}
+	// Bob tries again: a fresh request, with its own confirmation.
+	h.click(bob, failed, commands.ActionRetryStop)
+	var second fakeslack.Message
+	if err := h.slack.WaitFor(h.ctx(), func() bool {
+		for _, m := range h.slack.Messages(ops) {
+			if m.ThreadTS == "" && m.TS != msg.TS {
+				second = m
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatal("Try again posted no new confirmation")
+	}
+	if !strings.Contains(second.PlainText(), "Requested by <@U0BOB>") {
+		t.Errorf("new confirmation = %q", second.PlainText())
+	}
+	h.click(bob, second, commands.ActionConfirmStop)
+	h.waitParent(second, "is `STOPPED`")
+	if n := h.stopCalls("staging"); n != 2 {
+		t.Errorf("stop calls = %d; want 2 (the failed one, then the retry)", n)
+	}
+}
+
+// fastQoveryRetries keeps the Qovery client's retries but makes their waits short.
+func fastQoveryRetries(o *appOptions) {
+	o.qoveryRetry = &qovery.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+}
+
+func TestFaultsDuringAWatchEndToEnd(t *testing.T) {
+	h := startBot(t, nil, fastQoveryRetries)
+	id := h.cluster["staging"]
+	h.qovery.SetStopScript(id, qovery.StateStopping, qovery.StateStopping, qovery.StateStopping, qovery.StateStopping, qovery.StateStopped)
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	h.click(alice, msg, commands.ActionConfirmStop)
+	h.waitParent(msg, "`STOPPING`")
+
+	// Mid-watch: a 503 storm, a 429 from Qovery, a Slack 429, and the socket dropped.
+	h.qovery.FailNext(qoverytest.RouteClusterStatus, 503, 7)
+	h.qovery.InjectFault(qoverytest.RouteClusterStatus, qoverytest.Fault{StatusCode: 429, RetryAfter: "0", Times: 2})
+	h.slack.FailNext("chat.postMessage", 1, fakeslack.Failure{Status: 429})
+	h.slack.DropConnections()
+
+	h.waitParent(msg, "is `STOPPED`")
+	replies := h.replies(msg)
+	want := []string{":inbox_tray: Qovery accepted the stop", ":gear: `STOPPING`", ":white_check_mark: `STOPPED` after"}
+	if len(replies) != len(want) {
+		t.Fatalf("thread = %q; want exactly %d replies", replies, len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(replies[i], want[i]) {
+			t.Errorf("reply %d = %q; want prefix %q", i, replies[i], want[i])
+		}
+	}
+	// The socket came back: commands still work.
+	if err := h.slack.WaitConnected(h.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	h.command(alice, ops, "status staging")
+	if got := h.ephemeral(alice, 1); !strings.Contains(got, "`STOPPED`") {
+		t.Errorf("status after the reconnect = %q", got)
+	}
+	if n := h.stopCalls("staging"); n != 1 {
+		t.Errorf("stop calls = %d; want 1", n)
 	}
 }

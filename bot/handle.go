@@ -37,7 +37,7 @@ func (b *Bot) handleSlash(workCtx context.Context, envelopeID string, cmd slack.
 		return
 	}
 	if reply.Confirm != nil {
-		b.postConfirmation(wctx, log, cmd, *reply.Confirm)
+		b.postConfirmation(wctx, log, cmd.ResponseURL, *reply.Confirm)
 		return
 	}
 	b.respond(wctx, log, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, reply.Text)
@@ -46,7 +46,7 @@ func (b *Bot) handleSlash(workCtx context.Context, envelopeID string, cmd slack.
 // postConfirmation posts the confirmation message of a new pending stop into the channel where it
 // was requested. Where the bot may not post, the requester learns how to fix that, and the request
 // is dropped so that it does not hold the cluster.
-func (b *Bot) postConfirmation(ctx context.Context, log zerolog.Logger, cmd slack.SlashCommand, op commands.Operation) {
+func (b *Bot) postConfirmation(ctx context.Context, log zerolog.Logger, responseURL string, op commands.Operation) {
 	log = log.With().Str("cluster_id", op.ClusterID.String()).Str("org_id", op.OrganizationID.String()).Str("cluster", op.ClusterName).Logger()
 	_, ts, err := b.api.PostMessageContext(ctx, op.ChannelID,
 		slack.MsgOptionText(confirmationFallback(op), false),
@@ -58,11 +58,11 @@ func (b *Bot) postConfirmation(ctx context.Context, log zerolog.Logger, cmd slac
 		var serr slack.SlackErrorResponse
 		if errors.As(err, &serr) && (serr.Err == "not_in_channel" || serr.Err == "channel_not_found") {
 			log.Warn().Str("slack_error", serr.Err).Msg("cannot post the confirmation in this channel")
-			b.respond(ctx, log, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, cannotPostText(cmd.ChannelID))
+			b.respond(ctx, log, responseURL, op.ChannelID, op.RequestedBy, cannotPostText(op.ChannelID))
 			return
 		}
 		log.Error().Err(err).Msg("post confirmation")
-		b.respond(ctx, log, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, "The bot could not post the confirmation message, so nothing will be stopped. Please try again.")
+		b.respond(ctx, log, responseURL, op.ChannelID, op.RequestedBy, "The bot could not post the confirmation message, so nothing will be stopped. Please try again.")
 		return
 	}
 	if err := b.h.Attach(ctx, op.ID, op.ChannelID, ts); err != nil {
@@ -82,18 +82,14 @@ func cannotPostText(channelID string) string {
 }
 
 // handleInteraction handles button clicks under workCtx; a watch it starts runs under ctx.
-// handleInteraction handles button clicks under workCtx; a watch it starts runs under ctx.
 func (b *Bot) handleInteraction(ctx, workCtx context.Context, envelopeID string, cb slack.InteractionCallback) {
 	wctx, cancel := b.workContext(workCtx)
 	defer cancel()
 	for _, action := range cb.ActionCallback.BlockActions {
 		log := b.log.With().Str("envelope_id", envelopeID).Str("slack_user", cb.User.ID).
 			Str("channel", cb.Channel.ID).Str("action_id", action.ActionID).Logger()
-		var confirm bool
 		switch action.ActionID {
-		case commands.ActionConfirmStop:
-			confirm = true
-		case commands.ActionCancelStop:
+		case commands.ActionConfirmStop, commands.ActionCancelStop, commands.ActionRetryStop:
 		default:
 			log.Debug().Msg("unknown action ignored")
 			continue
@@ -108,10 +104,13 @@ func (b *Bot) handleInteraction(ctx, workCtx context.Context, envelopeID string,
 		log = log.With().Str("request_id", ref.OperationID.String()).Str("cluster_id", ref.ClusterID.String()).Logger()
 		click := commands.Click{Ref: ref, UserID: cb.User.ID, ChannelID: cb.Channel.ID, MessageTS: cb.Container.MessageTs}
 		var reply commands.Reply
-		if confirm {
+		switch action.ActionID {
+		case commands.ActionConfirmStop:
 			reply, err = b.h.Confirm(wctx, click)
-		} else {
+		case commands.ActionCancelStop:
 			reply, err = b.h.Cancel(wctx, click)
+		case commands.ActionRetryStop:
+			reply, err = b.h.Retry(wctx, click)
 		}
 		b.afterClick(ctx, wctx, log, click, cb.ResponseURL, cb.TriggerID, reply, err)
 	}
@@ -121,6 +120,10 @@ func (b *Bot) handleInteraction(ctx, workCtx context.Context, envelopeID string,
 func (b *Bot) afterClick(ctx, wctx context.Context, log zerolog.Logger, click commands.Click, responseURL, triggerID string, reply commands.Reply, err error) {
 	if err != nil {
 		b.refuse(wctx, log, responseURL, click.ChannelID, click.UserID, click.Ref, err)
+		return
+	}
+	if reply.Confirm != nil {
+		b.postConfirmation(wctx, log, responseURL, *reply.Confirm)
 		return
 	}
 	if reply.TypeName != nil {

@@ -59,7 +59,7 @@ func (n *Notifier) Notify(ctx context.Context, op commands.Operation, notice com
 		if _, _, err := n.api.PostMessageContext(ctx, op.ChannelID,
 			slack.MsgOptionTS(op.MessageTS),
 			slack.MsgOptionText(slackToPlain(line), false),
-			slack.MsgOptionBlocks(textBlocks(line)...),
+			slack.MsgOptionBlocks(threadBlocks(op, ev, line)...),
 			slack.MsgOptionMetadata(slack.SlackMetadata{EventType: noticeEventType, EventPayload: map[string]any{
 				"request_id": op.ID.String(), "seq": notice.Seq,
 			}})); err != nil {

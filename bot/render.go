@@ -224,3 +224,15 @@ func typedConfirmationView(op commands.Operation) slack.ModalViewRequest {
 		}},
 	}
 }
+
+// threadBlocks renders a thread reply; the final reply of a stop call Qovery did not take offers to
+// try again.
+func threadBlocks(op commands.Operation, ev commands.Event, line string) []slack.Block {
+	blocks := textBlocks(line)
+	if ev.Kind == commands.EventRejected && op.Retryable {
+		retry := slack.NewButtonBlockElement(commands.ActionRetryStop, op.Ref().String(),
+			slack.NewTextBlockObject(slack.PlainTextType, "Try again", false, false))
+		blocks = append(blocks, slack.NewActionBlock("retry_actions", retry))
+	}
+	return blocks
+}

@@ -71,6 +71,9 @@ type Operation struct {
 	Phase       Phase
 	ConfirmedBy string
 	ConfirmedAt time.Time
+	// Retryable is set when the stop call failed without Qovery taking it: its final message offers
+	// to try again.
+	Retryable bool
 	// StopHTTPStatus is the HTTP status Qovery answered the stop call with (0 when no answer came).
 	StopHTTPStatus int
 	// AcceptedAt is when Qovery accepted the stop; elapsed times count from here.

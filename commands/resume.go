@@ -85,6 +85,7 @@ func (h *Handler) settleStopCall(ctx context.Context, op Operation) (Reply, erro
 		op, _ := h.store.Get(ctx, op.ID)
 		return Reply{Watch: &op}, nil
 	default:
+		h.markRetryable(ctx, op.ID)
 		h.finish(ctx, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf(
 			"The bot restarted while sending the stop, and Qovery shows *%s* as %s: the stop was not taken. Run the command again if it is still needed.",
 			Escape(op.ClusterName), stateName(st.Status)))

@@ -15,6 +15,8 @@ import (
 const (
 	ActionConfirmStop = "qovery_stop_confirm"
 	ActionCancelStop  = "qovery_stop_cancel"
+	// ActionRetryStop is on the final message of a stop call Qovery did not take.
+	ActionRetryStop = "qovery_stop_retry"
 )
 
 // stoppable lists the states from which the bot offers a stop: those where the Qovery console offers
@@ -377,7 +379,8 @@ func (h *Handler) stopFailed(ctx context.Context, op Operation, stopErr error) (
 	}
 	uerr := qoveryError("stop the cluster", stopErr)
 	msg, _ := UserMessage(uerr)
-	h.finish(ctx, op.ID, PhaseRejected, EventRejected, "", msg)
+	h.markRetryable(ctx, op.ID)
+	h.finish(ctx, op.ID, PhaseRejected, EventRejected, "", msg+" Nothing was stopped.")
 	return Reply{}, uerr
 }
 
@@ -398,6 +401,22 @@ func (h *Handler) finish(ctx context.Context, id uuid.UUID, phase Phase, kind Ev
 		return &Event{Kind: kind, State: state, At: now}, nil
 	})
 	return op
+}
+
+// markRetryable records that the stop call failed without Qovery taking it, so that its final
+// message offers to try again.
+func (h *Handler) markRetryable(ctx context.Context, id uuid.UUID) {
+	_, _ = h.store.Update(ctx, id, func(o *Operation) error { o.Retryable = true; return nil })
+}
+
+// Retry handles the "Try again" button of a stop call Qovery did not take: it makes a new request
+// for the same cluster on behalf of the clicker, with the usual checks and confirmation.
+func (h *Handler) Retry(ctx context.Context, c Click) (Reply, error) {
+	op, err := h.store.Get(ctx, c.Ref.OperationID)
+	if err != nil || op.ClusterID != c.Ref.ClusterID || !op.Retryable {
+		return h.clickRefusal(op, errUnknownRef)
+	}
+	return h.Handle(ctx, Request{ID: uuid.New(), UserID: c.UserID, ChannelID: op.ChannelID, Text: string(VerbStop) + " " + op.ClusterID.String()})
 }
 
 // Cancel handles a click on the Cancel button. The requester, or any allowed user, may cancel.

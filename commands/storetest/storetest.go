@@ -87,6 +87,7 @@ func fullOperation(clusterID uuid.UUID) commands.Operation {
 		UpSince:           fixedTime(4),
 		OutageSince:       fixedTime(5),
 		OutageNoted:       true,
+		Retryable:         true,
 		State:             qovery.StateStopping,
 		LastExecutionID:   "exec-42",
 		FinishedAt:        fixedTime(30),
