@@ -257,7 +257,8 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	if o.noPacing {
 		pacing = 0
 	}
-	h, err := commands.NewHandler(qc, bot.NewNotifier(api, log, audit, pacing), store, groups, commands.Config{
+	authFailures := bot.NewAuthFailures()
+	h, err := commands.NewHandler(qc, bot.NewNotifier(api, log, audit, pacing, authFailures), store, groups, commands.Config{
 		OrganizationID:   org.ID,
 		OrganizationName: org.Name,
 		PollInterval:     cfg.PollInterval,
@@ -278,6 +279,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		ExpirySweep:      o.expirySweep,
 		PingInterval:     o.pingInterval,
 		Envelopes:        envelopes,
+		AuthFailures:     authFailures,
 	})
 	a := &app{bot: b, handler: h, qovery: qc, store: store, closeStore: closeStore}
 	if cfg.HTTPAddr != "" || o.healthListener != nil {

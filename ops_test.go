@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -193,5 +194,37 @@ func TestFaultsDuringAWatchEndToEnd(t *testing.T) {
 	}
 	if n := h.stopCalls("staging"); n != 1 {
 		t.Errorf("stop calls = %d; want 1", n)
+	}
+}
+
+func TestBotTokenRevokedWhileRunningExits(t *testing.T) {
+	q := qoverytest.NewServer(t)
+	org := q.AddOrganization("Acme")
+	q.AddCluster(org, qoverytest.ClusterSpec{Name: "staging", Region: "eu-west-3", CloudProvider: "AWS"})
+	s := fakeslack.NewServer(fakeslack.WithAppToken(appTok), fakeslack.WithBotToken(botTok))
+	t.Cleanup(s.Close)
+	vars := map[string]string{
+		"SLACK_APP_TOKEN": appTok, "SLACK_BOT_TOKEN": botTok, "SLACK_API_URL": s.APIURL(),
+		"QOVERY_API_TOKEN": q.Token(), "QOVERY_API_URL": q.URL(), "QOVERY_BOT_ALLOWED_USERS": alice,
+		"QOVERY_BOT_DATA_DIR": t.TempDir(), "QOVERY_BOT_HTTP_ADDR": "off",
+	}
+	done := make(chan error, 1)
+	go func() { done <- serve(t.Context(), env(vars), io.Discard) }()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.FailNext("chat.postMessage", 1, fakeslack.Failure{Error: "token_revoked"})
+	if _, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: alice, ChannelID: ops, Text: "stop staging"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "Slack rejected SLACK_BOT_TOKEN: token_revoked") {
+			t.Errorf("serve = %v; want it to stop on the revoked token", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("serve kept running with a revoked bot token")
 	}
 }

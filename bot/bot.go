@@ -60,6 +60,8 @@ type Config struct {
 	PingInterval time.Duration
 	// Envelopes remembers envelope ids; nil keeps the last 4096 in memory.
 	Envelopes EnvelopeLog
+	// AuthFailures, shared with the Notifier, stops Run when Slack rejects the bot token.
+	AuthFailures *AuthFailures
 }
 
 // Bot is a Slack Socket Mode app around a [Handler].
@@ -162,6 +164,10 @@ loop:
 			}
 			runErr = fmt.Errorf("socket mode: %w", err)
 			cancelSM()
+			break loop
+		case err := <-b.cfg.AuthFailures.failures():
+			runErr = err
+			b.log.Error().Err(err).Msg("the bot token no longer works; stopping")
 			break loop
 		case evt := <-b.sm.Events:
 			b.dispatch(ctx, workCtx, evt)

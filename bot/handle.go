@@ -52,6 +52,7 @@ func (b *Bot) postConfirmation(ctx context.Context, log zerolog.Logger, response
 		slack.MsgOptionText(confirmationFallback(op), false),
 		slack.MsgOptionBlocks(confirmationBlocks(op, b.cfg.ConfirmTTL)...))
 	if err != nil {
+		b.cfg.AuthFailures.check(err)
 		if derr := b.h.Discard(ctx, op.ID); derr != nil {
 			log.Error().Err(derr).Msg("discard stop request")
 		}
@@ -235,6 +236,7 @@ func (b *Bot) respond(ctx context.Context, log zerolog.Logger, responseURL, chan
 		log.Warn().Err(err).Msg("reply through response_url failed; trying chat.postEphemeral")
 	}
 	if _, err := b.api.PostEphemeralContext(ctx, channelID, userID, opts...); err != nil {
+		b.cfg.AuthFailures.check(err)
 		log.Error().Err(err).Msg("reply to user failed")
 	}
 }

@@ -20,13 +20,14 @@ type Notifier struct {
 	log   zerolog.Logger
 	audit *Auditor
 	pace  *pacer
+	auth  *AuthFailures
 	now   func() time.Time
 }
 
 // NewNotifier returns a Notifier posting with api and auditing to audit, with at least pacing
 // between two posts to one channel (0 for none).
-func NewNotifier(api *slack.Client, log zerolog.Logger, audit *Auditor, pacing time.Duration) *Notifier {
-	return &Notifier{api: api, log: log, audit: audit, pace: newPacer(pacing), now: time.Now}
+func NewNotifier(api *slack.Client, log zerolog.Logger, audit *Auditor, pacing time.Duration, auth *AuthFailures) *Notifier {
+	return &Notifier{api: api, log: log, audit: audit, pace: newPacer(pacing), auth: auth, now: time.Now}
 }
 
 // Permalink implements commands.Notifier with chat.getPermalink.
@@ -63,6 +64,7 @@ func (n *Notifier) Notify(ctx context.Context, op commands.Operation, notice com
 			slack.MsgOptionMetadata(slack.SlackMetadata{EventType: noticeEventType, EventPayload: map[string]any{
 				"request_id": op.ID.String(), "seq": notice.Seq,
 			}})); err != nil {
+			n.auth.check(err)
 			log.Error().Err(err).Msg("post thread reply")
 			return err
 		}
