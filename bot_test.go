@@ -325,6 +325,13 @@ func TestStopEndToEnd(t *testing.T) {
 	if got := h.qovery.Status(h.cluster["staging"]); got != qovery.StateStopped {
 		t.Errorf("fake Qovery state = %s; want STOPPED", got)
 	}
+	// The watch read the organization-wide status; the cluster's own status was read only when the
+	// stop was requested and when it was confirmed.
+	own := h.qovery.CountRequests("GET", fmt.Sprintf("/organization/%s/cluster/%s/status", h.org, h.cluster["staging"]))
+	orgWide := h.qovery.CountRequests("GET", fmt.Sprintf("/organization/%s/cluster/status", h.org))
+	if own != 2 || orgWide < 2 {
+		t.Errorf("status reads: %d of the cluster, %d organization-wide; want 2 and the rest organization-wide", own, orgWide)
+	}
 	logs := h.logs.String()
 	for _, audit := range []string{`"audit":"stop_requested"`, `"audit":"stop_confirmed"`, `"audit":"stop_finished"`, `"outcome":"succeeded"`, `"slack_user":"U0ALICE"`, `"cluster_id":"` + h.cluster["staging"].String()} {
 		if !strings.Contains(logs, audit) {

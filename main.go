@@ -114,6 +114,7 @@ type app struct {
 	bot     *bot.Bot
 	handler *commands.Handler
 	qovery  *qovery.Client
+	watcher *qovery.Watcher
 	store   commands.Store
 	// health serves /healthz and /readyz; nil when QOVERY_BOT_HTTP_ADDR is off.
 	health *http.Server
@@ -169,6 +170,9 @@ func (a *app) run(ctx context.Context, log zerolog.Logger, ln net.Listener) erro
 		}()
 		log.Info().Str("addr", ln.Addr().String()).Msg("health endpoints: /healthz, /readyz")
 	}
+	wctx, stopWatcher := context.WithCancel(ctx)
+	defer stopWatcher()
+	go func() { _ = a.watcher.Run(wctx) }()
 	return a.bot.Run(ctx)
 }
 
@@ -258,6 +262,14 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		pacing = 0
 	}
 	authFailures := bot.NewAuthFailures()
+	// One status request per interval for every watched cluster; fast (2 s) for a minute after a stop
+	// is accepted, never faster than 1 s unless the interval itself is shorter.
+	watcher := qc.NewWatcher(org.ID, qovery.WatcherConfig{
+		Interval:     cfg.PollInterval,
+		FastInterval: min(2*time.Second, cfg.PollInterval),
+		FastFor:      time.Minute,
+		Floor:        min(time.Second, cfg.PollInterval),
+	})
 	h, err := commands.NewHandler(qc, bot.NewNotifier(api, log, audit, pacing, authFailures), store, groups, commands.Config{
 		OrganizationID:   org.ID,
 		OrganizationName: org.Name,
@@ -267,6 +279,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		StaleGrace:       o.staleGrace,
 		Policy:           cfg.Policy,
 		Durable:          !o.memoryStore,
+		Statuses:         watcher,
 	})
 	if err != nil {
 		_ = closeStore()
@@ -281,7 +294,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		Envelopes:        envelopes,
 		AuthFailures:     authFailures,
 	})
-	a := &app{bot: b, handler: h, qovery: qc, store: store, closeStore: closeStore}
+	a := &app{bot: b, handler: h, qovery: qc, watcher: watcher, store: store, closeStore: closeStore}
 	if cfg.HTTPAddr != "" || o.healthListener != nil {
 		a.health = &http.Server{Handler: health.Handler(a.ready()), ReadHeaderTimeout: 5 * time.Second}
 	}

@@ -167,8 +167,9 @@ func TestFaultsDuringAWatchEndToEnd(t *testing.T) {
 	h.click(alice, msg, commands.ActionConfirmStop)
 	h.waitParent(msg, "`STOPPING`")
 
-	// Mid-watch: a 503 storm, a 429 from Qovery, a Slack 429, and the socket dropped.
-	h.qovery.FailNext(qoverytest.RouteClusterStatus, 503, 7)
+	// Mid-watch: a 503 storm on the organization-wide status (the watch falls back to the cluster's
+	// own status), 429s there too, a Slack 429, and the socket dropped.
+	h.qovery.FailNext(qoverytest.RouteClusterStatuses, 503, 6)
 	h.qovery.InjectFault(qoverytest.RouteClusterStatus, qoverytest.Fault{StatusCode: 429, RetryAfter: "0", Times: 2})
 	h.slack.FailNext("chat.postMessage", 1, fakeslack.Failure{Status: 429})
 	h.slack.DropConnections()

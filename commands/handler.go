@@ -52,6 +52,9 @@ type Config struct {
 	OutageNotice time.Duration
 	// Policy says who may stop what.
 	Policy Policy
+	// Statuses streams the statuses of watched clusters; nil polls each watched cluster every
+	// PollInterval.
+	Statuses Statuses
 	// Durable says the store survives restarts. Then a watch cut short by a shutdown is left for
 	// [Handler.Resume]; otherwise the thread is told the bot stopped watching.
 	Durable bool
@@ -71,11 +74,12 @@ const (
 // Handler handles slash commands and button clicks. Its methods are synchronous and safe for
 // concurrent use; Watch blocks for as long as a stop is watched, and the caller owns that goroutine.
 type Handler struct {
-	q      Qovery
-	n      Notifier
-	store  Store
-	groups Groups
-	cfg    Config
+	q        Qovery
+	n        Notifier
+	store    Store
+	groups   Groups
+	statuses Statuses
+	cfg      Config
 }
 
 // NewHandler returns a Handler acting on cfg.OrganizationID. groups resolves the user groups of
@@ -108,7 +112,11 @@ func NewHandler(q Qovery, n Notifier, store Store, groups Groups, cfg Config) (*
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Handler{q: q, n: n, store: store, groups: groups, cfg: cfg}, nil
+	statuses := cfg.Statuses
+	if statuses == nil {
+		statuses = pollEach{q: q, org: cfg.OrganizationID, every: cfg.PollInterval}
+	}
+	return &Handler{q: q, n: n, store: store, groups: groups, statuses: statuses, cfg: cfg}, nil
 }
 
 // Request is one slash command invocation.

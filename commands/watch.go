@@ -25,10 +25,11 @@ func stillUp(s qovery.State) bool {
 	return s == qovery.StateDeployed || s == qovery.StateRestarted
 }
 
-// Watch polls the cluster of an accepted stop every PollInterval and notifies each state change until
-// the stop ends: STOPPED, a failure state, the stop not starting within StaleGrace, or WatchTimeout.
-// It returns when the operation is final or ctx is done; on ctx done, the operation is marked
-// aborted and the thread says the bot stopped watching.
+// Watch follows the cluster of an accepted stop and notifies each state change until the stop ends:
+// STOPPED, a failure state, the stop not starting within StaleGrace, or WatchTimeout. Statuses come
+// from Config.Statuses (one poll per organization for every watch), or from a poll of this cluster
+// every PollInterval when that is nil. It returns when the operation is final or ctx is done; on ctx
+// done, a durable operation is left for [Handler.Resume], and otherwise the thread is told.
 func (h *Handler) Watch(ctx context.Context, id uuid.UUID) error {
 	op, err := h.store.Get(ctx, id)
 	if err != nil {
@@ -41,9 +42,12 @@ func (h *Handler) Watch(ctx context.Context, id uuid.UUID) error {
 	if w.upSince.IsZero() && !w.seenStopPhase {
 		w.upSince = op.AcceptedAt // DEPLOYED from the start counts from the acceptance
 	}
-	ticker := time.NewTicker(h.cfg.PollInterval)
-	defer ticker.Stop()
+	// Right after the acceptance, states change quickly and people are looking: ask for fast polls.
+	fast := h.now().Sub(op.AcceptedAt) < time.Minute
+	updates, unsubscribe := h.statuses.Subscribe(op.ClusterID, fast)
+	defer unsubscribe()
 	for {
+		var u qovery.StatusUpdate
 		select {
 		case <-ctx.Done():
 			if h.cfg.Durable {
@@ -54,9 +58,9 @@ func (h *Handler) Watch(ctx context.Context, id uuid.UUID) error {
 			defer cancel()
 			h.finish(nctx, id, PhaseAborted, EventAborted, "", "The bot stopped watching because it is shutting down. The stop itself goes on in Qovery; check the cluster in the Qovery console.")
 			return ctx.Err()
-		case <-ticker.C:
+		case u = <-updates:
 		}
-		if done, err := w.poll(ctx); done || err != nil {
+		if done, err := w.observe(ctx, u.Status, u.Err); done || err != nil {
 			return err
 		}
 	}
@@ -75,8 +79,13 @@ type watch struct {
 
 // poll reads the status once and acts on it. It reports whether the operation is over.
 func (w *watch) poll(ctx context.Context) (bool, error) {
+	st, err := w.h.q.ClusterStatus(ctx, w.op.OrganizationID, w.op.ClusterID)
+	return w.observe(ctx, st, err)
+}
+
+// observe acts on one status read. It reports whether the operation is over.
+func (w *watch) observe(ctx context.Context, st *qovery.ClusterStatus, err error) (bool, error) {
 	h := w.h
-	st, err := h.q.ClusterStatus(ctx, w.op.OrganizationID, w.op.ClusterID)
 	now := h.now()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -206,4 +215,41 @@ func failureMeaning(s qovery.State) string {
 		return "The cluster is being deleted or was deleted."
 	}
 	return "The cluster reached a failure state instead of STOPPED."
+}
+
+// Statuses streams cluster statuses. The qovery.Watcher implements it with one poll per
+// organization for every watched cluster.
+type Statuses interface {
+	Subscribe(clusterID uuid.UUID, fast bool) (<-chan qovery.StatusUpdate, func())
+}
+
+// pollEach is the Statuses used when none is configured: one status read of the cluster every
+// interval, per subscription.
+type pollEach struct {
+	q     Qovery
+	org   uuid.UUID
+	every time.Duration
+}
+
+func (p pollEach) Subscribe(clusterID uuid.UUID, _ bool) (<-chan qovery.StatusUpdate, func()) {
+	ch := make(chan qovery.StatusUpdate)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		t := time.NewTicker(p.every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			st, err := p.q.ClusterStatus(ctx, p.org, clusterID)
+			select {
+			case ch <- qovery.StatusUpdate{Status: st, Err: err, At: time.Now()}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch, cancel
 }
