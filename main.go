@@ -141,6 +141,9 @@ type appOptions struct {
 	noPacing bool
 	// qoveryRetry replaces the Qovery client's retry policy (tests shorten its waits).
 	qoveryRetry *qovery.RetryPolicy
+	// perClusterPolling polls each watched cluster on its own, as the reference clients do; kept
+	// only so that benchmarks can compare it with the batched watcher.
+	perClusterPolling bool
 }
 
 // channelPacing spaces the bot's messages to one channel: Slack's chat.postMessage allows about one
@@ -269,6 +272,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		FastInterval: min(2*time.Second, cfg.PollInterval),
 		FastFor:      time.Minute,
 		Floor:        min(time.Second, cfg.PollInterval),
+		PerCluster:   o.perClusterPolling,
 	})
 	h, err := commands.NewHandler(qc, bot.NewNotifier(api, log, audit, pacing, authFailures), store, groups, commands.Config{
 		OrganizationID:   org.ID,
