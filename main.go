@@ -27,6 +27,7 @@ import (
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/bot"
 	"github.com/qovery-slack-bot/qovery-slack-bot/bot/health"
+	"github.com/qovery-slack-bot/qovery-slack-bot/bot/metrics"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands/boltstore"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
@@ -171,7 +172,7 @@ func (a *app) run(ctx context.Context, log zerolog.Logger, ln net.Listener) erro
 			defer cancel()
 			_ = a.health.Shutdown(sctx)
 		}()
-		log.Info().Str("addr", ln.Addr().String()).Msg("health endpoints: /healthz, /readyz")
+		log.Info().Str("addr", ln.Addr().String()).Msg("health endpoints: /healthz, /readyz, /metrics")
 	}
 	wctx, stopWatcher := context.WithCancel(ctx)
 	defer stopWatcher()
@@ -206,12 +207,13 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	for _, opt := range opts {
 		opt(&o)
 	}
+	m := metrics.New()
 	transport := http.DefaultTransport
 	if o.wrapTransport != nil {
 		transport = o.wrapTransport(transport)
 	}
 	qopts := []qovery.Option{qovery.WithBaseURL(cfg.QoveryAPIURL), qovery.WithUserAgent("qovery-slack-bot"),
-		qovery.WithHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: transport})}
+		qovery.WithHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: m.InstrumentQovery(transport)})}
 	if o.qoveryRetry != nil {
 		qopts = append(qopts, qovery.WithRetry(*o.qoveryRetry))
 	}
@@ -228,7 +230,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	api := slack.New(cfg.SlackBotToken,
 		slack.OptionAPIURL(cfg.SlackAPIURL),
 		slack.OptionAppLevelToken(cfg.SlackAppToken),
-		slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: transport}),
+		slack.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: m.InstrumentSlack(transport)}),
 		// 429s, honouring Retry-After (1 s when absent); after OptionHTTPClient so it wraps it.
 		slack.OptionRetryConfig(slack.RetryConfig{MaxRetries: 5, RetryAfterDuration: time.Second}),
 	)
@@ -252,7 +254,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	if o.wrapStore != nil {
 		store = o.wrapStore(store)
 	}
-	audit := bot.NewAuditor(auditLog.With().Str("org_id", org.ID.String()).Logger())
+	audit := bot.NewAuditor(auditLog.With().Str("org_id", org.ID.String()).Logger(), m)
 	var groups commands.Groups
 	if len(cfg.Policy.Groups) > 0 {
 		groups = bot.NewUserGroups(api, time.Minute)
@@ -297,10 +299,14 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		PingInterval:     o.pingInterval,
 		Envelopes:        envelopes,
 		AuthFailures:     authFailures,
+		Metrics:          m,
 	})
 	a := &app{bot: b, handler: h, qovery: qc, watcher: watcher, store: store, closeStore: closeStore}
 	if cfg.HTTPAddr != "" || o.healthListener != nil {
-		a.health = &http.Server{Handler: health.Handler(a.ready()), ReadHeaderTimeout: 5 * time.Second}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		mux.Handle("/", health.Handler(a.ready()))
+		a.health = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	}
 	return a, nil
 }

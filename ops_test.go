@@ -229,3 +229,40 @@ func TestBotTokenRevokedWhileRunningExits(t *testing.T) {
 		t.Fatal("serve kept running with a revoked bot token")
 	}
 }
+
+func TestMetricsEndToEnd(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startBot(t, nil, func(o *appOptions) { o.healthListener = ln })
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	h.click(alice, msg, commands.ActionConfirmStop)
+	h.waitParent(msg, "is `STOPPED`")
+	h.waitLog(`"audit":"stop_finished"`)
+
+	req, _ := http.NewRequestWithContext(h.ctx(), http.MethodGet, "http://"+ln.Addr().String()+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	body := string(b)
+	for _, want := range []string{
+		`qovery_bot_operations_total{outcome="succeeded",verb="stop"} 1`,
+		`qovery_bot_confirmations_total{outcome="confirmed"} 1`,
+		`qovery_bot_qovery_requests_total{code="202",endpoint="POST /organization/{id}/cluster/{id}/stop"} 1`,
+		`qovery_bot_qovery_requests_total{code="200",endpoint="GET /organization/{id}/cluster/status"}`,
+		`qovery_bot_slack_api_calls_total{code="200",method="chat.postMessage"}`,
+		`qovery_bot_active_watches 0`,
+		`qovery_bot_stop_duration_seconds_count 1`,
+		`qovery_bot_ack_latency_seconds_count 2`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/qovery-slack-bot/qovery-slack-bot/bot/metrics"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 )
 
@@ -26,14 +27,17 @@ const (
 // Slack team, user and channel, and the Qovery organization and cluster. main points it at the log
 // and, with QOVERY_BOT_AUDIT_LOG, at a file of its own.
 type Auditor struct {
-	log zerolog.Logger
+	log     zerolog.Logger
+	metrics *metrics.Metrics
 
 	mu     sync.Mutex
 	teamID string
 }
 
-// NewAuditor returns an Auditor writing to log.
-func NewAuditor(log zerolog.Logger) *Auditor { return &Auditor{log: log} }
+// NewAuditor returns an Auditor writing to log and counting decisions in m (nil for none).
+func NewAuditor(log zerolog.Logger, m *metrics.Metrics) *Auditor {
+	return &Auditor{log: log, metrics: m}
+}
 
 func (a *Auditor) setTeam(teamID string) {
 	a.mu.Lock()
@@ -57,6 +61,7 @@ func (a *Auditor) denied(op commands.Operation, userID, channelID, reason string
 		op.ChannelID = channelID
 	}
 	a.event(auditDenied, op, userID).Str("reason", reason).Msg("stop denied")
+	a.metrics.Confirmation("denied")
 }
 
 // operationEvent audits an event of an operation's lifecycle.
@@ -68,10 +73,15 @@ func (a *Auditor) operationEvent(op commands.Operation, ev commands.Event) {
 			action = auditApproved
 		}
 		a.event(action, op, op.ConfirmedBy).Bool("protected", op.Protected).Msg("stop confirmed")
+		a.metrics.Confirmation("confirmed")
 	case commands.EventCancelled:
 		a.event(auditCancelled, op, op.FinishedBy).Msg("stop cancelled")
+		a.metrics.Confirmation("cancelled")
+		a.metrics.OperationFinished("stop", string(op.Phase), 0)
 	case commands.EventExpired:
 		a.event(auditExpired, op, "").Msg("stop request expired")
+		a.metrics.Confirmation("expired")
+		a.metrics.OperationFinished("stop", string(op.Phase), 0)
 	case commands.EventAccepted:
 		e := a.event(auditStopCalled, op, op.ConfirmedBy).Bool("accepted", true).Str("state", string(ev.State))
 		if op.StopHTTPStatus != 0 {
@@ -99,6 +109,7 @@ func (a *Auditor) operationEvent(op commands.Operation, ev commands.Event) {
 }
 
 func (a *Auditor) finished(op commands.Operation) {
+	a.metrics.OperationFinished("stop", string(op.Phase), op.Elapsed(op.FinishedAt))
 	a.event(auditFinished, op, "").Str("outcome", string(op.Phase)).Str("state", string(op.State)).
 		Str("confirmed_by", op.ConfirmedBy).Dur("duration", op.Elapsed(op.FinishedAt)).Msg("stop finished")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/qovery-slack-bot/qovery-slack-bot/bot/metrics"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 )
 
@@ -62,6 +63,8 @@ type Config struct {
 	Envelopes EnvelopeLog
 	// AuthFailures, shared with the Notifier, stops Run when Slack rejects the bot token.
 	AuthFailures *AuthFailures
+	// Metrics records ack latency and active watches; nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // Bot is a Slack Socket Mode app around a [Handler].
@@ -81,10 +84,13 @@ type Bot struct {
 	handling atomic.Int64
 	// connected is whether a Socket Mode connection is up, for readiness.
 	connected atomic.Bool
-	mu        sync.Mutex
-	team      string
-	teamID    string
-	botUser   string
+	// received is when the event loop got the envelope it is dispatching; only the event loop
+	// goroutine touches it.
+	received time.Time
+	mu       sync.Mutex
+	team     string
+	teamID   string
+	botUser  string
 }
 
 // New returns a Bot that talks to Slack through api, which must carry the bot token and the
@@ -234,6 +240,7 @@ func (b *Bot) workContext(workCtx context.Context) (context.Context, context.Can
 // dispatch handles one Socket Mode event. Envelope work runs under workCtx; watches it starts run
 // under ctx.
 func (b *Bot) dispatch(ctx, workCtx context.Context, evt socketmode.Event) {
+	b.received = time.Now()
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
 		b.connected.Store(false)
@@ -306,14 +313,21 @@ func (b *Bot) ack(evt socketmode.Event) bool {
 	if evt.Request == nil {
 		return false
 	}
-	if err := b.sm.Ack(*evt.Request); err != nil {
-		b.log.Error().Err(err).Str("envelope_id", evt.Request.EnvelopeID).Msg("ack failed")
-	}
+	b.sendAck(evt)
+
 	if !b.firstSight(evt.Request.EnvelopeID) {
 		b.log.Info().Str("envelope_id", evt.Request.EnvelopeID).Int("retry_attempt", evt.Request.RetryAttempt).Msg("duplicate envelope ignored")
 		return false
 	}
 	return true
+}
+
+// sendAck acks an envelope, with an optional payload, and records how long the ack took.
+func (b *Bot) sendAck(evt socketmode.Event, payload ...any) {
+	if err := b.sm.Ack(*evt.Request, payload...); err != nil {
+		b.log.Error().Err(err).Str("envelope_id", evt.Request.EnvelopeID).Msg("ack failed")
+	}
+	b.cfg.Metrics.Acked(time.Since(b.received))
 }
 
 // firstSight reports whether an envelope id is new. When the log cannot tell, it is taken as new:
@@ -363,7 +377,9 @@ func (b *Bot) sweepExpired(ctx context.Context) {
 
 func (b *Bot) startWatch(ctx context.Context, op *commands.Operation) {
 	log := b.opLog(*op)
+	b.cfg.Metrics.WatchStarted()
 	b.goWork(func() {
+		defer b.cfg.Metrics.WatchEnded()
 		if err := b.h.Watch(ctx, op.ID); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error().Err(err).Msg("watch ended with an error")
 		}

@@ -178,9 +178,7 @@ func (b *Bot) handleViewSubmission(ctx, workCtx context.Context, evt socketmode.
 	if problem != "" {
 		b.handling.Add(1)
 		defer b.handling.Add(-1)
-		if err := b.sm.Ack(*evt.Request, slack.NewErrorsViewSubmissionResponse(map[string]string{typedNameBlock: problem})); err != nil {
-			log.Error().Err(err).Msg("ack view submission")
-		}
+		b.sendAck(evt, slack.NewErrorsViewSubmissionResponse(map[string]string{typedNameBlock: problem}))
 		op := commands.Operation{}
 		if refErr == nil {
 			op, _ = b.h.Operation(workCtx, ref.OperationID)
@@ -189,9 +187,7 @@ func (b *Bot) handleViewSubmission(ctx, workCtx context.Context, evt socketmode.
 		return
 	}
 	b.handling.Add(1)
-	if err := b.sm.Ack(*evt.Request); err != nil {
-		log.Error().Err(err).Msg("ack view submission")
-	}
+	b.sendAck(evt)
 	b.goWork(func() {
 		defer b.handling.Add(-1)
 		wctx, cancel := b.workContext(workCtx)

@@ -1,0 +1,165 @@
+// Package metrics defines the bot's Prometheus metrics, all named qovery_bot_*, on a registry of
+// its own (no global state), and the HTTP instrumentation of its Qovery and Slack clients. Every
+// method is safe on a nil *Metrics, which records nothing: tests and the console run without.
+package metrics
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the bot's metrics.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	operations    *prometheus.CounterVec
+	confirmations *prometheus.CounterVec
+	activeWatches prometheus.Gauge
+	ackLatency    prometheus.Histogram
+	stopDuration  prometheus.Histogram
+	qoveryCalls   *prometheus.CounterVec
+	slackCalls    *prometheus.CounterVec
+}
+
+// New returns the bot's metrics on a fresh registry, with the Go runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qovery_bot_operations_total",
+			Help: "Operations finished, by verb and outcome (succeeded, failed, not_started, timed_out, aborted, void, rejected, cancelled, expired).",
+		}, []string{"verb", "outcome"}),
+		confirmations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qovery_bot_confirmations_total",
+			Help: "Answers to confirmation requests: confirmed, cancelled, expired, denied.",
+		}, []string{"outcome"}),
+		activeWatches: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "qovery_bot_active_watches",
+			Help: "Clusters being watched to a final state.",
+		}),
+		ackLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "qovery_bot_ack_latency_seconds",
+			Help:    "Time from receiving a Socket Mode envelope to acking it (Slack allows 3 s).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 3},
+		}),
+		stopDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "qovery_bot_stop_duration_seconds",
+			Help:    "Time from Qovery accepting a stop to its final state.",
+			Buckets: prometheus.ExponentialBuckets(30, 2, 10), // 30 s to about 4 h
+		}),
+		qoveryCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qovery_bot_qovery_requests_total",
+			Help: "Requests to the Qovery API, by endpoint and HTTP status (\"error\" when no answer came).",
+		}, []string{"endpoint", "code"}),
+		slackCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qovery_bot_slack_api_calls_total",
+			Help: "Slack Web API calls, by method and HTTP status (\"error\" when no answer came).",
+		}, []string{"method", "code"}),
+	}
+	m.reg.MustRegister(m.operations, m.confirmations, m.activeWatches, m.ackLatency, m.stopDuration,
+		m.qoveryCalls, m.slackCalls, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	if m == nil {
+		return http.NotFoundHandler()
+	}
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// OperationFinished counts a finished operation and, when Qovery had accepted it, its duration.
+func (m *Metrics) OperationFinished(verb, outcome string, accepted time.Duration) {
+	if m == nil {
+		return
+	}
+	m.operations.WithLabelValues(verb, outcome).Inc()
+	if accepted > 0 {
+		m.stopDuration.Observe(accepted.Seconds())
+	}
+}
+
+// Confirmation counts an answer to a confirmation request.
+func (m *Metrics) Confirmation(outcome string) {
+	if m != nil {
+		m.confirmations.WithLabelValues(outcome).Inc()
+	}
+}
+
+// WatchStarted and WatchEnded track the active watches.
+func (m *Metrics) WatchStarted() {
+	if m != nil {
+		m.activeWatches.Inc()
+	}
+}
+
+// WatchEnded is the counterpart of WatchStarted.
+func (m *Metrics) WatchEnded() {
+	if m != nil {
+		m.activeWatches.Dec()
+	}
+}
+
+// Acked records the time an envelope took to be acked.
+func (m *Metrics) Acked(d time.Duration) {
+	if m != nil {
+		m.ackLatency.Observe(d.Seconds())
+	}
+}
+
+// InstrumentQovery counts the requests rt carries to the Qovery API, by endpoint template.
+func (m *Metrics) InstrumentQovery(rt http.RoundTripper) http.RoundTripper {
+	if m == nil {
+		return rt
+	}
+	return counting{rt: rt, vec: m.qoveryCalls, label: qoveryEndpoint}
+}
+
+// InstrumentSlack counts the Slack Web API calls rt carries, by method.
+func (m *Metrics) InstrumentSlack(rt http.RoundTripper) http.RoundTripper {
+	if m == nil {
+		return rt
+	}
+	return counting{rt: rt, vec: m.slackCalls, label: slackMethod}
+}
+
+type counting struct {
+	rt    http.RoundTripper
+	vec   *prometheus.CounterVec
+	label func(*http.Request) string
+}
+
+func (c counting) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.rt.RoundTrip(req)
+	code := "error"
+	if err == nil {
+		code = strconv.Itoa(resp.StatusCode)
+	}
+	c.vec.WithLabelValues(c.label(req), code).Inc()
+	return resp, err
+}
+
+var uuidPattern = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
+
+// qoveryEndpoint names a request by its route, ids replaced, so that labels stay few.
+func qoveryEndpoint(req *http.Request) string {
+	return req.Method + " " + uuidPattern.ReplaceAllString(req.URL.Path, "{id}")
+}
+
+// slackMethod is the Web API method (the last path element), or "response_url" for the rest.
+func slackMethod(req *http.Request) string {
+	i := strings.LastIndex(req.URL.Path, "/")
+	method := req.URL.Path[i+1:]
+	if strings.Contains(method, ".") {
+		return method
+	}
+	return "response_url"
+}
