@@ -242,14 +242,29 @@ func TestMetricsEndToEnd(t *testing.T) {
 	h.waitParent(msg, "is `STOPPED`")
 	h.waitLog(`"audit":"stop_finished"`)
 
-	req, _ := http.NewRequestWithContext(h.ctx(), http.MethodGet, "http://"+ln.Addr().String()+"/metrics", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	fetch := func() string {
+		req, _ := http.NewRequestWithContext(h.ctx(), http.MethodGet, "http://"+ln.Addr().String()+"/metrics", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	body := string(b)
+	// The watch goroutine ends just after its last message: scrape until the gauge says so, as
+	// Prometheus would on its next scrape.
+	body := fetch()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !strings.Contains(body, "qovery_bot_active_watches 0") {
+		select {
+		case <-h.ctx().Done():
+			t.Fatalf("qovery_bot_active_watches never went back to 0")
+		case <-tick.C:
+		}
+		body = fetch()
+	}
 	for _, want := range []string{
 		`qovery_bot_operations_total{outcome="succeeded",verb="stop"} 1`,
 		`qovery_bot_confirmations_total{outcome="confirmed"} 1`,
