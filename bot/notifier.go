@@ -69,6 +69,11 @@ func (n *Notifier) Notify(ctx context.Context, op commands.Operation, notice com
 			return err
 		}
 	}
+	if laterPending(op, notice) {
+		// More notices are queued behind this one: each gets its thread line, but the parent is
+		// edited once, by the last, with the latest state (chat.update has its own rate limit).
+		return nil
+	}
 	blocks, fallback := parentBlocks(op, n.now())
 	if _, _, _, err := n.api.UpdateMessageContext(ctx, op.ChannelID, op.MessageTS,
 		slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)); err != nil {
@@ -107,4 +112,14 @@ func (n *Notifier) Delivered(ctx context.Context, op commands.Operation, notice 
 		}
 	}
 	return false, nil
+}
+
+// laterPending reports whether op has notices queued after n.
+func laterPending(op commands.Operation, n commands.Notice) bool {
+	for _, later := range op.Notices {
+		if later.Seq > n.Seq && later.State == commands.NoticePending {
+			return true
+		}
+	}
+	return false
 }
