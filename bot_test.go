@@ -287,15 +287,15 @@ func TestStopEndToEnd(t *testing.T) {
 		}
 	}
 	buttons := msg.Buttons()
-	if len(buttons) != 2 || buttons[0].ActionID != commands.ActionConfirmStop || buttons[0].Style != "danger" || buttons[0].Text != "Stop cluster" ||
-		buttons[1].ActionID != commands.ActionCancelStop || buttons[1].Style != "" || buttons[1].Text != "Cancel" {
+	if len(buttons) != 2 || buttons[0].ActionID != commands.ActionConfirm || buttons[0].Style != "danger" || buttons[0].Text != "Stop cluster" ||
+		buttons[1].ActionID != commands.ActionCancel || buttons[1].Style != "" || buttons[1].Text != "Cancel" {
 		t.Fatalf("buttons = %+v; want [Stop cluster (danger), Cancel]", buttons)
 	}
 	if n := h.stopCalls("staging"); n != 0 {
 		t.Fatalf("stop called %d times before the click", n)
 	}
 
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	final := h.waitParent(msg, "is `STOPPED`")
 	if len(final.Buttons()) != 0 {
 		t.Errorf("the final parent still has buttons: %+v", final.Buttons())
@@ -347,12 +347,12 @@ func TestCancelEndToEnd(t *testing.T) {
 
 	// Carol may not stop clusters, so she may not cancel someone else's request either.
 	h.slack.AddUser(carol, "carol")
-	h.click(carol, msg, commands.ActionCancelStop)
+	h.click(carol, msg, commands.ActionCancel)
 	if got := h.ephemeral(carol, 1); !strings.Contains(got, "You are not allowed to stop clusters") {
 		t.Errorf("carol's click answer = %q", got)
 	}
 
-	h.click(alice, msg, commands.ActionCancelStop)
+	h.click(alice, msg, commands.ActionCancel)
 	final := h.waitParent(msg, "cancelled by <@U0ALICE>")
 	if len(final.Buttons()) != 0 {
 		t.Errorf("buttons left after cancel: %+v", final.Buttons())
@@ -364,7 +364,7 @@ func TestCancelEndToEnd(t *testing.T) {
 		t.Error("no stop_cancelled audit line")
 	}
 	// The buttons are gone: Slack can no longer deliver a click on them.
-	if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirmStop}); !errors.Is(err, fakeslack.ErrNoSuchButton) {
+	if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm}); !errors.Is(err, fakeslack.ErrNoSuchButton) {
 		t.Errorf("click on a removed button = %v; want ErrNoSuchButton", err)
 	}
 }
@@ -373,7 +373,7 @@ func TestStopErrorEndToEnd(t *testing.T) {
 	h := startBot(t, nil)
 	h.command(alice, ops, "stop preview")
 	msg := h.confirmation(ops)
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	final := h.waitParent(msg, "stop failed")
 	if !strings.Contains(final.PlainText(), "`STOP_ERROR`") {
 		t.Errorf("parent %q lacks the failure state", final.PlainText())
@@ -454,7 +454,7 @@ func TestRedeliveredEnvelopeActsOnce(t *testing.T) {
 	h := startBot(t, nil)
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	h.waitParent(msg, "is `STOPPED`")
 	acks := h.slack.Acks()
 	if _, err := h.slack.Redeliver(h.ctx(), acks[len(acks)-1].EnvelopeID); err != nil {
@@ -539,7 +539,7 @@ func TestQoveryErrorsEndToEnd(t *testing.T) {
 	h.qovery.FailNext(qoverytest.RouteStopCluster, 500, 1)
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	h.waitParent(msg, "was not stopped: the stop call failed")
 	if n := h.stopCalls("staging"); n != 1 {
 		t.Errorf("stop calls = %d; want 1 (a failed POST is never retried)", n)
@@ -555,7 +555,7 @@ func TestRestartDuringWatchResumesEndToEnd(t *testing.T) {
 	h.qovery.SetStopScript(id, qovery.StateStopping) // and stays STOPPING while the bot runs
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	h.waitParent(msg, "`STOPPING`")
 	h.stop()
 
@@ -589,7 +589,7 @@ func TestSlackFaultsEndToEnd(t *testing.T) {
 	}
 	// The parent can no longer be edited: the live status goes to the thread instead.
 	h.slack.FailNext("chat.update", 1, fakeslack.Failure{Error: "message_not_found"})
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	h.waitParent(msg, "is `STOPPED`")
 	found := false
 	for _, r := range h.replies(msg) {

@@ -180,7 +180,7 @@ func TestCrashAtEachStepEndToEnd(t *testing.T) {
 			h := startBot(t, nil, c.options()...)
 			h.command(alice, ops, "stop staging")
 			msg := h.confirmation(ops)
-			h.click(alice, msg, commands.ActionConfirmStop)
+			h.click(alice, msg, commands.ActionConfirm)
 			select {
 			case <-c.trippedCh:
 			case <-h.ctx().Done():

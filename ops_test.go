@@ -112,7 +112,7 @@ func TestRetryAfterAStopQoveryDidNotTakeEndToEnd(t *testing.T) {
 	h.qovery.FailNext(qoverytest.RouteStopCluster, 500, 1)
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	h.waitParent(msg, "was not stopped")
 	var failed fakeslack.Message
 	if err := h.slack.WaitFor(h.ctx(), func() bool {
@@ -126,11 +126,11 @@ func TestRetryAfterAStopQoveryDidNotTakeEndToEnd(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("no reply with a Try again button: %q", h.replies(msg))
 	}
-	if b := failed.Buttons()[0]; b.ActionID != commands.ActionRetryStop || b.Text != "Try again" {
+	if b := failed.Buttons()[0]; b.ActionID != commands.ActionRetry || b.Text != "Try again" {
 		t.Fatalf("button = %+v", b)
 	}
 	// Bob tries again: a fresh request, with its own confirmation.
-	h.click(bob, failed, commands.ActionRetryStop)
+	h.click(bob, failed, commands.ActionRetry)
 	var second fakeslack.Message
 	if err := h.slack.WaitFor(h.ctx(), func() bool {
 		for _, m := range h.slack.Messages(ops) {
@@ -146,7 +146,7 @@ func TestRetryAfterAStopQoveryDidNotTakeEndToEnd(t *testing.T) {
 	if !strings.Contains(second.PlainText(), "Requested by <@U0BOB>") {
 		t.Errorf("new confirmation = %q", second.PlainText())
 	}
-	h.click(bob, second, commands.ActionConfirmStop)
+	h.click(bob, second, commands.ActionConfirm)
 	h.waitParent(second, "is `STOPPED`")
 	if n := h.stopCalls("staging"); n != 2 {
 		t.Errorf("stop calls = %d; want 2 (the failed one, then the retry)", n)
@@ -164,7 +164,7 @@ func TestFaultsDuringAWatchEndToEnd(t *testing.T) {
 	h.qovery.SetStopScript(id, qovery.StateStopping, qovery.StateStopping, qovery.StateStopping, qovery.StateStopping, qovery.StateStopped)
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	h.waitParent(msg, "`STOPPING`")
 
 	// Mid-watch: a 503 storm on the organization-wide status (the watch falls back to the cluster's
@@ -238,7 +238,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 	h := startBot(t, nil, func(o *appOptions) { o.healthListener = ln })
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	h.waitParent(msg, "is `STOPPED`")
 	h.waitLog(`"audit":"stop_finished"`)
 

@@ -57,7 +57,7 @@ func TestUnauthorizedClickerAndSecondPersonEndToEnd(t *testing.T) {
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
 
-	h.click(carol, msg, commands.ActionConfirmStop)
+	h.click(carol, msg, commands.ActionConfirm)
 	if got := h.ephemeral(carol, 1); !strings.Contains(got, "You are not allowed to stop clusters") {
 		t.Errorf("carol's click answer = %q", got)
 	}
@@ -65,7 +65,7 @@ func TestUnauthorizedClickerAndSecondPersonEndToEnd(t *testing.T) {
 		t.Fatalf("an unauthorized click made %d stop calls", n)
 	}
 	// Any allowed user may confirm; the final message names both people.
-	h.click(bob, msg, commands.ActionConfirmStop)
+	h.click(bob, msg, commands.ActionConfirm)
 	h.waitParent(msg, "is `STOPPED`")
 	r := h.replies(msg)
 	if last := r[len(r)-1]; !strings.Contains(last, "<@U0ALICE> <@U0BOB>") {
@@ -95,7 +95,7 @@ func TestChannelAndUserGroupPolicyEndToEnd(t *testing.T) {
 	}
 	h.command(bob, ops, "stop staging")
 	msg := h.confirmation(ops)
-	h.click(bob, msg, commands.ActionConfirmStop)
+	h.click(bob, msg, commands.ActionConfirm)
 	h.waitParent(msg, "is `STOPPED`")
 	if calls := h.slack.Calls("usergroups.users.list"); len(calls) != 1 {
 		t.Errorf("usergroups.users.list called %d times; want 1 (alice's request; the cache serves bob's request and click)", len(calls))
@@ -107,8 +107,8 @@ func TestDoubleClickStopsOnceEndToEnd(t *testing.T) {
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
 	_, errs := h.slack.ClickButtons(h.ctx(),
-		fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirmStop},
-		fakeslack.Click{UserID: bob, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirmStop})
+		fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm},
+		fakeslack.Click{UserID: bob, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm})
 	for _, err := range errs {
 		if err != nil {
 			t.Fatalf("click: %v", err)
@@ -147,7 +147,7 @@ func TestExpiredClickEndToEnd(t *testing.T) {
 	h := startBot(t, map[string]string{"QOVERY_BOT_CONFIRM_TTL": "1ns"}, func(o *appOptions) { o.expirySweep = time.Hour })
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	final := h.waitParent(msg, "expired")
 	if len(final.Buttons()) != 0 {
 		t.Error("the expired message kept its buttons")
@@ -178,7 +178,7 @@ func TestVoidedConfirmationEndToEnd(t *testing.T) {
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
 	h.qovery.SetStatus(h.cluster["staging"], qovery.StateDeploying) // someone redeploys meanwhile
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	final := h.waitParent(msg, "was not stopped")
 	if !strings.Contains(final.PlainText(), "the cluster changed since the request") || !strings.Contains(final.PlainText(), "`DEPLOYING`") {
 		t.Errorf("voided parent = %q", final.PlainText())
@@ -226,7 +226,7 @@ func TestProtectedClusterTypedConfirmationEndToEnd(t *testing.T) {
 	if !strings.Contains(msg.PlainText(), "Protected cluster: confirming asks for its name.") {
 		t.Errorf("confirmation of a production cluster = %q", msg.PlainText())
 	}
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	res := h.typeName(alice, "Production-EU")
 	if res.Closed || !strings.Contains(res.Errors["cluster_name"], "Type production-eu exactly") {
 		t.Fatalf("wrong name: closed=%v errors=%v; want the modal kept open with an error on the input", res.Closed, res.Errors)
@@ -256,14 +256,14 @@ func TestFourEyesEndToEnd(t *testing.T) {
 	if !strings.Contains(msg.PlainText(), "A second person must confirm: not <@U0ALICE>.") {
 		t.Errorf("confirmation = %q", msg.PlainText())
 	}
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	if got := h.ephemeral(alice, 1); !strings.Contains(got, "needs a second person") {
 		t.Errorf("requester's own confirm answered %q", got)
 	}
 	if len(h.slack.Views(alice)) != 0 {
 		t.Error("the requester got the confirmation modal")
 	}
-	h.click(bob, msg, commands.ActionConfirmStop)
+	h.click(bob, msg, commands.ActionConfirm)
 	if res := h.typeName(bob, "staging"); !res.Closed {
 		t.Fatalf("bob's typed confirmation stayed open: %v", res.Errors)
 	}
@@ -292,7 +292,7 @@ func TestSlackPayloadVariantsEndToEnd(t *testing.T) {
 	// An Enterprise Grid click works too.
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
-	if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirmStop, Variant: fakeslack.VariantEnterpriseGrid}); err != nil {
+	if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm, Variant: fakeslack.VariantEnterpriseGrid}); err != nil {
 		t.Fatal(err)
 	}
 	h.waitParent(msg, "is `STOPPED`")
@@ -303,7 +303,7 @@ func TestAuditLogFileEndToEnd(t *testing.T) {
 	h := startBot(t, map[string]string{"QOVERY_BOT_AUDIT_LOG": path})
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
-	h.click(bob, msg, commands.ActionConfirmStop)
+	h.click(bob, msg, commands.ActionConfirm)
 	h.waitParent(msg, "is `STOPPED`")
 	h.stop() // flush and close
 
@@ -357,7 +357,7 @@ func TestForgedButtonValuesEndToEnd(t *testing.T) {
 		{opID + ":" + h.cluster["production-eu"].String(), "does not belong to a request the bot knows", "unknown_request"},
 		{"11111111-2222-4333-8444-555555555555:" + h.cluster["staging"].String(), "does not belong to a request the bot knows", "unknown_request"},
 	} {
-		if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirmStop, ForgedValue: tc.value}); err != nil {
+		if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm, ForgedValue: tc.value}); err != nil {
 			t.Fatal(err)
 		}
 		if got := h.ephemeral(alice, i+1); !strings.Contains(got, tc.want) {
@@ -369,6 +369,6 @@ func TestForgedButtonValuesEndToEnd(t *testing.T) {
 		t.Errorf("forged clicks made %d stop calls", n)
 	}
 	// The genuine button still works.
-	h.click(alice, msg, commands.ActionConfirmStop)
+	h.click(alice, msg, commands.ActionConfirm)
 	h.waitParent(msg, "is `STOPPED`")
 }

@@ -9,19 +9,30 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 )
 
-// Audit actions: one event per decision about a stop.
+// Audit actions: one event per decision about an operation. Most are prefixed with the verb
+// (stop_requested, start_requested); see [auditName].
 const (
-	auditRequested    = "stop_requested"
-	auditDenied       = "stop_denied"
-	auditConfirmed    = "stop_confirmed"
-	auditApproved     = "stop_approved" // confirmed by someone other than the requester
-	auditCancelled    = "stop_cancelled"
-	auditExpired      = "stop_expired"
-	auditVoided       = "stop_voided"
-	auditStopCalled   = "stop_called"
+	auditRequested    = "requested"
+	auditDenied       = "denied"
+	auditConfirmed    = "confirmed"
+	auditApproved     = "approved" // confirmed by someone other than the requester
+	auditCancelled    = "cancelled"
+	auditExpired      = "expired"
+	auditVoided       = "voided"
+	auditCalled       = "called" // the stop or deploy call to Qovery
 	auditStateChanged = "state_changed"
-	auditFinished     = "stop_finished"
+	auditFinished     = "finished"
 )
+
+// auditName is the audit action of what happened to op: its verb, then what (stop_confirmed).
+// State changes and Qovery's availability are not decisions and carry no verb.
+func auditName(op commands.Operation, what string) string {
+	switch what {
+	case auditStateChanged, string(commands.EventQoveryUnreachable), string(commands.EventQoveryBack):
+		return what
+	}
+	return string(op.Action()) + "_" + what
+}
 
 // Auditor writes the audit trail: one structured event per decision, each naming the request, the
 // Slack team, user and channel, and the Qovery organization and cluster. main points it at the log
@@ -50,7 +61,7 @@ func (a *Auditor) event(action string, op commands.Operation, userID string) *ze
 	a.mu.Lock()
 	team := a.teamID
 	a.mu.Unlock()
-	return a.log.Info().Str("audit", action).Str("request_id", op.ID.String()).Str("team_id", team).
+	return a.log.Info().Str("audit", auditName(op, action)).Str("request_id", op.ID.String()).Str("team_id", team).
 		Str("slack_user", userID).Str("channel", op.ChannelID).Str("org_id", op.OrganizationID.String()).
 		Str("cluster_id", op.ClusterID.String()).Str("cluster", op.ClusterName).Str("requested_by", op.RequestedBy)
 }
@@ -60,7 +71,7 @@ func (a *Auditor) denied(op commands.Operation, userID, channelID, reason string
 	if op.ChannelID == "" {
 		op.ChannelID = channelID
 	}
-	a.event(auditDenied, op, userID).Str("reason", reason).Msg("stop denied")
+	a.event(auditDenied, op, userID).Str("reason", reason).Msg("request denied")
 	a.metrics.Confirmation("denied")
 }
 
@@ -72,36 +83,36 @@ func (a *Auditor) operationEvent(op commands.Operation, ev commands.Event) {
 		if op.ConfirmedBy != op.RequestedBy {
 			action = auditApproved
 		}
-		a.event(action, op, op.ConfirmedBy).Bool("protected", op.Protected).Msg("stop confirmed")
+		a.event(action, op, op.ConfirmedBy).Bool("protected", op.Protected).Msg("request confirmed")
 		a.metrics.Confirmation("confirmed")
 	case commands.EventCancelled:
-		a.event(auditCancelled, op, op.FinishedBy).Msg("stop cancelled")
+		a.event(auditCancelled, op, op.FinishedBy).Msg("request cancelled")
 		a.metrics.Confirmation("cancelled")
-		a.metrics.OperationFinished("stop", string(op.Phase), 0)
+		a.metrics.OperationFinished(string(op.Action()), string(op.Phase), 0)
 	case commands.EventExpired:
-		a.event(auditExpired, op, "").Msg("stop request expired")
+		a.event(auditExpired, op, "").Msg("request expired")
 		a.metrics.Confirmation("expired")
-		a.metrics.OperationFinished("stop", string(op.Phase), 0)
+		a.metrics.OperationFinished(string(op.Action()), string(op.Phase), 0)
 	case commands.EventAccepted:
-		e := a.event(auditStopCalled, op, op.ConfirmedBy).Bool("accepted", true).Str("state", string(ev.State))
-		if op.StopHTTPStatus != 0 {
-			e = e.Int("http_status", op.StopHTTPStatus)
+		e := a.event(auditCalled, op, op.ConfirmedBy).Bool("accepted", true).Str("state", string(ev.State))
+		if op.CallHTTPStatus != 0 {
+			e = e.Int("http_status", op.CallHTTPStatus)
 		}
-		e.Msg("stop called")
+		e.Msg("call to Qovery")
 	case commands.EventState:
 		a.event(auditStateChanged, op, "").Str("state", string(ev.State)).Dur("elapsed", op.Elapsed(ev.At)).Msg("cluster state changed")
 	case commands.EventQoveryUnreachable, commands.EventQoveryBack:
 		// Not a decision, but the trail shows why the watch went quiet.
 		a.event(string(ev.Kind), op, "").Msg("qovery availability during the watch")
 	case commands.EventVoided:
-		a.event(auditVoided, op, op.ConfirmedBy).Str("state", string(ev.State)).Str("reason", op.Note).Msg("stop voided")
+		a.event(auditVoided, op, op.ConfirmedBy).Str("state", string(ev.State)).Str("reason", op.Note).Msg("request voided")
 		a.finished(op)
 	case commands.EventRejected:
-		e := a.event(auditStopCalled, op, op.ConfirmedBy).Bool("accepted", false)
-		if op.StopHTTPStatus != 0 {
-			e = e.Int("http_status", op.StopHTTPStatus)
+		e := a.event(auditCalled, op, op.ConfirmedBy).Bool("accepted", false)
+		if op.CallHTTPStatus != 0 {
+			e = e.Int("http_status", op.CallHTTPStatus)
 		}
-		e.Msg("stop called")
+		e.Msg("call to Qovery")
 		a.finished(op)
 	default:
 		a.finished(op)
@@ -109,7 +120,7 @@ func (a *Auditor) operationEvent(op commands.Operation, ev commands.Event) {
 }
 
 func (a *Auditor) finished(op commands.Operation) {
-	a.metrics.OperationFinished("stop", string(op.Phase), op.Elapsed(op.FinishedAt))
+	a.metrics.OperationFinished(string(op.Action()), string(op.Phase), op.Elapsed(op.FinishedAt))
 	a.event(auditFinished, op, "").Str("outcome", string(op.Phase)).Str("state", string(op.State)).
-		Str("confirmed_by", op.ConfirmedBy).Dur("duration", op.Elapsed(op.FinishedAt)).Msg("stop finished")
+		Str("confirmed_by", op.ConfirmedBy).Dur("duration", op.Elapsed(op.FinishedAt)).Msg("operation finished")
 }

@@ -28,6 +28,7 @@ type Handler interface {
 	Confirm(ctx context.Context, c commands.Click) (commands.Reply, error)
 	Cancel(ctx context.Context, c commands.Click) (commands.Reply, error)
 	Retry(ctx context.Context, c commands.Click) (commands.Reply, error)
+	FollowUp(ctx context.Context, c commands.Click) (commands.Reply, error)
 	Watch(ctx context.Context, id uuid.UUID) error
 	ExpireDue(ctx context.Context) (int, error)
 	TypedNameProblem(ctx context.Context, ref commands.ActionRef, typed string) (string, error)

@@ -31,7 +31,8 @@ func (b *Bot) handleSlash(workCtx context.Context, envelopeID string, cmd slack.
 	if err != nil {
 		var denied *commands.DeniedError
 		if errors.As(err, &denied) {
-			b.audit.denied(commands.Operation{ID: reqID, OrganizationID: b.cfg.OrganizationID}, cmd.UserID, cmd.ChannelID, denied.Reason)
+			parsed, _ := commands.Parse(cmd.Text) // a denial means the text parsed
+			b.audit.denied(commands.Operation{ID: reqID, OrganizationID: b.cfg.OrganizationID, Verb: parsed.Verb}, cmd.UserID, cmd.ChannelID, denied.Reason)
 		}
 		b.respondError(wctx, log, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, err)
 		return
@@ -90,7 +91,7 @@ func (b *Bot) handleInteraction(ctx, workCtx context.Context, envelopeID string,
 		log := b.log.With().Str("envelope_id", envelopeID).Str("slack_user", cb.User.ID).
 			Str("channel", cb.Channel.ID).Str("action_id", action.ActionID).Logger()
 		switch action.ActionID {
-		case commands.ActionConfirmStop, commands.ActionCancelStop, commands.ActionRetryStop:
+		case commands.ActionConfirm, commands.ActionCancel, commands.ActionRetry, commands.ActionFollowUp:
 		default:
 			log.Debug().Msg("unknown action ignored")
 			continue
@@ -106,12 +107,14 @@ func (b *Bot) handleInteraction(ctx, workCtx context.Context, envelopeID string,
 		click := commands.Click{Ref: ref, UserID: cb.User.ID, ChannelID: cb.Channel.ID, MessageTS: cb.Container.MessageTs}
 		var reply commands.Reply
 		switch action.ActionID {
-		case commands.ActionConfirmStop:
+		case commands.ActionConfirm:
 			reply, err = b.h.Confirm(wctx, click)
-		case commands.ActionCancelStop:
+		case commands.ActionCancel:
 			reply, err = b.h.Cancel(wctx, click)
-		case commands.ActionRetryStop:
+		case commands.ActionRetry:
 			reply, err = b.h.Retry(wctx, click)
+		case commands.ActionFollowUp:
+			reply, err = b.h.FollowUp(wctx, click)
 		}
 		b.afterClick(ctx, wctx, log, click, cb.ResponseURL, cb.TriggerID, reply, err)
 	}

@@ -25,7 +25,7 @@ func TestNotifierCoalescesParentEdits(t *testing.T) {
 	n := NewNotifier(api, zerolog.Nop(), NewAuditor(zerolog.Nop(), nil), 0, nil)
 
 	op := testOp()
-	op.ChannelID, op.MessageTS, op.Phase = "C0OPS", ts, commands.PhaseStopping
+	op.ChannelID, op.MessageTS, op.Phase = "C0OPS", ts, commands.PhaseWatching
 	op.AcceptedAt = op.RequestedAt
 	states := []qovery.State{qovery.StateStopQueued, qovery.StateStopping, "COOLING_DOWN"}
 	for i, st := range states {

@@ -56,16 +56,36 @@ func stateCode(s fmt.Stringer) string {
 	return "`" + commands.Escape(s.String()) + "`"
 }
 
-// confirmationBlocks is the message that asks the requester to confirm a stop.
+// wording is how messages name an operation's verb.
+type wording struct {
+	title, gerund, noun, past string // "Stop cluster", "Stopping", "stop", "stopped"
+	style                     slack.Style
+	effect                    string // what confirming does, in one sentence
+	followUp                  string // the button on a successful final message
+}
+
+func wordsOf(op commands.Operation) wording {
+	if op.Action() == commands.VerbStart {
+		return wording{title: "Start cluster", gerund: "Starting", noun: "start", past: "started", style: slack.StylePrimary,
+			effect:   "Starting deploys the cluster again; it takes several minutes before environments can run on it.",
+			followUp: "Stop"}
+	}
+	return wording{title: "Stop cluster", gerund: "Stopping", noun: "stop", past: "stopped", style: slack.StyleDanger,
+		effect:   "Stopping shuts down every environment running on this cluster until it is started again.",
+		followUp: "Start again"}
+}
+
+// confirmationBlocks is the message that asks the requester to confirm a stop or a start.
 func confirmationBlocks(op commands.Operation, ttl time.Duration) []slack.Block {
-	stop := slack.NewButtonBlockElement(commands.ActionConfirmStop, op.Ref().String(),
-		slack.NewTextBlockObject(slack.PlainTextType, "Stop cluster", false, false)).WithStyle(slack.StyleDanger)
-	cancel := slack.NewButtonBlockElement(commands.ActionCancelStop, op.Ref().String(),
+	w := wordsOf(op)
+	confirm := slack.NewButtonBlockElement(commands.ActionConfirm, op.Ref().String(),
+		slack.NewTextBlockObject(slack.PlainTextType, w.title, false, false)).WithStyle(w.style)
+	cancel := slack.NewButtonBlockElement(commands.ActionCancel, op.Ref().String(),
 		slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
 	details := fmt.Sprintf("Requested by %s · %s %s · currently %s · production: %s",
 		commands.Mention(op.RequestedBy), commands.Escape(op.CloudProvider), commands.Escape(op.Region),
 		stateCode(op.StatusAtRequest), yesNo(op.Production))
-	body := details + "\nStopping shuts down every environment running on this cluster until it is started again."
+	body := details + "\n" + w.effect
 	if op.Protected {
 		body += "\n:lock: Protected cluster: confirming asks for its name."
 		if op.NeedsSecondPerson {
@@ -73,16 +93,16 @@ func confirmationBlocks(op commands.Operation, ttl time.Duration) []slack.Block 
 		}
 	}
 	return []slack.Block{
-		section(":warning: Stop cluster " + clusterRef(op) + "?"),
+		section(":warning: " + w.title + " " + clusterRef(op) + "?"),
 		section(body),
-		slack.NewActionBlock("stop_actions", stop, cancel),
+		slack.NewActionBlock("confirm_actions", confirm, cancel),
 		contextLine(fmt.Sprintf("Expires in %s · request %s", humanTTL(ttl), op.ID.String()[:8])),
 	}
 }
 
 func confirmationFallback(op commands.Operation) string {
-	return fmt.Sprintf("%s asks to stop cluster %s (currently %s). Confirm or cancel in Slack.",
-		commands.Mention(op.RequestedBy), commands.Escape(op.ClusterName), commands.Escape(string(op.StatusAtRequest)))
+	return fmt.Sprintf("%s asks to %s cluster %s (currently %s). Confirm or cancel in Slack.",
+		commands.Mention(op.RequestedBy), wordsOf(op).noun, commands.Escape(op.ClusterName), commands.Escape(string(op.StatusAtRequest)))
 }
 
 func humanTTL(d time.Duration) string {
@@ -106,33 +126,34 @@ func yesNo(b bool) string {
 // parentBlocks is the live view of an operation that replaces the confirmation message.
 func parentBlocks(op commands.Operation, now time.Time) ([]slack.Block, string) {
 	name := clusterRef(op)
+	w := wordsOf(op)
 	var headline string
 	switch op.Phase {
 	case commands.PhaseConfirmed:
-		headline = fmt.Sprintf(":hourglass_flowing_sand: Stopping %s · checking the cluster and asking Qovery", name)
-	case commands.PhaseStopping:
-		headline = fmt.Sprintf("%s Stopping %s · %s · %s", commands.StateEmoji(op.State), name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
+		headline = fmt.Sprintf(":hourglass_flowing_sand: %s %s · checking the cluster and asking Qovery", w.gerund, name)
+	case commands.PhaseWatching:
+		headline = fmt.Sprintf("%s %s %s · %s · %s", commands.StateEmoji(op.State), w.gerund, name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
 	case commands.PhaseSucceeded:
 		headline = fmt.Sprintf(":white_check_mark: %s is %s · took %s", name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
 	case commands.PhaseFailed:
-		headline = fmt.Sprintf(":x: %s stop failed · %s · <%s|See logs in Qovery>", name, stateCode(op.State), op.ConsoleURL)
+		headline = fmt.Sprintf(":x: %s %s failed · %s · <%s|See logs in Qovery>", name, w.noun, stateCode(op.State), op.ConsoleURL)
 	case commands.PhaseNotStarted:
-		headline = fmt.Sprintf(":hourglass_flowing_sand: %s stop did not take effect · %s", name, stateCode(op.State))
+		headline = fmt.Sprintf(":hourglass_flowing_sand: %s %s did not take effect · %s", name, w.noun, stateCode(op.State))
 	case commands.PhaseTimedOut:
 		headline = fmt.Sprintf(":hourglass_flowing_sand: %s still %s after %s · stopped watching", name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
 	case commands.PhaseAborted:
-		headline = fmt.Sprintf(":warning: Stopping %s · last seen %s · the bot stopped watching", name, stateCode(op.State))
+		headline = fmt.Sprintf(":warning: %s %s · last seen %s · the bot stopped watching", w.gerund, name, stateCode(op.State))
 	case commands.PhaseVoid:
-		headline = fmt.Sprintf(":no_entry_sign: %s was not stopped", name)
+		headline = fmt.Sprintf(":no_entry_sign: %s was not %s", name, w.past)
 	case commands.PhaseRejected:
-		headline = fmt.Sprintf(":x: %s was not stopped: the stop call failed", name)
+		headline = fmt.Sprintf(":x: %s was not %s: the %s call failed", name, w.past, w.noun)
 	case commands.PhaseCancelled:
-		headline = fmt.Sprintf(":no_entry_sign: Stop of %s cancelled by %s", name, commands.Mention(op.FinishedBy))
+		headline = fmt.Sprintf(":no_entry_sign: %s of %s cancelled by %s", capitalize(w.noun), name, commands.Mention(op.FinishedBy))
 	case commands.PhaseExpired:
-		headline = fmt.Sprintf(":no_entry_sign: Stop of %s expired: nobody confirmed within %s. Run `%s stop %s` again if it is still needed.",
-			name, humanTTL(op.ExpiresAt.Sub(op.RequestedAt)), commands.CommandName, commands.Escape(op.ClusterName))
+		headline = fmt.Sprintf(":no_entry_sign: %s of %s expired: nobody confirmed within %s. Run `%s %s %s` again if it is still needed.",
+			capitalize(w.noun), name, humanTTL(op.ExpiresAt.Sub(op.RequestedAt)), commands.CommandName, op.Action(), commands.Escape(op.ClusterName))
 	default:
-		headline = fmt.Sprintf("Stop of %s · %s", name, op.Phase)
+		headline = fmt.Sprintf("%s of %s · %s", capitalize(w.noun), name, op.Phase)
 	}
 	who := "Requested by " + commands.Mention(op.RequestedBy)
 	if op.ConfirmedBy != "" {
@@ -158,7 +179,7 @@ func threadLine(op commands.Operation, ev commands.Event) string {
 	elapsed := commands.FormatDuration(op.Elapsed(ev.At))
 	switch ev.Kind {
 	case commands.EventAccepted:
-		return fmt.Sprintf(":inbox_tray: Qovery accepted the stop · %s", stateCode(ev.State))
+		return fmt.Sprintf(":inbox_tray: Qovery accepted the %s · %s", wordsOf(op).noun, stateCode(ev.State))
 	case commands.EventState:
 		return fmt.Sprintf("%s %s · %s", commands.StateEmoji(ev.State), stateCode(ev.State), elapsed)
 	case commands.EventSucceeded:
@@ -195,12 +216,12 @@ func slackToPlain(s string) string {
 
 // The typed confirmation modal of a protected cluster.
 const (
-	typedConfirmationCallback = "qovery_stop_typed_confirmation"
+	typedConfirmationCallback = "qovery_typed_confirmation"
 	typedNameBlock            = "cluster_name"
 	typedNameAction           = "typed_name"
 )
 
-// typedConfirmationView asks for the cluster's name before a protected cluster is stopped. Its
+// typedConfirmationView asks for the cluster's name before a protected cluster is stopped or started. Its
 // private_metadata is the operation's reference, checked again on submission.
 func typedConfirmationView(op commands.Operation) slack.ModalViewRequest {
 	input := slack.NewPlainTextInputBlockElement(slack.NewTextBlockObject(slack.PlainTextType, op.ClusterName, false, false), typedNameAction)
@@ -212,11 +233,11 @@ func typedConfirmationView(op commands.Operation) slack.ModalViewRequest {
 		Type:            slack.VTModal,
 		CallbackID:      typedConfirmationCallback,
 		PrivateMetadata: op.Ref().String(),
-		Title:           slack.NewTextBlockObject(slack.PlainTextType, "Stop cluster", false, false),
-		Submit:          slack.NewTextBlockObject(slack.PlainTextType, "Stop cluster", false, false),
+		Title:           slack.NewTextBlockObject(slack.PlainTextType, wordsOf(op).title, false, false),
+		Submit:          slack.NewTextBlockObject(slack.PlainTextType, wordsOf(op).title, false, false),
 		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Back", false, false),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			section(fmt.Sprintf(":warning: %s is protected: %s. Stopping it shuts down every environment running on it.", clusterRef(op), why)),
+			section(fmt.Sprintf(":warning: %s is protected: %s. %s", clusterRef(op), why, wordsOf(op).effect)),
 			slack.NewInputBlock(typedNameBlock,
 				slack.NewTextBlockObject(slack.PlainTextType, "Type the cluster name to confirm", false, false),
 				slack.NewTextBlockObject(slack.PlainTextType, "Exactly as Qovery names it: "+op.ClusterName, false, false),
@@ -229,10 +250,22 @@ func typedConfirmationView(op commands.Operation) slack.ModalViewRequest {
 // try again.
 func threadBlocks(op commands.Operation, ev commands.Event, line string) []slack.Block {
 	blocks := textBlocks(line)
-	if ev.Kind == commands.EventRejected && op.Retryable {
-		retry := slack.NewButtonBlockElement(commands.ActionRetryStop, op.Ref().String(),
+	switch {
+	case ev.Kind == commands.EventRejected && op.Retryable:
+		retry := slack.NewButtonBlockElement(commands.ActionRetry, op.Ref().String(),
 			slack.NewTextBlockObject(slack.PlainTextType, "Try again", false, false))
 		blocks = append(blocks, slack.NewActionBlock("retry_actions", retry))
+	case ev.Kind == commands.EventSucceeded:
+		next := slack.NewButtonBlockElement(commands.ActionFollowUp, op.Ref().String(),
+			slack.NewTextBlockObject(slack.PlainTextType, wordsOf(op).followUp, false, false))
+		blocks = append(blocks, slack.NewActionBlock("follow_up_actions", next))
 	}
 	return blocks
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -50,9 +50,9 @@ func TestConfirmationBlocks(t *testing.T) {
 	for _, want := range []string{
 		`Stop cluster *&lt;!channel&gt; &amp; co*?`,
 		`Requested by <@U1> · AWS eu-west-3 · currently ` + "`DEPLOYED`" + ` · production: no`,
-		`"action_id":"qovery_stop_confirm","value":"3f2a9c1e-0000-4000-8000-000000000001:22222222-2222-2222-2222-222222222222"`,
+		`"action_id":"qovery_confirm","value":"3f2a9c1e-0000-4000-8000-000000000001:22222222-2222-2222-2222-222222222222"`,
 		`"style":"danger"`,
-		`"action_id":"qovery_stop_cancel"`,
+		`"action_id":"qovery_cancel"`,
 		`Expires in 10 minutes · request 3f2a9c1e`,
 	} {
 		if !strings.Contains(js, want) {
@@ -81,7 +81,7 @@ func TestParentBlocks(t *testing.T) {
 		mutate func(*commands.Operation)
 		want   []string
 	}{
-		{"stopping", func(o *commands.Operation) { o.Phase, o.State = commands.PhaseStopping, qovery.StateStopping },
+		{"stopping", func(o *commands.Operation) { o.Phase, o.State = commands.PhaseWatching, qovery.StateStopping },
 			[]string{":gear: Stopping *&lt;!channel&gt; &amp; co* · `STOPPING` · 9m00s", "confirmed by <@U2> at 21:01 UTC", "|Open in Qovery>"}},
 		{"succeeded", func(o *commands.Operation) {
 			o.Phase, o.State, o.FinishedAt = commands.PhaseSucceeded, qovery.StateStopped, o.AcceptedAt.Add(7*time.Minute+41*time.Second)
@@ -125,7 +125,7 @@ func TestParentBlocks(t *testing.T) {
 
 func TestThreadLines(t *testing.T) {
 	op := testOp()
-	op.Phase, op.ConfirmedBy = commands.PhaseStopping, "U2"
+	op.Phase, op.ConfirmedBy = commands.PhaseWatching, "U2"
 	op.AcceptedAt = op.RequestedAt
 	at := op.AcceptedAt.Add(41 * time.Second)
 	for _, tc := range []struct {

@@ -21,6 +21,7 @@ type Qovery interface {
 	Clusters(ctx context.Context, orgID uuid.UUID) ([]qovery.Cluster, error)
 	ClusterStatus(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ClusterStatus, error)
 	StopCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ActionResponse, error)
+	DeployCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ActionResponse, error)
 }
 
 // Notifier shows operation changes to people: in Slack, it edits the parent message and posts to its
@@ -200,8 +201,8 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Reply, error) {
 		return h.list(ctx)
 	case VerbStatus:
 		return h.status(ctx, cmd.Cluster)
-	case VerbStop:
-		return h.requestStop(ctx, req, cmd.Cluster)
+	case VerbStop, VerbStart:
+		return h.request(ctx, req, cmd.Verb, cmd.Cluster)
 	default:
 		return Reply{Text: Usage()}, nil
 	}

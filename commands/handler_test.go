@@ -16,12 +16,13 @@ import (
 // fakeQovery serves a fixed cluster list and a script of statuses, one per ClusterStatus call (the
 // last one repeats).
 type fakeQovery struct {
-	mu        sync.Mutex
-	clusters  []qovery.Cluster
-	statuses  []qovery.ClusterStatus
-	statusErr error
-	stopErr   error
-	stopCalls int
+	mu          sync.Mutex
+	clusters    []qovery.Cluster
+	statuses    []qovery.ClusterStatus
+	statusErr   error
+	stopErr     error
+	stopCalls   int
+	deployCalls int
 }
 
 var _ Qovery = (*fakeQovery)(nil)
@@ -52,6 +53,13 @@ func (f *fakeQovery) StopCluster(_ context.Context, _, id uuid.UUID) (*qovery.Ac
 		return nil, f.stopErr
 	}
 	return &qovery.ActionResponse{StatusCode: 202, Status: &qovery.ClusterStatus{ClusterID: id, Status: qovery.StateStopQueued}}, nil
+}
+
+func (f *fakeQovery) DeployCluster(_ context.Context, _, id uuid.UUID) (*qovery.ActionResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deployCalls++
+	return &qovery.ActionResponse{StatusCode: 201, Status: &qovery.ClusterStatus{ClusterID: id, Status: qovery.StateDeploymentQueued}}, nil
 }
 
 func (f *fakeQovery) script(states ...qovery.State) {
@@ -553,7 +561,7 @@ func TestStopCallFailures(t *testing.T) {
 	}{
 		{"409 already stopped", &qovery.Error{StatusCode: 409}, qovery.StateStopped, PhaseVoid, "already `STOPPED`", false},
 		{"409 busy", &qovery.Error{StatusCode: 409}, qovery.StateDeploying, PhaseRejected, "an operation is in progress", false},
-		{"503 but accepted", &qovery.Error{StatusCode: 503}, qovery.StateStopQueued, PhaseStopping, "", false},
+		{"503 but accepted", &qovery.Error{StatusCode: 503}, qovery.StateStopQueued, PhaseWatching, "", false},
 		{"timeout, not accepted", context.DeadlineExceeded, qovery.StateDeployed, PhaseRejected, "Qovery is unavailable", true},
 		{"403", &qovery.Error{StatusCode: 403}, qovery.StateDeployed, PhaseRejected, "refused access (403)", true},
 		{"401", &qovery.Error{StatusCode: 401}, qovery.StateDeployed, PhaseRejected, "`QOVERY_API_TOKEN`", true},
@@ -754,7 +762,69 @@ func TestWatchReportsALastingOutageOnce(t *testing.T) {
 		t.Errorf("outage notes = %v; want one unreachable and one back", notes)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)
-	if got.OutageNoted || !got.OutageSince.IsZero() || got.Phase != PhaseStopping {
+	if got.OutageNoted || !got.OutageSince.IsZero() || got.Phase != PhaseWatching {
 		t.Errorf("op after recovery = %+v", got)
+	}
+}
+
+func TestStartLifecycle(t *testing.T) {
+	f := newFixture(t)
+	// Refused while running.
+	reply, err := f.h.Handle(t.Context(), Request{UserID: "U1", ChannelID: "C1", Text: "start staging"})
+	if err != nil || reply.Confirm != nil || !strings.Contains(reply.Text, "is already `DEPLOYED`. Nothing to start.") {
+		t.Fatalf("start of a running cluster = %+v, %v", reply, err)
+	}
+	f.q.script(qovery.StateStopped)
+	reply, err = f.h.Handle(t.Context(), Request{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "start staging"})
+	if err != nil || reply.Confirm == nil || reply.Confirm.Action() != VerbStart {
+		t.Fatalf("start of a stopped cluster = %+v, %v", reply, err)
+	}
+	op := *reply.Confirm
+	if err := f.h.Attach(t.Context(), op.ID, "C1", "1700000000.000300"); err != nil {
+		t.Fatal(err)
+	}
+	// Confirmation re-read, then a stale STOPPED, then the deploy phase.
+	f.q.script(qovery.StateStopped, qovery.StateStopped, qovery.StateDeploying, qovery.StateDeployed)
+	reply, err = f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U2"})
+	if err != nil || reply.Watch == nil {
+		t.Fatalf("Confirm = %+v, %v", reply, err)
+	}
+	if f.q.deployCalls != 1 || f.q.stopCalls != 0 {
+		t.Fatalf("calls: %d deploy, %d stop; want 1 deploy", f.q.deployCalls, f.q.stopCalls)
+	}
+	if err := f.h.Watch(t.Context(), op.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.h.Operation(t.Context(), op.ID)
+	if got.Phase != PhaseSucceeded || got.State != qovery.StateDeployed {
+		t.Fatalf("start ended %s in %s; want succeeded in DEPLOYED", got.Phase, got.State)
+	}
+	if s := f.n.states(); !equal(s, []qovery.State{qovery.StateDeploying}) {
+		t.Errorf("state events = %v; want [DEPLOYING] (the stale STOPPED said nothing)", s)
+	}
+	// The follow-up of a successful start is a stop request.
+	f.q.script(qovery.StateDeployed)
+	reply, err = f.h.FollowUp(t.Context(), Click{Ref: op.Ref(), UserID: "U2"})
+	if err != nil || reply.Confirm == nil || reply.Confirm.Action() != VerbStop || reply.Confirm.RequestedBy != "U2" {
+		t.Fatalf("FollowUp = %+v, %v; want a stop request by U2", reply, err)
+	}
+}
+
+func TestStartFailsOnDeploymentError(t *testing.T) {
+	f := newFixture(t)
+	f.q.script(qovery.StateStopped)
+	reply, _ := f.h.Handle(t.Context(), Request{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "start staging"})
+	op := *reply.Confirm
+	_ = f.h.Attach(t.Context(), op.ID, "C1", "1700000000.000300")
+	f.q.script(qovery.StateStopped, qovery.StateDeploying, qovery.StateDeploymentError)
+	if _, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.h.Watch(t.Context(), op.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.h.Operation(t.Context(), op.ID)
+	if got.Phase != PhaseFailed || !strings.Contains(got.Note, "Qovery could not start the cluster") {
+		t.Fatalf("op = %s %q; want failed explaining the start", got.Phase, got.Note)
 	}
 }

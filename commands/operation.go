@@ -23,8 +23,8 @@ const (
 	PhasePending Phase = "pending"
 	// PhaseConfirmed: the requester clicked Stop; the bot is checking the status and calling Qovery.
 	PhaseConfirmed Phase = "confirmed"
-	// PhaseStopping: Qovery accepted the stop; the bot is watching the cluster.
-	PhaseStopping Phase = "stopping"
+	// PhaseWatching: Qovery accepted the stop or start; the bot is watching the cluster.
+	PhaseWatching Phase = "watching"
 
 	PhaseSucceeded  Phase = "succeeded"   // the cluster reached STOPPED
 	PhaseFailed     Phase = "failed"      // the cluster reached a failure state
@@ -41,12 +41,14 @@ const (
 // IsActive reports whether an operation in this phase still holds its cluster: while it does, no
 // second stop of the same cluster may start.
 func (p Phase) IsActive() bool {
-	return p == PhasePending || p == PhaseConfirmed || p == PhaseStopping
+	return p == PhasePending || p == PhaseConfirmed || p == PhaseWatching
 }
 
 // Operation is one stop request, from the slash command to its final state.
 type Operation struct {
 	ID uuid.UUID
+	// Verb is what the operation does to the cluster: stop or start (see [Operation.Action]).
+	Verb Verb
 
 	OrganizationID uuid.UUID
 	ClusterID      uuid.UUID
@@ -74,15 +76,15 @@ type Operation struct {
 	// Retryable is set when the stop call failed without Qovery taking it: its final message offers
 	// to try again.
 	Retryable bool
-	// StopHTTPStatus is the HTTP status Qovery answered the stop call with (0 when no answer came).
-	StopHTTPStatus int
+	// CallHTTPStatus is the HTTP status Qovery answered the stop call with (0 when no answer came).
+	CallHTTPStatus int
 	// AcceptedAt is when Qovery accepted the stop; elapsed times count from here.
 	AcceptedAt time.Time
-	// SeenStopPhase and UpSince are what the watch has learnt: whether a stop-phase state was seen
+	// SeenActionPhase and UpSince are what the watch has learnt: whether a stop-phase state was seen
 	// (before that, DEPLOYED is taken for Qovery's stale answer), and since when the cluster has
 	// been seen still up. Kept so that a watch resumed after a restart judges the same way.
-	SeenStopPhase bool
-	UpSince       time.Time
+	SeenActionPhase bool
+	UpSince         time.Time
 	// OutageSince is when Qovery stopped answering the watch (zero while it answers); OutageNoted
 	// is set once the thread was told.
 	OutageSince time.Time
@@ -98,22 +100,22 @@ type Operation struct {
 	// ConsoleURL links to the cluster in the Qovery console.
 	ConsoleURL string
 
-	// StopCall records the stop call around its side effect, so that a restart never sends it twice.
-	StopCall StopCallState
+	// Call records the stop call around its side effect, so that a restart never sends it twice.
+	Call CallState
 	// Notices is the operation's outbox: every event to show in Slack, in order, with how far its
 	// delivery got. An event is recorded with the change that causes it and delivered afterwards, so
 	// a crash in between loses nothing.
 	Notices []Notice
 }
 
-// StopCallState is how far the stop call got.
-type StopCallState string
+// CallState is how far the stop call got.
+type CallState string
 
 // The states of the stop call.
 const (
-	StopCallNone     StopCallState = ""         // not made
-	StopCallSending  StopCallState = "sending"  // about to be sent, or sent with no answer recorded
-	StopCallAnswered StopCallState = "answered" // Qovery's answer (or its absence) was recorded
+	CallNone     CallState = ""         // not made
+	CallSending  CallState = "sending"  // about to be sent, or sent with no answer recorded
+	CallAnswered CallState = "answered" // Qovery's answer (or its absence) was recorded
 )
 
 // NoticeState is how far the delivery of a [Notice] got.

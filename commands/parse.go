@@ -18,6 +18,7 @@ const (
 	VerbList   Verb = "list"
 	VerbStatus Verb = "status"
 	VerbStop   Verb = "stop"
+	VerbStart  Verb = "start"
 )
 
 // Command is a parsed `/qovery <verb> <cluster>` invocation.
@@ -52,7 +53,7 @@ func Parse(text string) (Command, error) {
 			return Command{}, &UsageError{Verb: verb, Msg: fmt.Sprintf("`%s list` takes no argument. To see one cluster, use `%s status &lt;cluster&gt;`.", CommandName, CommandName)}
 		}
 		return Command{Verb: VerbList}, nil
-	case VerbStatus, VerbStop:
+	case VerbStatus, VerbStop, VerbStart:
 		if arg == "" {
 			return Command{}, &UsageError{Verb: verb, Msg: fmt.Sprintf("Which cluster? Usage: `%s %s &lt;cluster name or id&gt;`. `%s list` shows the clusters.", CommandName, verb, CommandName)}
 		}
@@ -68,6 +69,7 @@ func Usage() string {
 	return strings.Join([]string{
 		"*Usage:* `" + CommandName + " &lt;command&gt; [cluster]`",
 		"• `" + CommandName + " stop &lt;cluster&gt;`: stop a cluster (asks you to confirm first), e.g. `" + CommandName + " stop staging`",
+		"• `" + CommandName + " start &lt;cluster&gt;`: start a stopped cluster again (asks you to confirm first)",
 		"• `" + CommandName + " status &lt;cluster&gt;`: status, lock and last deployment of one cluster",
 		"• `" + CommandName + " list`: every cluster of the organization with its status",
 		"• `" + CommandName + " help`: this message",

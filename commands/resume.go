@@ -3,8 +3,6 @@ package commands
 import (
 	"context"
 	"fmt"
-
-	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
 // Resume picks up where a previous run of the bot stopped, from what the store recorded:
@@ -27,10 +25,10 @@ func (h *Handler) Resume(ctx context.Context) ([]Operation, error) {
 		h.settleDeliveries(ctx, op)
 		switch op.Phase {
 		case PhaseConfirmed:
-			if r, _ := h.settleStopCall(ctx, op); r.Watch != nil {
+			if r, _ := h.settleCall(ctx, op); r.Watch != nil {
 				watch = append(watch, *r.Watch)
 			}
-		case PhaseStopping:
+		case PhaseWatching:
 			watch = append(watch, op)
 		}
 		h.deliver(ctx, op.ID)
@@ -62,23 +60,24 @@ func (h *Handler) settleDeliveries(ctx context.Context, op Operation) {
 	}
 }
 
-// settleStopCall decides what became of a confirmed operation whose run ended before the outcome of
+// settleCall decides what became of a confirmed operation whose run ended before the outcome of
 // its stop call was recorded.
-func (h *Handler) settleStopCall(ctx context.Context, op Operation) (Reply, error) {
-	if op.StopCall == StopCallNone {
-		h.finish(ctx, op.ID, PhaseVoid, EventVoided, "", "The bot restarted before it called Qovery, so nothing was stopped. Run the command again if the stop is still needed.")
+func (h *Handler) settleCall(ctx context.Context, op Operation) (Reply, error) {
+	a := op.action()
+	if op.Call == CallNone {
+		h.finish(ctx, op.ID, PhaseVoid, EventVoided, "", fmt.Sprintf("The bot restarted before it called Qovery, so nothing was %s. Run the command again if the %s is still needed.", a.past, a.noun))
 		return Reply{}, nil
 	}
 	st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID)
 	if err != nil {
-		// Leave it confirmed: the next start tries again, and the stop is never sent blindly.
-		return Reply{}, qoveryError("check whether Qovery received the stop", err)
+		// Leave it confirmed: the next start tries again, and the call is never sent blindly.
+		return Reply{}, qoveryError("check whether Qovery received the "+a.noun, err)
 	}
 	switch {
-	case st.Status == qovery.StateStopQueued || st.Status == qovery.StateStopping:
+	case a.inPhase(st.Status) && st.Status != a.success && !failed(st.Status):
 		return h.accept(ctx, op.ID, st.Status, 0)
-	case st.Status == qovery.StateStopped:
-		// Qovery took the stop and finished it while the bot was down.
+	case st.Status == a.success:
+		// Qovery took the call and finished it while the bot was down.
 		if _, err := h.accept(ctx, op.ID, st.Status, 0); err != nil {
 			return Reply{}, err
 		}
@@ -87,8 +86,8 @@ func (h *Handler) settleStopCall(ctx context.Context, op Operation) (Reply, erro
 	default:
 		h.markRetryable(ctx, op.ID)
 		h.finish(ctx, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf(
-			"The bot restarted while sending the stop, and Qovery shows *%s* as %s: the stop was not taken. Run the command again if it is still needed.",
-			Escape(op.ClusterName), stateName(st.Status)))
+			"The bot restarted while sending the %s, and Qovery shows *%s* as %s: the %s was not taken. Run the command again if it is still needed.",
+			a.noun, Escape(op.ClusterName), stateName(st.Status), a.noun))
 		return Reply{}, nil
 	}
 }

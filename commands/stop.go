@@ -13,43 +13,18 @@ import (
 
 // Action ids of the confirmation buttons; the button value is the operation id.
 const (
-	ActionConfirmStop = "qovery_stop_confirm"
-	ActionCancelStop  = "qovery_stop_cancel"
-	// ActionRetryStop is on the final message of a stop call Qovery did not take.
-	ActionRetryStop = "qovery_stop_retry"
+	ActionConfirm = "qovery_confirm"
+	ActionCancel  = "qovery_cancel"
+	// ActionRetry is on the final message of a call Qovery did not take.
+	ActionRetry = "qovery_retry"
+	// ActionFollowUp is on the final message of a successful stop (Start again) or start (Stop).
+	ActionFollowUp = "qovery_follow_up"
 )
 
-// stoppable lists the states from which the bot offers a stop: those where the Qovery console offers
-// one too, minus the queued and running ones, where Qovery answers 409.
-func stoppable(s qovery.State) bool {
-	switch s {
-	case qovery.StateDeployed, qovery.StateRestarted, qovery.StateDeploymentError,
-		qovery.StateRestartError, qovery.StateStopError, qovery.StateBuildError, qovery.StateCanceled:
-		return true
-	}
-	return false
-}
-
-// notStoppable explains, in user-safe mrkdwn, why a cluster in status st cannot be stopped now, or
-// returns "" when it can.
-func notStoppable(name string, st *qovery.ClusterStatus) string {
-	n := "*" + Escape(name) + "*"
-	switch {
-	case st.Status == qovery.StateStopped:
-		return fmt.Sprintf(":white_check_mark: %s is already %s. Nothing to stop.", n, stateName(st.Status))
-	case st.Status == qovery.StateReady:
-		return fmt.Sprintf(":white_check_mark: %s is %s (never deployed), so it is not running. Nothing to stop.", n, stateName(st.Status))
-	case st.Status.IsInProgress():
-		return fmt.Sprintf(":gear: %s is busy: an operation is in progress (%s). Try again once it settles; `%s status %s` shows where it stands.", n, stateName(st.Status), CommandName, Escape(name))
-	case st.ClusterLock != nil:
-		return fmt.Sprintf("%s is locked in Qovery, so the bot will not stop it.\n%s\nAsk the lock owner, or remove the lock in Qovery first.", n, lockText(st.ClusterLock))
-	case !stoppable(st.Status):
-		return fmt.Sprintf(":grey_question: %s is %s, a state from which the bot does not stop clusters. Check it in the Qovery console.", n, stateName(st.Status))
-	}
-	return ""
-}
-
-func (h *Handler) requestStop(ctx context.Context, req Request, typed string) (Reply, error) {
+// request makes a pending operation for a verb that changes a cluster (stop, start), after checking
+// who asks, which cluster, and whether its state allows it.
+func (h *Handler) request(ctx context.Context, req Request, verb Verb, typed string) (Reply, error) {
+	a := actionOf(verb)
 	if err := h.authorize(ctx, req.UserID, req.ChannelID); err != nil {
 		return Reply{}, err
 	}
@@ -61,7 +36,7 @@ func (h *Handler) requestStop(ctx context.Context, req Request, typed string) (R
 	if err != nil {
 		return Reply{}, qoveryError("read the cluster's status", err)
 	}
-	if why := notStoppable(c.Name, st); why != "" {
+	if why := a.refusal(c.Name, st); why != "" {
 		return Reply{Text: why}, nil
 	}
 	now := h.now()
@@ -71,6 +46,7 @@ func (h *Handler) requestStop(ctx context.Context, req Request, typed string) (R
 	}
 	op := Operation{
 		ID:              id,
+		Verb:            verb,
 		OrganizationID:  h.cfg.OrganizationID,
 		ClusterID:       c.ID,
 		ClusterName:     c.Name,
@@ -98,7 +74,7 @@ func (h *Handler) requestStop(ctx context.Context, req Request, typed string) (R
 }
 
 func (h *Handler) busyText(ctx context.Context, op Operation) string {
-	what := "A stop of *" + Escape(op.ClusterName) + "*"
+	what := "A " + op.action().noun + " of *" + Escape(op.ClusterName) + "*"
 	if op.Phase == PhasePending {
 		what += " is waiting for confirmation"
 	} else {
@@ -174,7 +150,7 @@ func (h *Handler) checkClick(ctx context.Context, c Click, confirming bool) (Ope
 		return op, err
 	}
 	if confirming && op.NeedsSecondPerson && c.UserID == op.RequestedBy {
-		return op, &DeniedError{Reason: DenyFourEyes, Msg: fmt.Sprintf("*%s* is protected and needs a second person: another allowed user must confirm this stop. You can still cancel it.", Escape(op.ClusterName))}
+		return op, &DeniedError{Reason: DenyFourEyes, Msg: fmt.Sprintf("*%s* is protected and needs a second person: another allowed user must confirm this %s. You can still cancel it.", Escape(op.ClusterName), op.action().noun)}
 	}
 	return op, nil
 }
@@ -230,7 +206,7 @@ func (h *Handler) clickRefusal(op Operation, err error) (Reply, error) {
 	case errors.Is(err, errUnknownRef):
 		return Reply{}, &DeniedError{Reason: "unknown_request", Err: err, Msg: "This button does not belong to a request the bot knows (it may predate a restart). Run the command again."}
 	case errors.Is(err, errExpired):
-		return Reply{Text: fmt.Sprintf("This request expired; nothing was done. Run `%s stop %s` again.", CommandName, Escape(op.ClusterName))}, nil
+		return Reply{Text: fmt.Sprintf("This request expired; nothing was done. Run `%s %s %s` again.", CommandName, op.Action(), Escape(op.ClusterName))}, nil
 	case errors.As(err, &np):
 		return Reply{Text: alreadyAnswered(np.op)}, nil
 	}
@@ -242,7 +218,7 @@ func alreadyAnswered(op Operation) string {
 	case PhaseCancelled:
 		return fmt.Sprintf("This request was already cancelled by %s at %s.", Mention(op.FinishedBy), FormatTime(op.FinishedAt))
 	case PhaseExpired:
-		return fmt.Sprintf("This request expired at %s; nothing was done. Run `%s stop %s` again.", FormatTime(op.ExpiresAt), CommandName, Escape(op.ClusterName))
+		return fmt.Sprintf("This request expired at %s; nothing was done. Run `%s %s %s` again.", FormatTime(op.ExpiresAt), CommandName, op.Action(), Escape(op.ClusterName))
 	case PhaseDiscarded:
 		return "This request was withdrawn. Run the command again."
 	}
@@ -287,42 +263,43 @@ func (h *Handler) Confirm(ctx context.Context, c Click) (Reply, error) {
 	if err != nil {
 		return h.clickRefusal(op, err)
 	}
-	return h.stop(ctx, op)
+	return h.act(ctx, op)
 }
 
-// stop checks a confirmed operation's cluster once more and calls Qovery.
-func (h *Handler) stop(ctx context.Context, op Operation) (Reply, error) {
+// act checks a confirmed operation's cluster once more and calls Qovery.
+func (h *Handler) act(ctx context.Context, op Operation) (Reply, error) {
+	a := op.action()
 
-	// The confirmation may be minutes old: stop only if the cluster is still in a stoppable state.
+	// The confirmation may be minutes old: act only if the cluster's state still allows it.
 	st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID)
 	if err != nil {
-		uerr := qoveryError("check the cluster before stopping it", err)
+		uerr := qoveryError("check the cluster before the "+a.noun, err)
 		msg, _ := UserMessage(uerr)
-		h.finish(ctx, op.ID, PhaseVoid, EventVoided, "", msg+" Nothing was stopped.")
+		h.finish(ctx, op.ID, PhaseVoid, EventVoided, "", msg+" Nothing was "+a.past+".")
 		return Reply{}, uerr
 	}
-	if why := notStoppable(op.ClusterName, st); why != "" {
-		h.finish(ctx, op.ID, PhaseVoid, EventVoided, st.Status, "Not stopped: the cluster changed since the request. "+why)
+	if why := a.refusal(op.ClusterName, st); why != "" {
+		h.finish(ctx, op.ID, PhaseVoid, EventVoided, st.Status, fmt.Sprintf("Not %s: the cluster changed since the request. %s", a.past, why))
 		return Reply{}, nil
 	}
 
-	// Record the intent before the side effect: after a crash, a "sending" stop call is settled by
+	// Record the intent before the side effect: after a crash, a "sending" call is settled by
 	// reading the status, never by sending it again.
 	op, err = h.store.Update(ctx, op.ID, func(o *Operation) error {
-		if o.Phase != PhaseConfirmed || o.StopCall != StopCallNone {
+		if o.Phase != PhaseConfirmed || o.Call != CallNone {
 			return &errNotPending{*o}
 		}
-		o.StopCall = StopCallSending
+		o.Call = CallSending
 		return nil
 	})
 	if err != nil {
-		return Reply{}, fmt.Errorf("record stop intent: %w", err)
+		return Reply{}, fmt.Errorf("record %s intent: %w", a.noun, err)
 	}
-	resp, err := h.q.StopCluster(ctx, op.OrganizationID, op.ClusterID)
+	resp, err := a.call(ctx, h.q, op.OrganizationID, op.ClusterID)
 	if err != nil {
-		return h.stopFailed(ctx, op, err)
+		return h.callFailed(ctx, op, err)
 	}
-	state := qovery.StateStopQueued
+	state := a.queued
 	if resp.Status != nil && resp.Status.Status != "" {
 		state = resp.Status.Status
 	}
@@ -337,50 +314,51 @@ func (h *Handler) accept(ctx context.Context, id uuid.UUID, state qovery.State, 
 		if op.Phase != PhaseConfirmed {
 			return nil, &errNotPending{*op}
 		}
-		op.Phase, op.AcceptedAt, op.State, op.StopCall = PhaseStopping, now, state, StopCallAnswered
+		op.Phase, op.AcceptedAt, op.State, op.Call = PhaseWatching, now, state, CallAnswered
 		if httpStatus != 0 {
-			op.StopHTTPStatus = httpStatus
+			op.CallHTTPStatus = httpStatus
 		}
 		return &Event{Kind: EventAccepted, State: state, At: now}, nil
 	})
 	if err != nil {
-		return Reply{}, fmt.Errorf("record accepted stop: %w", err)
+		return Reply{}, fmt.Errorf("record accepted call: %w", err)
 	}
 	return Reply{Watch: &op}, nil
 }
 
-// stopFailed tells the truth after a failed stop call. A 409 or a lost answer is settled by reading
-// the status again, never by sending the stop a second time.
-func (h *Handler) stopFailed(ctx context.Context, op Operation, stopErr error) (Reply, error) {
+// callFailed tells the truth after a failed call. A 409 or a lost answer is settled by reading the
+// status again, never by sending the call a second time.
+func (h *Handler) callFailed(ctx context.Context, op Operation, callErr error) (Reply, error) {
+	a := op.action()
 	var qe *qovery.Error
-	answered := errors.As(stopErr, &qe)
+	answered := errors.As(callErr, &qe)
 	if answered {
-		// Kept for the audit trail of the stop call.
+		// Kept for the audit trail of the call.
 		op, _ = h.store.Update(ctx, op.ID, func(o *Operation) error {
-			o.StopHTTPStatus, o.StopCall = qe.StatusCode, StopCallAnswered
+			o.CallHTTPStatus, o.Call = qe.StatusCode, CallAnswered
 			return nil
 		})
 	}
 	uncertain := !answered || qe.StatusCode >= 500 || qe.StatusCode == 409 || qe.StatusCode == 429
-	if uncertain && !errors.Is(stopErr, context.Canceled) {
+	if uncertain && !errors.Is(callErr, context.Canceled) {
 		if st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID); err == nil {
 			switch {
-			case st.Status == qovery.StateStopQueued || st.Status == qovery.StateStopping:
-				// Qovery took it (or someone else stopped it at the same moment): watch it either way.
+			case a.inPhase(st.Status) && st.Status != a.success && !failed(st.Status):
+				// Qovery took it (or someone else did the same at the same moment): watch it either way.
 				return h.accept(ctx, op.ID, st.Status, 0)
-			case st.Status == qovery.StateStopped:
+			case st.Status == a.success:
 				h.finish(ctx, op.ID, PhaseVoid, EventVoided, st.Status, fmt.Sprintf("*%s* is already %s; nothing more to do.", Escape(op.ClusterName), stateName(st.Status)))
 				return Reply{}, nil
 			case answered && qe.StatusCode == 409:
-				h.finish(ctx, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf("Qovery refused the stop: an operation is in progress on *%s* (%s). Try again once it settles.", Escape(op.ClusterName), stateName(st.Status)))
+				h.finish(ctx, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf("Qovery refused the %s: an operation is in progress on *%s* (%s). Try again once it settles.", a.noun, Escape(op.ClusterName), stateName(st.Status)))
 				return Reply{}, nil
 			}
 		}
 	}
-	uerr := qoveryError("stop the cluster", stopErr)
+	uerr := qoveryError(a.noun+" the cluster", callErr)
 	msg, _ := UserMessage(uerr)
 	h.markRetryable(ctx, op.ID)
-	h.finish(ctx, op.ID, PhaseRejected, EventRejected, "", msg+" Nothing was stopped.")
+	h.finish(ctx, op.ID, PhaseRejected, EventRejected, "", msg+" Nothing was "+a.past+".")
 	return Reply{}, uerr
 }
 
@@ -392,8 +370,8 @@ func (h *Handler) finish(ctx context.Context, id uuid.UUID, phase Phase, kind Ev
 			return nil, &errNotPending{*op}
 		}
 		op.Phase, op.FinishedAt, op.Note = phase, now, note
-		if op.StopCall == StopCallSending {
-			op.StopCall = StopCallAnswered
+		if op.Call == CallSending {
+			op.Call = CallAnswered
 		}
 		if state != "" {
 			op.State = state
@@ -409,14 +387,32 @@ func (h *Handler) markRetryable(ctx context.Context, id uuid.UUID) {
 	_, _ = h.store.Update(ctx, id, func(o *Operation) error { o.Retryable = true; return nil })
 }
 
-// Retry handles the "Try again" button of a stop call Qovery did not take: it makes a new request
-// for the same cluster on behalf of the clicker, with the usual checks and confirmation.
+// Retry handles the "Try again" button of a call Qovery did not take: it makes a new request of the
+// same verb for the same cluster on behalf of the clicker, with the usual checks and confirmation.
 func (h *Handler) Retry(ctx context.Context, c Click) (Reply, error) {
 	op, err := h.store.Get(ctx, c.Ref.OperationID)
 	if err != nil || op.ClusterID != c.Ref.ClusterID || !op.Retryable {
 		return h.clickRefusal(op, errUnknownRef)
 	}
-	return h.Handle(ctx, Request{ID: uuid.New(), UserID: c.UserID, ChannelID: op.ChannelID, Text: string(VerbStop) + " " + op.ClusterID.String()})
+	return h.request(ctx, Request{ID: uuid.New(), UserID: c.UserID, ChannelID: op.ChannelID}, op.Action(), op.ClusterID.String())
+}
+
+// FollowUp handles the button of a successful operation's final message: Start again after a stop,
+// Stop after a start. It makes a new request, with the usual checks and confirmation.
+func (h *Handler) FollowUp(ctx context.Context, c Click) (Reply, error) {
+	op, err := h.store.Get(ctx, c.Ref.OperationID)
+	if err != nil || op.ClusterID != c.Ref.ClusterID || op.Phase != PhaseSucceeded {
+		return h.clickRefusal(op, errUnknownRef)
+	}
+	return h.request(ctx, Request{ID: uuid.New(), UserID: c.UserID, ChannelID: op.ChannelID}, FollowUpVerb(op.Action()), op.ClusterID.String())
+}
+
+// FollowUpVerb is the verb offered after a successful one: start after stop, stop after start.
+func FollowUpVerb(v Verb) Verb {
+	if v == VerbStart {
+		return VerbStop
+	}
+	return VerbStart
 }
 
 // Cancel handles a click on the Cancel button. The requester, or any allowed user, may cancel.

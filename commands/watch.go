@@ -11,20 +11,6 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
-// stopFailure reports whether s ends a stop in failure.
-func stopFailure(s qovery.State) bool {
-	switch s {
-	case qovery.StateCanceled, qovery.StateDeleted, qovery.StateDeleteQueued, qovery.StateDeleting:
-		return true
-	}
-	return s.IsError() // every *_ERROR (DELETE_ERROR too) and INVALID_CREDENTIALS
-}
-
-// stillUp reports a state that, after a stop was accepted, means the stop has not (yet) taken effect.
-func stillUp(s qovery.State) bool {
-	return s == qovery.StateDeployed || s == qovery.StateRestarted
-}
-
 // Watch follows the cluster of an accepted stop and notifies each state change until the stop ends:
 // STOPPED, a failure state, the stop not starting within StaleGrace, or WatchTimeout. Statuses come
 // from Config.Statuses (one poll per organization for every watch), or from a poll of this cluster
@@ -35,11 +21,11 @@ func (h *Handler) Watch(ctx context.Context, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	if op.Phase != PhaseStopping {
+	if op.Phase != PhaseWatching {
 		return nil
 	}
-	w := watch{h: h, op: op, seenStopPhase: op.SeenStopPhase, upSince: op.UpSince}
-	if w.upSince.IsZero() && !w.seenStopPhase {
+	w := watch{h: h, op: op, seenActionPhase: op.SeenActionPhase, upSince: op.UpSince}
+	if w.upSince.IsZero() && !w.seenActionPhase {
 		w.upSince = op.AcceptedAt // DEPLOYED from the start counts from the acceptance
 	}
 	// Right after the acceptance, states change quickly and people are looking: ask for fast polls.
@@ -56,7 +42,7 @@ func (h *Handler) Watch(ctx context.Context, id uuid.UUID) error {
 			// The notification must still go out while the process shuts down.
 			nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			h.finish(nctx, id, PhaseAborted, EventAborted, "", "The bot stopped watching because it is shutting down. The stop itself goes on in Qovery; check the cluster in the Qovery console.")
+			h.finish(nctx, id, PhaseAborted, EventAborted, "", fmt.Sprintf("The bot stopped watching because it is shutting down. The %s itself goes on in Qovery; check the cluster in the Qovery console.", op.action().noun))
 			return ctx.Err()
 		case u = <-updates:
 		}
@@ -70,9 +56,9 @@ func (h *Handler) Watch(ctx context.Context, id uuid.UUID) error {
 type watch struct {
 	h  *Handler
 	op Operation
-	// seenStopPhase is set once a status read shows the stop under way; before that, DEPLOYED is
+	// seenActionPhase is set once a status read shows the stop under way; before that, DEPLOYED is
 	// taken to be Qovery's stale answer.
-	seenStopPhase bool
+	seenActionPhase bool
 	// upSince is when the cluster was first seen still up (DEPLOYED or RESTARTED) without interruption.
 	upSince time.Time
 }
@@ -105,38 +91,39 @@ func (w *watch) observe(ctx context.Context, st *qovery.ClusterStatus, err error
 	w.outage(ctx, now, false)
 
 	state := st.Status
+	a := w.op.action()
 	w.op.LastExecutionID = st.LastExecutionID
 	switch {
-	case state == qovery.StateStopped:
+	case state == a.success:
 		w.end(ctx, PhaseSucceeded, EventSucceeded, st, "")
 		return true, nil
-	case stopFailure(state):
-		w.end(ctx, PhaseFailed, EventFailed, st, failureMeaning(state))
+	case failed(state):
+		w.end(ctx, PhaseFailed, EventFailed, st, failureMeaning(a, state))
 		return true, nil
-	case stillUp(state):
+	case a.unchanged(state):
 		if w.upSince.IsZero() {
 			w.upSince = now
 		}
 		if now.Sub(w.upSince) >= h.cfg.StaleGrace {
-			w.end(ctx, PhaseNotStarted, EventNotStarted, st, fmt.Sprintf("Qovery accepted the stop, but the cluster has been %s for %s since, so the stop did not take effect.", stateName(state), FormatDuration(now.Sub(w.upSince))))
+			w.end(ctx, PhaseNotStarted, EventNotStarted, st, fmt.Sprintf("Qovery accepted the %s, but the cluster has been %s for %s since, so the %s did not take effect.", a.noun, stateName(state), FormatDuration(now.Sub(w.upSince)), a.noun))
 			return true, nil
 		}
-		if !w.seenStopPhase {
+		if !w.seenActionPhase {
 			return w.checkTimeout(ctx, now), nil // stale answer: say nothing yet
 		}
 	default:
 		w.upSince = time.Time{}
-		if state.IsStopPhase() {
-			w.seenStopPhase = true
+		if a.inPhase(state) {
+			w.seenActionPhase = true
 		}
 	}
-	if state != w.op.State || w.seenStopPhase != w.op.SeenStopPhase || !w.upSince.Equal(w.op.UpSince) {
+	if state != w.op.State || w.seenActionPhase != w.op.SeenActionPhase || !w.upSince.Equal(w.op.UpSince) {
 		op, err := h.change(ctx, w.op.ID, func(op *Operation) (*Event, error) {
-			if op.Phase != PhaseStopping {
+			if op.Phase != PhaseWatching {
 				return nil, &errNotPending{*op}
 			}
 			// What the watch has learnt survives a restart with the operation.
-			op.SeenStopPhase, op.UpSince = w.seenStopPhase, w.upSince
+			op.SeenActionPhase, op.UpSince = w.seenActionPhase, w.upSince
 			if state == op.State {
 				return nil, nil
 			}
@@ -171,7 +158,7 @@ func (w *watch) outage(ctx context.Context, now time.Time, failing bool) {
 		return
 	}
 	updated, err := w.h.change(ctx, op.ID, func(o *Operation) (*Event, error) {
-		if o.Phase != PhaseStopping {
+		if o.Phase != PhaseWatching {
 			return nil, &errNotPending{*o}
 		}
 		o.OutageSince, o.OutageNoted = op.OutageSince, op.OutageNoted
@@ -193,7 +180,7 @@ func (w *watch) checkTimeout(ctx context.Context, now time.Time) bool {
 func (w *watch) end(ctx context.Context, phase Phase, kind EventKind, st *qovery.ClusterStatus, note string) {
 	now := w.h.now()
 	_, _ = w.h.change(ctx, w.op.ID, func(op *Operation) (*Event, error) {
-		if op.Phase != PhaseStopping {
+		if op.Phase != PhaseWatching {
 			return nil, &errNotPending{*op}
 		}
 		op.Phase, op.FinishedAt, op.State, op.Note = phase, now, st.Status, note
@@ -202,19 +189,19 @@ func (w *watch) end(ctx context.Context, phase Phase, kind EventKind, st *qovery
 	})
 }
 
-// failureMeaning says in one sentence what a failure state means for the stop.
-func failureMeaning(s qovery.State) string {
+// failureMeaning says in one sentence what a failure state means for the action.
+func failureMeaning(a action, s qovery.State) string {
 	switch s {
-	case qovery.StateStopError:
-		return "Qovery could not stop the cluster; its logs say why."
+	case qovery.StateStopError, qovery.StateDeploymentError:
+		return "Qovery could not " + a.noun + " the cluster; its logs say why."
 	case qovery.StateInvalidCredentials:
 		return "Qovery's cloud credentials for this cluster are invalid, so no operation on it can finish. Fix the credentials in Qovery."
 	case qovery.StateCanceled:
-		return "The stop was cancelled in Qovery before it finished."
+		return "The " + a.noun + " was cancelled in Qovery before it finished."
 	case qovery.StateDeleted, qovery.StateDeleteQueued, qovery.StateDeleting:
 		return "The cluster is being deleted or was deleted."
 	}
-	return "The cluster reached a failure state instead of STOPPED."
+	return "The cluster reached a failure state instead of " + string(a.success) + "."
 }
 
 // Statuses streams cluster statuses. The qovery.Watcher implements it with one poll per

@@ -86,7 +86,7 @@ func TestPersistence(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open = %v; want nil", err)
 	}
-	active := operation(commands.PhaseStopping, commands.NoticePosted)
+	active := operation(commands.PhaseWatching, commands.NoticePosted)
 	unsettled := operation(commands.PhaseSucceeded, commands.NoticePosted, commands.NoticePending)
 	settled := operation(commands.PhaseCancelled, commands.NoticePosted)
 	for _, op := range []commands.Operation{active, unsettled, settled} {
@@ -348,7 +348,7 @@ func TestPrune(t *testing.T) {
 	oldNoFinish := old(operation(commands.PhaseDiscarded))
 	oldNoFinish.FinishedAt = time.Time{}
 	oldUnsettled := old(operation(commands.PhaseFailed, commands.NoticePosted, commands.NoticePending))
-	oldActive := old(operation(commands.PhaseStopping))
+	oldActive := old(operation(commands.PhaseWatching))
 	recentSettled := operation(commands.PhaseCancelled, commands.NoticePosted)
 	for _, op := range []commands.Operation{oldSettled, oldNoFinish, oldUnsettled, oldActive, recentSettled} {
 		if err := s.Create(ctx, op); err != nil {
@@ -398,7 +398,7 @@ func TestPrune(t *testing.T) {
 func TestUpdateKeepsIndexes(t *testing.T) {
 	ctx := t.Context()
 	s := open(t, tempPath(t))
-	holder := operation(commands.PhaseStopping)
+	holder := operation(commands.PhaseWatching)
 	done := operation(commands.PhaseSucceeded)
 	done.ClusterID = holder.ClusterID
 	// done first: Create refuses any operation, even a finished one, on a held cluster.
@@ -472,7 +472,7 @@ func TestCanceledContext(t *testing.T) {
 // (and fsynced) on its own, as every state change of a stop is.
 func BenchmarkUpdate(b *testing.B) {
 	s := open(b, filepath.Join(b.TempDir(), "bot.db"))
-	op := operation(commands.PhaseStopping, commands.NoticePosted, commands.NoticePosted, commands.NoticePending)
+	op := operation(commands.PhaseWatching, commands.NoticePosted, commands.NoticePosted, commands.NoticePending)
 	if err := s.Create(b.Context(), op); err != nil {
 		b.Fatalf("Create = %v; want nil", err)
 	}

@@ -78,23 +78,24 @@ func fullOperation(clusterID uuid.UUID) commands.Operation {
 		MessageTS:         "1710425366.000100",
 		RequestedAt:       fixedTime(0),
 		ExpiresAt:         fixedTime(5),
-		Phase:             commands.PhaseStopping,
+		Phase:             commands.PhaseWatching,
 		ConfirmedBy:       "U0CONFIRMER",
 		ConfirmedAt:       fixedTime(1),
-		StopHTTPStatus:    202,
+		CallHTTPStatus:    202,
 		AcceptedAt:        fixedTime(2),
-		SeenStopPhase:     true,
+		SeenActionPhase:   true,
 		UpSince:           fixedTime(4),
 		OutageSince:       fixedTime(5),
 		OutageNoted:       true,
 		Retryable:         true,
+		Verb:              commands.VerbStart,
 		State:             qovery.StateStopping,
 		LastExecutionID:   "exec-42",
 		FinishedAt:        fixedTime(30),
 		FinishedBy:        "U0FINISHER",
 		Note:              "*stopped* with `care` — ünïcode & <escapes>",
 		ConsoleURL:        "https://console.qovery.com/organization/o/clusters/c",
-		StopCall:          commands.StopCallAnswered,
+		Call:              commands.CallAnswered,
 		Notices: []commands.Notice{
 			{Seq: 1, Event: commands.Event{Kind: commands.EventConfirmed, State: qovery.StateDeployed, At: fixedTime(1), Since: fixedTime(0)}, State: commands.NoticePosted, Attempts: 1},
 			{Seq: 2, Event: commands.Event{Kind: commands.EventAccepted, State: qovery.StateStopQueued, At: fixedTime(2)}, State: commands.NoticeSending, Attempts: 2},
@@ -367,7 +368,7 @@ func testBusy(t *testing.T, s commands.Store) {
 }
 
 func testOtherCluster(t *testing.T, s commands.Store) {
-	first := newOperation(uuid.New(), commands.PhaseStopping)
+	first := newOperation(uuid.New(), commands.PhaseWatching)
 	second := newOperation(uuid.New(), commands.PhasePending)
 	mustCreate(t, s, first)
 	mustCreate(t, s, second)
@@ -398,7 +399,7 @@ func testLifecycleHoldsCluster(t *testing.T, s commands.Store) {
 	cluster := uuid.New()
 	op := newOperation(cluster, commands.PhasePending)
 	mustCreate(t, s, op)
-	for _, phase := range []commands.Phase{commands.PhasePending, commands.PhaseConfirmed, commands.PhaseStopping} {
+	for _, phase := range []commands.Phase{commands.PhasePending, commands.PhaseConfirmed, commands.PhaseWatching} {
 		op = mustUpdate(t, s, op.ID, func(op *commands.Operation) { op.Phase = phase })
 		var busy *commands.BusyError
 		if err := s.Create(t.Context(), newOperation(cluster, commands.PhasePending)); !errors.As(err, &busy) || busy.Existing.ID != op.ID {
@@ -439,7 +440,7 @@ func testUpdateFnError(t *testing.T, s commands.Store) {
 }
 
 func testConcurrentUpdates(t *testing.T, s commands.Store) {
-	op := newOperation(uuid.New(), commands.PhaseStopping)
+	op := newOperation(uuid.New(), commands.PhaseWatching)
 	mustCreate(t, s, op)
 	const n = 20
 	start := make(chan struct{})
@@ -521,7 +522,7 @@ func testRacingConfirm(t *testing.T, s commands.Store) {
 }
 
 func testActiveAndUnsettled(t *testing.T, s commands.Store) {
-	active := newOperation(uuid.New(), commands.PhaseStopping)
+	active := newOperation(uuid.New(), commands.PhaseWatching)
 	active.Notices = []commands.Notice{{Seq: 1, State: commands.NoticePosted}}
 	pendingNotice := newOperation(uuid.New(), commands.PhaseSucceeded)
 	pendingNotice.Notices = []commands.Notice{{Seq: 1, State: commands.NoticePosted}, {Seq: 2, State: commands.NoticePending}}

@@ -1,0 +1,116 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
+)
+
+// action is what a verb does to a cluster. Stop and start share one lifecycle (confirmation,
+// protection, exactly-once, watching); they differ only in what is called and what counts as done.
+type action struct {
+	verb Verb
+	// noun and past name the action in messages: "stop", "stopped".
+	noun, past string
+	// from reports the states the action may be requested from.
+	from func(qovery.State) bool
+	// done reports the states meaning the action's goal is already reached.
+	done func(qovery.State) bool
+	// success is the state that ends the watch well.
+	success qovery.State
+	// queued is the state assumed when Qovery accepts without saying.
+	queued qovery.State
+	// inPhase reports the states showing the action under way; before one is seen, a state in
+	// unchanged is taken for Qovery's stale answer.
+	inPhase   func(qovery.State) bool
+	unchanged func(qovery.State) bool
+	call      func(ctx context.Context, q Qovery, org, cluster uuid.UUID) (*qovery.ActionResponse, error)
+}
+
+var (
+	stopAction = action{
+		verb: VerbStop, noun: "stop", past: "stopped",
+		// Where the Qovery console offers a stop, minus the queued and running states (409).
+		from: func(s qovery.State) bool {
+			switch s {
+			case qovery.StateDeployed, qovery.StateRestarted, qovery.StateDeploymentError,
+				qovery.StateRestartError, qovery.StateStopError, qovery.StateBuildError, qovery.StateCanceled:
+				return true
+			}
+			return false
+		},
+		done:      func(s qovery.State) bool { return s == qovery.StateStopped || s == qovery.StateReady },
+		success:   qovery.StateStopped,
+		queued:    qovery.StateStopQueued,
+		inPhase:   qovery.State.IsStopPhase,
+		unchanged: func(s qovery.State) bool { return s == qovery.StateDeployed || s == qovery.StateRestarted },
+		call: func(ctx context.Context, q Qovery, org, cluster uuid.UUID) (*qovery.ActionResponse, error) {
+			return q.StopCluster(ctx, org, cluster)
+		},
+	}
+	// Qovery starts a stopped cluster by deploying it; the console offers that from STOPPED and
+	// READY (never deployed).
+	startAction = action{
+		verb: VerbStart, noun: "start", past: "started",
+		from:      func(s qovery.State) bool { return s == qovery.StateStopped || s == qovery.StateReady },
+		done:      func(s qovery.State) bool { return s == qovery.StateDeployed || s == qovery.StateRestarted },
+		success:   qovery.StateDeployed,
+		queued:    qovery.StateDeploymentQueued,
+		inPhase:   qovery.State.IsDeployPhase,
+		unchanged: func(s qovery.State) bool { return s == qovery.StateStopped || s == qovery.StateReady },
+		call: func(ctx context.Context, q Qovery, org, cluster uuid.UUID) (*qovery.ActionResponse, error) {
+			return q.DeployCluster(ctx, org, cluster)
+		},
+	}
+)
+
+// actionOf returns the action of a verb that changes a cluster.
+func actionOf(v Verb) action {
+	if v == VerbStart {
+		return startAction
+	}
+	return stopAction
+}
+
+// Action is the verb of the operation: stop or start. Operations recorded before start existed
+// have no verb; they are stops.
+func (o *Operation) Action() Verb {
+	if o.Verb == "" {
+		return VerbStop
+	}
+	return o.Verb
+}
+
+func (o *Operation) action() action { return actionOf(o.Action()) }
+
+// failed reports whether s ends an action in failure: any *_ERROR, INVALID_CREDENTIALS, a cancel, or
+// the cluster being deleted.
+func failed(s qovery.State) bool {
+	switch s {
+	case qovery.StateCanceled, qovery.StateDeleted, qovery.StateDeleteQueued, qovery.StateDeleting:
+		return true
+	}
+	return s.IsError()
+}
+
+// refusal explains, in user-safe mrkdwn, why the action cannot be done to a cluster in status st
+// now, or returns "" when it can.
+func (a action) refusal(name string, st *qovery.ClusterStatus) string {
+	n := "*" + Escape(name) + "*"
+	switch {
+	case a.done(st.Status) && st.Status == qovery.StateReady:
+		return fmt.Sprintf(":white_check_mark: %s is %s (never deployed), so it is not running. Nothing to %s.", n, stateName(st.Status), a.noun)
+	case a.done(st.Status):
+		return fmt.Sprintf(":white_check_mark: %s is already %s. Nothing to %s.", n, stateName(st.Status), a.noun)
+	case st.Status.IsInProgress():
+		return fmt.Sprintf(":gear: %s is busy: an operation is in progress (%s). Try again once it settles; `%s status %s` shows where it stands.", n, stateName(st.Status), CommandName, Escape(name))
+	case st.ClusterLock != nil:
+		return fmt.Sprintf("%s is locked in Qovery, so the bot will not %s it.\n%s\nAsk the lock owner, or remove the lock in Qovery first.", n, a.noun, lockText(st.ClusterLock))
+	case !a.from(st.Status):
+		return fmt.Sprintf(":grey_question: %s is %s, a state from which the bot does not %s clusters. Check it in the Qovery console.", n, stateName(st.Status), a.noun)
+	}
+	return ""
+}
