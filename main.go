@@ -3,8 +3,11 @@
 //
 // Usage:
 //
-//	qovery-slack-bot           serve Slack with the configuration in the environment
-//	qovery-slack-bot console   a local console against a simulated organization (no accounts needed)
+//	qovery-slack-bot             serve Slack with the configuration in the environment
+//	qovery-slack-bot console     a local console against a simulated organization (no accounts needed)
+//	qovery-slack-bot doctor      check the configuration, tokens, scopes, data directory and health address
+//	qovery-slack-bot version     print the version
+//	qovery-slack-bot healthcheck GET /healthz of the running bot (the image's HEALTHCHECK)
 package main
 
 import (
@@ -53,8 +56,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, getenv, stderr)
 	case "console":
 		return runConsole(ctx, getenv, stdin, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, getenv, stdout)
+	case "version":
+		fmt.Fprintln(stdout, "qovery-slack-bot", version())
+		return nil
+	case "healthcheck":
+		return runHealthcheck(ctx, getenv, stdout)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: qovery-slack-bot [console]\n\nWithout arguments it serves Slack (see README.md for the environment variables).\n`console` runs a local chat against a simulated Qovery organization.")
+		fmt.Fprintln(stdout, "usage: qovery-slack-bot [console|doctor|version|healthcheck]\n\n"+
+			"Without arguments it serves Slack (see README.md for the environment variables).\n"+
+			"`console` runs a local chat against a simulated Qovery organization.\n"+
+			"`doctor` checks the configuration, the tokens, the data directory and the health address, one line each.\n"+
+			"`version` prints the version.\n"+
+			"`healthcheck` asks the running bot's /healthz (for Docker's HEALTHCHECK).")
 		return nil
 	default:
 		return fmt.Errorf("unknown command %q; run with `help` for usage", verb)
@@ -97,7 +112,7 @@ func newLoggers(cfg config, stderr io.Writer) (log, audit zerolog.Logger, closeF
 	if cfg.LogFormat == "console" {
 		w = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}
 	}
-	log = zerolog.New(w).Level(cfg.LogLevel).With().Timestamp().Str("service", "qovery-slack-bot").Logger()
+	log = zerolog.New(w).Level(cfg.LogLevel).With().Timestamp().Str("service", "qovery-slack-bot").Str("version", version()).Logger()
 	if cfg.AuditLog == "" {
 		return log, log, func() {}, nil
 	}
@@ -106,7 +121,7 @@ func newLoggers(cfg config, stderr io.Writer) (log, audit zerolog.Logger, closeF
 		return log, log, nil, fmt.Errorf("QOVERY_BOT_AUDIT_LOG: %w", err)
 	}
 	// The audit trail is written whatever LOG_LEVEL says: it is not diagnostics.
-	audit = zerolog.New(zerolog.MultiLevelWriter(w, f)).With().Timestamp().Str("service", "qovery-slack-bot").Logger()
+	audit = zerolog.New(zerolog.MultiLevelWriter(w, f)).With().Timestamp().Str("service", "qovery-slack-bot").Str("version", version()).Logger()
 	return log, audit, func() { _ = f.Close() }, nil
 }
 
