@@ -95,7 +95,7 @@ func Run(ctx context.Context, s *fakeslack.Server, in io.Reader, out io.Writer, 
 		}
 	}
 	if opts.Busy != nil && opts.Busy() {
-		c.say("(end of input: waiting for the stops under way to finish; Ctrl-C to leave now)")
+		c.say("(end of input: waiting for the operations under way to finish; Ctrl-C to leave now)")
 	}
 	return c.settle(ctx, opts.Busy)
 }
