@@ -66,6 +66,8 @@ type Config struct {
 	AuthFailures *AuthFailures
 	// Metrics records ack latency and active watches; nil records nothing.
 	Metrics *metrics.Metrics
+	// MaxHandlers bounds the commands and clicks handled at once. Default 16.
+	MaxHandlers int
 }
 
 // Bot is a Slack Socket Mode app around a [Handler].
@@ -88,10 +90,12 @@ type Bot struct {
 	// received is when the event loop got the envelope it is dispatching; only the event loop
 	// goroutine touches it.
 	received time.Time
-	mu       sync.Mutex
-	team     string
-	teamID   string
-	botUser  string
+	// slots bounds the envelope handlers running at once (see goHandle).
+	slots   chan struct{}
+	mu      sync.Mutex
+	team    string
+	teamID  string
+	botUser string
 }
 
 // New returns a Bot that talks to Slack through api, which must carry the bot token and the
@@ -112,6 +116,9 @@ func New(api *slack.Client, h Handler, audit *Auditor, log zerolog.Logger, cfg C
 	if cfg.Envelopes == nil {
 		cfg.Envelopes = newEnvelopeSet(4096)
 	}
+	if cfg.MaxHandlers <= 0 {
+		cfg.MaxHandlers = 16
+	}
 	var opts []socketmode.Option
 	if cfg.PingInterval > 0 {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
@@ -124,6 +131,7 @@ func New(api *slack.Client, h Handler, audit *Auditor, log zerolog.Logger, cfg C
 		log:   log,
 		cfg:   cfg,
 		seen:  cfg.Envelopes,
+		slots: make(chan struct{}, cfg.MaxHandlers),
 	}
 }
 
@@ -221,6 +229,9 @@ func (b *Bot) Busy() bool { return b.inflight.Load() > 0 }
 func (b *Bot) Handling() bool { return b.handling.Load() > 0 }
 
 // goHandle acks an envelope and handles it in a goroutine that Run waits for.
+// The event loop only acks and hands over: anything slower there (a disk write, a lock) delays the
+// ack of every envelope behind it. The dedupe check, which writes the envelope log, runs in the work
+// goroutine.
 func (b *Bot) goHandle(evt socketmode.Event, handle func()) {
 	b.handling.Add(1)
 	if !b.ack(evt) {
@@ -229,6 +240,19 @@ func (b *Bot) goHandle(evt socketmode.Event, handle func()) {
 	}
 	b.goWork(func() {
 		defer b.handling.Add(-1)
+		if !b.firstSight(evt.Request.EnvelopeID) {
+			b.log.Info().Str("envelope_id", evt.Request.EnvelopeID).Int("retry_attempt", evt.Request.RetryAttempt).Msg("duplicate envelope ignored")
+			return
+		}
+		// A bounded number of handlers run at once, so that a burst of hundreds of commands
+		// leaves the event loop (and its acks) enough CPU; the others wait their turn, idle.
+		select {
+		case b.slots <- struct{}{}:
+			defer func() { <-b.slots }()
+		case <-time.After(b.cfg.WorkTimeout):
+			b.log.Error().Str("envelope_id", evt.Request.EnvelopeID).Msg("no handler free for the whole work timeout; envelope dropped")
+			return
+		}
 		handle()
 	})
 }
@@ -269,11 +293,7 @@ func (b *Bot) dispatch(ctx, workCtx context.Context, evt socketmode.Event) {
 			return
 		}
 		if cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == typedConfirmationCallback {
-			if b.firstSight(evt.Request.EnvelopeID) {
-				b.handleViewSubmission(ctx, workCtx, evt, cb)
-			} else {
-				b.ack(evt) // a redelivery: the first delivery's answer stands
-			}
+			b.handleViewSubmission(ctx, workCtx, evt, cb)
 			return
 		}
 		b.goHandle(evt, func() { b.handleInteraction(ctx, workCtx, evt.Request.EnvelopeID, cb) })
@@ -315,11 +335,6 @@ func (b *Bot) ack(evt socketmode.Event) bool {
 		return false
 	}
 	b.sendAck(evt)
-
-	if !b.firstSight(evt.Request.EnvelopeID) {
-		b.log.Info().Str("envelope_id", evt.Request.EnvelopeID).Int("retry_attempt", evt.Request.RetryAttempt).Msg("duplicate envelope ignored")
-		return false
-	}
 	return true
 }
 

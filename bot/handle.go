@@ -193,6 +193,9 @@ func (b *Bot) handleViewSubmission(ctx, workCtx context.Context, evt socketmode.
 	b.sendAck(evt)
 	b.goWork(func() {
 		defer b.handling.Add(-1)
+		if !b.firstSight(evt.Request.EnvelopeID) {
+			return // a redelivery: the first delivery's answer stands
+		}
 		wctx, cancel := b.workContext(workCtx)
 		defer cancel()
 		op, err := b.h.Operation(wctx, ref.OperationID)

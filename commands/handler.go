@@ -81,6 +81,8 @@ type Handler struct {
 	groups   Groups
 	statuses Statuses
 	cfg      Config
+	// clusterList caches the organization's clusters for resolving names.
+	clusterList listCache
 }
 
 // NewHandler returns a Handler acting on cfg.OrganizationID. groups resolves the user groups of

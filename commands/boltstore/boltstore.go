@@ -125,6 +125,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// A lone write waits at most this long for others to share its fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	return &Store{db: db, path: path, envelopeCapacity: o.envelopeCapacity}, nil
 }
 
@@ -254,7 +256,7 @@ func (s *Store) Create(ctx context.Context, op commands.Operation) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Batch(func(tx *bolt.Tx) error {
 		b := bucketsOf(tx)
 		if b.ops.Get(key(op.ID)) != nil {
 			return errors.New("id already used")
@@ -303,7 +305,11 @@ func (s *Store) Update(ctx context.Context, id uuid.UUID, fn func(*commands.Oper
 		result commands.Operation
 		fnErr  error // set when fn failed, and only then
 	)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	// Batch groups the writes of concurrent callers into one transaction and one fsync (when 1,000
+	// watches report STOPPED at once, that is the difference between seconds and milliseconds). It
+	// may run this function more than once, so everything it sets is reset first.
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		result, fnErr = commands.Operation{}, nil
 		b := bucketsOf(tx)
 		op, err := b.get(id)
 		if err != nil {
@@ -455,7 +461,8 @@ func (s *Store) SeeEnvelope(ctx context.Context, id string) (bool, error) {
 		return false, errors.New("see envelope: empty id")
 	}
 	fresh := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		fresh = false
 		ids, seqs := tx.Bucket([]byte(bucketEnvelopes)), tx.Bucket([]byte(bucketEnvelopeSeq))
 		if ids.Get([]byte(id)) != nil {
 			return nil
