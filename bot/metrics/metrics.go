@@ -46,7 +46,7 @@ func New() *Metrics {
 		}),
 		ackLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "qovery_bot_ack_latency_seconds",
-			Help:    "Time from receiving a Socket Mode envelope to acking it (Slack allows 3 s).",
+			Help:    "Time from the bot's event loop taking a Socket Mode envelope to queuing its ack. Slack's side also sees the time the envelope waited on the socket before that (BENCHMARKS.md); Slack allows 3 s in all.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 3},
 		}),
 		stopDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
