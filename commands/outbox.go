@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -10,6 +11,9 @@ import (
 // maxDeliveryAttempts bounds how often a notice Slack keeps refusing is tried before it is given up
 // (it stays in the operation, marked abandoned, for the record).
 const maxDeliveryAttempts = 5
+
+// notifyTimeout bounds one notice's delivery, inside the shutdown grace period.
+const notifyTimeout = 5 * time.Second
 
 // change applies fn to an operation and records the event fn returns, if any, in the operation's
 // outbox within the same atomic update; then it delivers the outbox. Recording the event with the
@@ -73,7 +77,11 @@ func (h *Handler) deliver(ctx context.Context, id uuid.UUID) {
 // send delivers notice seq of op and records the outcome. It reports whether delivery may go on
 // with the next notice.
 func (h *Handler) send(ctx context.Context, op Operation, seq int) bool {
-	err := h.n.Notify(ctx, op, op.Notices[seq-1])
+	// A notice under way is finished even when ctx ends (shutdown): half a notice (the thread reply
+	// without the parent's edit) would leave the parent stale, since the notice counts as posted.
+	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	defer cancel()
+	err := h.n.Notify(nctx, op, op.Notices[seq-1])
 	next := NoticePosted
 	if err != nil {
 		next = NoticePending // tried again with the next change, or at the next start
