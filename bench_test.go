@@ -120,23 +120,9 @@ func startBenchBot(tb testing.TB, f *benchFakes, vars map[string]string, opts ..
 	tb.Helper()
 	bb := &benchBot{logs: &syncBuffer{}, http: &httpLog{}}
 	opts = append([]func(*appOptions){benchNoPacing, func(o *appOptions) { o.wrapTransport = bb.http.wrap }}, opts...)
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- serve(ctx, env(vars), bb.logs, opts...) }()
+	ctx, stopServe, errc := startServe(tb, vars, bb.logs, 15*time.Second, opts...)
 	var once sync.Once
-	bb.stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-errc:
-				if err != nil {
-					tb.Errorf("serve returned %v after shutdown; want nil", err)
-				}
-			case <-time.After(15 * time.Second):
-				tb.Errorf("serve did not return within 15s of shutdown")
-			}
-		})
-	}
+	bb.stop = func() { once.Do(stopServe) }
 	tb.Cleanup(bb.stop)
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer wcancel()

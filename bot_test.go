@@ -140,21 +140,11 @@ func (h *harness) start() {
 	h.t.Helper()
 	t := h.t
 	h.runs++
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- serve(ctx, env(h.vars), h.logs, h.opts...) }()
+	ctx, stopServe, errc := startServe(t, h.vars, h.logs, 10*time.Second, h.opts...)
 	var once sync.Once
 	h.stop = func() {
 		once.Do(func() {
-			cancel()
-			select {
-			case err := <-errc:
-				if err != nil {
-					t.Errorf("run returned %v after shutdown; want nil", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Errorf("run did not return within 10s of shutdown")
-			}
+			stopServe()
 			for _, secret := range []string{appTok, botTok, h.qovery.Token()} {
 				if strings.Contains(h.logs.String(), secret) {
 					t.Errorf("the log contains a token")
@@ -179,6 +169,26 @@ func (h *harness) start() {
 	if err := h.slack.WaitConnected(wctx); err != nil {
 		t.Fatalf("run %d: the fake Slack saw no connection: %v", h.runs, err)
 	}
+}
+
+// startServe runs serve, as main does, until the returned stop is called; stop checks that serve
+// returned nil within timeout. errc receives serve's result if it ends on its own.
+func startServe(tb testing.TB, vars map[string]string, logs io.Writer, timeout time.Duration, opts ...func(*appOptions)) (context.Context, func(), chan error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- serve(ctx, env(vars), logs, opts...) }()
+	stop := func() {
+		cancel()
+		select {
+		case err := <-errc:
+			if err != nil {
+				tb.Errorf("serve returned %v after shutdown; want nil", err)
+			}
+		case <-time.After(timeout):
+			tb.Errorf("serve did not return within %s of shutdown", timeout)
+		}
+	}
+	return ctx, stop, errc
 }
 
 // restart stops the program as a deployment would and starts it again over the same data dir.
