@@ -1,9 +1,11 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/google/uuid"
@@ -25,6 +27,17 @@ type Store interface {
 	// Unsettled lists the operations that are not [Operation.Settled]: active, or with notices not
 	// yet delivered. They are what a restart resumes.
 	Unsettled(ctx context.Context) ([]Operation, error)
+}
+
+// SortOldestFirst orders operations by request time, then id. Stores list them so: a restart resumes
+// the oldest first, which is fairer, and logs compare from one run to the next.
+func SortOldestFirst(ops []Operation) {
+	slices.SortFunc(ops, func(a, b Operation) int {
+		if c := a.RequestedAt.Compare(b.RequestedAt); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.ID[:], b.ID[:])
+	})
 }
 
 // ErrNotFound means no operation has the id asked for.
@@ -105,6 +118,7 @@ func (s *MemoryStore) Unsettled(_ context.Context) ([]Operation, error) {
 			ops = append(ops, op.clone())
 		}
 	}
+	SortOldestFirst(ops)
 	return ops, nil
 }
 
@@ -118,5 +132,6 @@ func (s *MemoryStore) Active(_ context.Context) ([]Operation, error) {
 			ops = append(ops, op.clone())
 		}
 	}
+	SortOldestFirst(ops)
 	return ops, nil
 }

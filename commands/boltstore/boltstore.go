@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"time"
 
@@ -391,13 +390,7 @@ func (s *Store) list(ctx context.Context, index string, idOf func(k, v []byte) [
 	if err != nil {
 		return nil, err
 	}
-	// Resuming the oldest first is fairer, and a stable order makes logs comparable.
-	slices.SortFunc(ops, func(a, b commands.Operation) int {
-		if c := a.RequestedAt.Compare(b.RequestedAt); c != 0 {
-			return c
-		}
-		return bytes.Compare(a.ID[:], b.ID[:])
-	})
+	commands.SortOldestFirst(ops)
 	return ops, nil
 }
 

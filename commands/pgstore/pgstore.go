@@ -15,12 +15,10 @@
 package pgstore
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -403,13 +401,7 @@ func (s *Store) list(ctx context.Context, query string) ([]commands.Operation, e
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// Resuming the oldest first is fairer, and a stable order makes logs comparable.
-	slices.SortFunc(ops, func(a, b commands.Operation) int {
-		if c := a.RequestedAt.Compare(b.RequestedAt); c != 0 {
-			return c
-		}
-		return bytes.Compare(a.ID[:], b.ID[:])
-	})
+	commands.SortOldestFirst(ops)
 	return ops, nil
 }
 
