@@ -120,20 +120,12 @@ func startBenchBot(tb testing.TB, f *benchFakes, vars map[string]string, opts ..
 	tb.Helper()
 	bb := &benchBot{logs: &syncBuffer{}, http: &httpLog{}}
 	opts = append([]func(*appOptions){benchNoPacing, func(o *appOptions) { o.wrapTransport = bb.http.wrap }}, opts...)
-	ctx, stopServe, errc := startServe(tb, vars, bb.logs, 15*time.Second, opts...)
+	alive, stopServe := startServe(tb, vars, bb.logs, 15*time.Second, opts...)
 	var once sync.Once
 	bb.stop = func() { once.Do(stopServe) }
 	tb.Cleanup(bb.stop)
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	wctx, wcancel := context.WithTimeout(alive, 10*time.Second)
 	defer wcancel()
-	go func() {
-		select {
-		case err := <-errc:
-			errc <- err // for stop
-			wcancel()
-		case <-wctx.Done():
-		}
-	}()
 	if err := f.slack.WaitConnected(wctx); err != nil {
 		tb.Fatalf("the bot did not connect: %v\n%s", err, bb.logs.String())
 	}

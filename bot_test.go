@@ -140,7 +140,7 @@ func (h *harness) start() {
 	h.t.Helper()
 	t := h.t
 	h.runs++
-	ctx, stopServe, errc := startServe(t, h.vars, h.logs, 10*time.Second, h.opts...)
+	alive, stopServe := startServe(t, h.vars, h.logs, 10*time.Second, h.opts...)
 	var once sync.Once
 	h.stop = func() {
 		once.Do(func() {
@@ -152,16 +152,8 @@ func (h *harness) start() {
 			}
 		})
 	}
-	wctx, wcancel := context.WithTimeout(ctx, waitFor)
+	wctx, wcancel := context.WithTimeout(alive, waitFor)
 	defer wcancel()
-	go func() {
-		select {
-		case err := <-errc:
-			errc <- err // for stop
-			wcancel()
-		case <-wctx.Done():
-		}
-	}()
 	// Each run logs "connected to Slack" once it is up.
 	if err := h.logs.waitForCount(wctx, `"message":"connected to Slack"`, h.runs); err != nil {
 		t.Fatalf("run %d did not connect: %v\n%s", h.runs, err, h.logs.String())
@@ -172,11 +164,16 @@ func (h *harness) start() {
 }
 
 // startServe runs serve, as main does, until the returned stop is called; stop checks that serve
-// returned nil within timeout. errc receives serve's result if it ends on its own.
-func startServe(tb testing.TB, vars map[string]string, logs io.Writer, timeout time.Duration, opts ...func(*appOptions)) (context.Context, func(), chan error) {
+// returned nil within timeout. The returned context ends when serve returns, so that waits for the
+// program end at once if it fails to start.
+func startServe(tb testing.TB, vars map[string]string, logs io.Writer, timeout time.Duration, opts ...func(*appOptions)) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
+	alive, ended := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	go func() { errc <- serve(ctx, env(vars), logs, opts...) }()
+	go func() {
+		errc <- serve(ctx, env(vars), logs, opts...)
+		ended()
+	}()
 	stop := func() {
 		cancel()
 		select {
@@ -188,7 +185,7 @@ func startServe(tb testing.TB, vars map[string]string, logs io.Writer, timeout t
 			tb.Errorf("serve did not return within %s of shutdown", timeout)
 		}
 	}
-	return ctx, stop, errc
+	return alive, stop
 }
 
 // restart stops the program as a deployment would and starts it again over the same data dir.

@@ -104,45 +104,12 @@ func pending(cluster uuid.UUID) commands.Operation {
 // many times: exactly one click must win each time.
 func TestRacingConfirmAcrossReplicas(t *testing.T) {
 	stores := replicas(t, 2)
-	errNotPending := errors.New("not pending")
 	for range 20 {
 		op := pending(uuid.New())
 		if err := stores[0].Create(t.Context(), op); err != nil {
 			t.Fatalf("Create = %v; want nil", err)
 		}
-		users := []string{"U0ALICE", "U0BOB"}
-		errs := make([]error, len(users))
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i, user := range users {
-			wg.Go(func() {
-				<-start
-				_, errs[i] = stores[i].Update(t.Context(), op.ID, func(op *commands.Operation) error {
-					if op.Phase != commands.PhasePending {
-						return errNotPending
-					}
-					op.Phase = commands.PhaseConfirmed
-					op.ConfirmedBy = user
-					return nil
-				})
-			})
-		}
-		close(start)
-		wg.Wait()
-		winner := ""
-		for i, err := range errs {
-			switch {
-			case err == nil && winner == "":
-				winner = users[i]
-			case err == nil:
-				t.Fatalf("both %s and %s confirmed %s; want exactly one", winner, users[i], op.ID)
-			case !errors.Is(err, errNotPending):
-				t.Fatalf("Update by %s = %v; want nil or the guard's error", users[i], err)
-			}
-		}
-		if winner == "" {
-			t.Fatalf("neither click confirmed %s (errors %v); want exactly one", op.ID, errs)
-		}
+		winner := storetest.RaceToConfirm(t, []commands.Store{stores[0], stores[1]}, op.ID)
 		for _, s := range stores {
 			got, err := s.Get(t.Context(), op.ID)
 			if err != nil || got.Phase != commands.PhaseConfirmed || got.ConfirmedBy != winner {

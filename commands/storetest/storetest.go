@@ -481,20 +481,32 @@ func testConcurrentUpdates(t *testing.T, s commands.Store) {
 func testRacingConfirm(t *testing.T, s commands.Store) {
 	op := newOperation(uuid.New(), commands.PhasePending)
 	mustCreate(t, s, op)
+	winner := RaceToConfirm(t, []commands.Store{s, s}, op.ID)
+	got := mustGet(t, s, op.ID)
+	if got.Phase != commands.PhaseConfirmed || got.ConfirmedBy != winner {
+		t.Errorf("Get: phase %s confirmed by %q; want %s by %q", got.Phase, got.ConfirmedBy, commands.PhaseConfirmed, winner)
+	}
+}
+
+// RaceToConfirm moves a pending operation to confirmed from one goroutine per store at once, each
+// as a different user, with the guard a click uses, and checks that exactly one wins. It returns
+// the winner's user id. Passing one store per replica checks exactly-once across replicas.
+func RaceToConfirm(t *testing.T, stores []commands.Store, id uuid.UUID) string {
+	t.Helper()
 	errNotPending := errors.New("not pending")
-	users := []string{"U0ALICE", "U0BOB"}
+	errs := make([]error, len(stores))
+	user := func(i int) string { return fmt.Sprintf("U%07d", i) }
 	start := make(chan struct{})
-	errs := make([]error, len(users))
 	var wg sync.WaitGroup
-	for i, user := range users {
+	for i, s := range stores {
 		wg.Go(func() {
 			<-start
-			_, errs[i] = s.Update(t.Context(), op.ID, func(op *commands.Operation) error {
+			_, errs[i] = s.Update(t.Context(), id, func(op *commands.Operation) error {
 				if op.Phase != commands.PhasePending {
 					return errNotPending
 				}
 				op.Phase = commands.PhaseConfirmed
-				op.ConfirmedBy = user
+				op.ConfirmedBy = user(i)
 				return nil
 			})
 		})
@@ -505,20 +517,17 @@ func testRacingConfirm(t *testing.T, s commands.Store) {
 	for i, err := range errs {
 		switch {
 		case err == nil && winner == "":
-			winner = users[i]
+			winner = user(i)
 		case err == nil:
-			t.Errorf("both %s and %s confirmed; want exactly one", winner, users[i])
+			t.Fatalf("both %s and %s confirmed %s; want exactly one", winner, user(i), id)
 		case !errors.Is(err, errNotPending):
-			t.Errorf("Update by %s = %v; want nil or the guard's error", users[i], err)
+			t.Fatalf("Update by %s = %v; want nil or the guard's error", user(i), err)
 		}
 	}
 	if winner == "" {
-		t.Fatalf("neither click confirmed (errors %v); want exactly one", errs)
+		t.Fatalf("no click confirmed %s (errors %v); want exactly one", id, errs)
 	}
-	got := mustGet(t, s, op.ID)
-	if got.Phase != commands.PhaseConfirmed || got.ConfirmedBy != winner {
-		t.Errorf("Get: phase %s confirmed by %q; want %s by %q", got.Phase, got.ConfirmedBy, commands.PhaseConfirmed, winner)
-	}
+	return winner
 }
 
 func testActiveAndUnsettled(t *testing.T, s commands.Store) {
