@@ -17,6 +17,7 @@ package fakeslack
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -71,6 +72,9 @@ type config struct {
 	ackTimeout   time.Duration
 	triggerTTL   time.Duration
 	scopes       []string
+	// randomRouting and routingSeed are set by WithRandomRouting.
+	randomRouting bool
+	routingSeed   int64
 }
 
 // An Option configures a [Server] created by [NewServer].
@@ -137,6 +141,20 @@ func WithBotScopes(scopes ...string) Option {
 	return func(c *config) { c.scopes = append([]string{}, scopes...) }
 }
 
+// WithRandomRouting makes the server send each envelope to a uniformly
+// random live Socket Mode connection, as Slack hands each envelope to a
+// random one of an app's connections. The choices come from a
+// [math/rand/v2] PCG generator seeded with seed and owned by the server, so
+// the same seed, connections and envelopes give the same sequence of
+// sockets (see [Ack.Socket] and [AckRecord.Socket]).
+//
+// Without this option the server routes envelopes round robin over the
+// live connections, in the order they connected, which keeps
+// multi-replica tests deterministic without a seed.
+func WithRandomRouting(seed int64) Option {
+	return func(c *config) { c.randomRouting, c.routingSeed = true, seed }
+}
+
 type user struct {
 	id, name, realName string
 	isBot              bool
@@ -184,7 +202,8 @@ type Server struct {
 	ticketSeq int
 	conns     []*wsConn
 	connSeq   int
-	rr        int
+	rr        int        // next round-robin index, without random routing
+	rng       *rand.Rand // socket picker with random routing, else nil
 	envelopes map[string]*envelope
 	envSeq    int
 	pending   map[string]*delivery
@@ -247,6 +266,9 @@ func NewServer(opts ...Option) *Server {
 		usergroups: map[string]*usergroup{},
 		failures:   map[string][]Failure{},
 		subs:       map[*subscriber]struct{}{},
+	}
+	if cfg.randomRouting {
+		s.rng = rand.New(rand.NewPCG(uint64(cfg.routingSeed), 0))
 	}
 	s.users[cfg.botUserID] = &user{id: cfg.botUserID, name: "fakebot", realName: "Fake Bot", isBot: true}
 	s.AddUser("U0ALICE", "alice")

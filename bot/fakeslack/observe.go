@@ -109,7 +109,12 @@ type AckRecord struct {
 	// Type is the envelope type: "slash_commands" or "interactive".
 	Type         string
 	RetryAttempt int
-	Payload      json.RawMessage
+	// Socket is the id of the Socket Mode connection the envelope was sent
+	// on; each client connection has its own. For a late ack it is the
+	// socket of the envelope's latest delivery, and 0 for an envelope the
+	// server never sent.
+	Socket  int
+	Payload json.RawMessage
 	// Latency is the time from sending the envelope to receiving the ack.
 	Latency time.Duration
 	At      time.Time

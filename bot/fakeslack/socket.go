@@ -59,6 +59,9 @@ type Click struct {
 // An Ack is the app's acknowledgement of an envelope.
 type Ack struct {
 	EnvelopeID string
+	// Socket is the id of the Socket Mode connection the envelope was sent
+	// on; each client connection has its own (see [Server.Sockets]).
+	Socket int
 	// Payload is the ack's payload, or nil for a bare ack.
 	Payload json.RawMessage
 	// Latency is the time from sending the envelope to receiving the ack.
@@ -292,13 +295,7 @@ func (s *Server) removeConn(c *wsConn) {
 }
 
 func (s *Server) connectionsLocked() int {
-	n := 0
-	for _, c := range s.conns {
-		if c.ready && !c.draining {
-			n++
-		}
-	}
-	return n
+	return len(s.liveConnsLocked())
 }
 
 // Connections returns the number of Socket Mode connections that have been
@@ -348,6 +345,38 @@ func (s *Server) DropConnections() {
 	}
 }
 
+// DropConnection closes the socket with the given id abruptly, without a
+// close frame, as a network failure would, and leaves the others alone. No
+// envelope goes to it afterwards. It reports whether the socket was open
+// (connected, and not yet dropped or closed).
+func (s *Server) DropConnection(socket int) bool {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.conns, func(c *wsConn) bool { return c.id == socket })
+	if i < 0 {
+		s.mu.Unlock()
+		return false
+	}
+	c := s.conns[i]
+	s.mu.Unlock()
+	s.removeConn(c)
+	return true
+}
+
+// Sockets returns the ids of the Socket Mode connections envelopes can go
+// to (those counted by [Server.Connections]: sent hello, not told to
+// disconnect), in the order they connected, which is ascending. The ids are
+// those of [Ack.Socket] and [AckRecord.Socket], and a socket's hello names
+// it in debug_info.host as "applink-fake-<id>".
+func (s *Server) Sockets() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := []int{}
+	for _, c := range s.liveConnsLocked() {
+		ids = append(ids, c.id)
+	}
+	return ids
+}
+
 // envelope is one Socket Mode request, kept so that it can be redelivered.
 type envelope struct {
 	id           string
@@ -361,6 +390,8 @@ type envelope struct {
 	// submits is the view a view_submission envelope submits, whose ack
 	// payload decides what happens to it.
 	submits string
+	// socket is the id of the socket of the latest delivery, for late acks.
+	socket int
 }
 
 // frameLocked encodes the envelope as Slack sends it. retry_attempt and
@@ -379,10 +410,11 @@ func (e *envelope) frameLocked() []byte {
 }
 
 type delivery struct {
-	env   *envelope
-	retry int
-	sent  time.Time
-	done  chan Ack // buffered: the ack is handed over under the lock
+	env    *envelope
+	retry  int
+	socket int // the id of the socket the envelope was sent on
+	sent   time.Time
+	done   chan Ack // buffered: the ack is handed over under the lock
 	// view is what a view_submission's ack did, set before the ack is
 	// handed over on done.
 	view *ViewResult
@@ -396,17 +428,32 @@ func (s *Server) newEnvelopeLocked(typ string) *envelope {
 	return env
 }
 
-// pickConnLocked chooses the next live socket round robin. Slack promises no
-// pattern; round robin keeps multi-replica tests deterministic.
-func (s *Server) pickConnLocked() *wsConn {
+// liveConnsLocked returns the sockets envelopes can go to, in the order they
+// connected.
+func (s *Server) liveConnsLocked() []*wsConn {
 	var live []*wsConn
 	for _, c := range s.conns {
 		if c.ready && !c.draining {
 			live = append(live, c)
 		}
 	}
+	return live
+}
+
+// pickConnLocked chooses the live socket for the next envelope, or nil when
+// there is none. Slack hands each envelope to a random one of an app's
+// connections and promises no pattern. By default the fake goes round robin
+// over the live sockets in the order they connected, which keeps
+// multi-replica tests deterministic; with [WithRandomRouting] it picks a
+// uniformly random live socket from the server's seeded generator, which
+// s.mu guards like the rest of the state.
+func (s *Server) pickConnLocked() *wsConn {
+	live := s.liveConnsLocked()
 	if len(live) == 0 {
 		return nil
+	}
+	if s.rng != nil {
+		return live[s.rng.IntN(len(live))]
 	}
 	c := live[s.rr%len(live)]
 	s.rr++
@@ -438,7 +485,8 @@ func (s *Server) deliverTracked(ctx context.Context, env *envelope) (Ack, *deliv
 		return Ack{}, nil, ErrNotConnected
 	}
 	frame := env.frameLocked()
-	d := &delivery{env: env, retry: env.retryAttempt, sent: time.Now(), done: make(chan Ack, 1)}
+	env.socket = c.id
+	d := &delivery{env: env, retry: env.retryAttempt, socket: c.id, sent: time.Now(), done: make(chan Ack, 1)}
 	s.pending[env.id] = d
 	s.mu.Unlock()
 
@@ -493,7 +541,7 @@ func (s *Server) expire(d *delivery) (a Ack, acked bool, err error) {
 	delete(s.pending, d.env.id)
 	env := d.env
 	s.acks = append(s.acks, AckRecord{
-		EnvelopeID: env.id, Type: env.typ, RetryAttempt: d.retry,
+		EnvelopeID: env.id, Type: env.typ, RetryAttempt: d.retry, Socket: d.socket,
 		Latency: time.Since(d.sent), At: s.now(), TimedOut: true,
 	})
 	if env.typ == envelopeSlash {
@@ -509,7 +557,8 @@ func (s *Server) expire(d *delivery) (a Ack, acked bool, err error) {
 
 // handleAck matches an ack to the delivery waiting for it. Acks are matched
 // by envelope_id alone, whatever socket they arrive on, because slack-go
-// sends an ack queued during a reconnect on the next socket.
+// sends an ack queued during a reconnect on the next socket; the ack's
+// Socket is therefore the socket the envelope was sent on.
 func (s *Server) handleAck(id string, payload json.RawMessage) {
 	if string(payload) == "null" {
 		payload = nil
@@ -521,14 +570,14 @@ func (s *Server) handleAck(id string, payload json.RawMessage) {
 	if d == nil {
 		rec.Late = true
 		if env := s.envelopes[id]; env != nil {
-			rec.Type, rec.RetryAttempt = env.typ, env.retryAttempt
+			rec.Type, rec.RetryAttempt, rec.Socket = env.typ, env.retryAttempt, env.socket
 		}
 		s.acks = append(s.acks, rec)
 		s.notifyLocked()
 		return
 	}
 	delete(s.pending, id)
-	rec.Type, rec.RetryAttempt, rec.Latency = d.env.typ, d.retry, time.Since(d.sent)
+	rec.Type, rec.RetryAttempt, rec.Socket, rec.Latency = d.env.typ, d.retry, d.socket, time.Since(d.sent)
 	if d.env.typ == envelopeSlash && payload != nil {
 		rec.Error = s.applySlashAckLocked(d.env, payload)
 	}
@@ -539,7 +588,7 @@ func (s *Server) handleAck(id string, payload json.RawMessage) {
 	}
 	s.acks = append(s.acks, rec)
 	s.notifyLocked()
-	d.done <- Ack{EnvelopeID: id, Payload: payload, Latency: rec.Latency}
+	d.done <- Ack{EnvelopeID: id, Socket: d.socket, Payload: payload, Latency: rec.Latency}
 }
 
 // applySlashAckLocked shows a slash command's ack payload the way Slack
