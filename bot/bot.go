@@ -7,11 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -33,7 +35,10 @@ type Handler interface {
 	ExpireDue(ctx context.Context) (int, error)
 	TypedNameProblem(ctx context.Context, ref commands.ActionRef, typed string) (string, error)
 	Operation(ctx context.Context, id uuid.UUID) (commands.Operation, error)
-	Resume(ctx context.Context) ([]commands.Operation, error)
+	Adopt(ctx context.Context) ([]commands.Operation, error)
+	LeaseReleases() <-chan struct{}
+	Handback(ctx context.Context)
+	WatchesOrganization() bool
 }
 
 // EnvelopeLog remembers envelope ids, so that an envelope Slack delivers twice (even to a restarted
@@ -52,6 +57,9 @@ type Config struct {
 	ConfirmTTL time.Duration
 	// ExpirySweep is how often expired confirmations lose their buttons. Default 15s.
 	ExpirySweep time.Duration
+	// AdoptEvery is how often the bot looks for operations nobody carries forward (a replica died),
+	// besides start-up and every lease handed back. Default 3s.
+	AdoptEvery time.Duration
 	// WorkTimeout bounds the work behind one envelope (status reads, the stop call, replies).
 	// Default 1m.
 	WorkTimeout time.Duration
@@ -60,6 +68,8 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// PingInterval is slack-go's dead-man interval for Slack's pings; zero keeps slack-go's 30s.
 	PingInterval time.Duration
+	// Dial, when set, makes the Socket Mode connections (tests cut a replica off the network).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Envelopes remembers envelope ids; nil keeps the last 4096 in memory.
 	Envelopes EnvelopeLog
 	// AuthFailures, shared with the Notifier, stops Run when Slack rejects the bot token.
@@ -91,11 +101,14 @@ type Bot struct {
 	// goroutine touches it.
 	received time.Time
 	// slots bounds the envelope handlers running at once (see goHandle).
-	slots   chan struct{}
-	mu      sync.Mutex
-	team    string
-	teamID  string
-	botUser string
+	slots chan struct{}
+	// watchesOrg is whether this replica watched the organization at the last adoption; only the
+	// supervise goroutine touches it.
+	watchesOrg bool
+	mu         sync.Mutex
+	team       string
+	teamID     string
+	botUser    string
 }
 
 // New returns a Bot that talks to Slack through api, which must carry the bot token and the
@@ -103,6 +116,9 @@ type Bot struct {
 func New(api *slack.Client, h Handler, audit *Auditor, log zerolog.Logger, cfg Config) *Bot {
 	if cfg.ExpirySweep <= 0 {
 		cfg.ExpirySweep = 15 * time.Second
+	}
+	if cfg.AdoptEvery <= 0 {
+		cfg.AdoptEvery = 3 * time.Second
 	}
 	if cfg.WorkTimeout <= 0 {
 		cfg.WorkTimeout = time.Minute
@@ -122,6 +138,9 @@ func New(api *slack.Client, h Handler, audit *Auditor, log zerolog.Logger, cfg C
 	var opts []socketmode.Option
 	if cfg.PingInterval > 0 {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
+	}
+	if cfg.Dial != nil {
+		opts = append(opts, socketmode.OptionDialer(&websocket.Dialer{NetDialContext: cfg.Dial, HandshakeTimeout: 45 * time.Second}))
 	}
 	return &Bot{
 		api:   api,
@@ -160,12 +179,15 @@ func (b *Bot) Run(ctx context.Context) error {
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 
-	b.wg.Add(1)
+	b.wg.Add(2)
 	go func() {
 		defer b.wg.Done()
 		b.sweepExpired(ctx)
 	}()
-	b.goWork(func() { b.resume(ctx, workCtx) })
+	go func() {
+		defer b.wg.Done()
+		b.supervise(ctx, workCtx)
+	}()
 
 	var runErr error
 loop:
@@ -359,17 +381,48 @@ func (b *Bot) firstSight(id string) bool {
 	return isNew
 }
 
-// resume picks up the operations of a previous run and watches them again.
-func (b *Bot) resume(ctx, workCtx context.Context) {
-	rctx, cancel := context.WithTimeout(workCtx, 2*time.Minute)
+// supervise adopts the operations nobody carries forward: those of a previous run at start-up, then
+// those of replicas that shut down or died, every AdoptEvery and whenever a lease is handed back.
+// When ctx ends it hands the organization's watch lease back, so that another replica takes over
+// the watches at once.
+func (b *Bot) supervise(ctx, workCtx context.Context) {
+	defer func() {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(workCtx), 2*time.Second)
+		defer cancel()
+		b.h.Handback(hctx)
+	}()
+	t := time.NewTicker(b.cfg.AdoptEvery)
+	defer t.Stop()
+	for {
+		b.adopt(ctx, workCtx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-b.h.LeaseReleases():
+		}
+	}
+}
+
+// adopt takes over the operations nobody carries forward and watches those it should.
+func (b *Bot) adopt(ctx, workCtx context.Context) {
+	actx, cancel := context.WithTimeout(workCtx, 2*time.Minute)
 	defer cancel()
-	ops, err := b.h.Resume(rctx)
-	if err != nil {
-		b.log.Error().Err(err).Msg("resume operations")
+	ops, err := b.h.Adopt(actx)
+	if err != nil && ctx.Err() == nil {
+		b.log.Error().Err(err).Msg("adopt operations")
+	}
+	if w := b.h.WatchesOrganization(); w != b.watchesOrg {
+		b.watchesOrg = w
+		if w {
+			b.log.Info().Msg("this replica now watches the organization: it polls Qovery and follows accepted operations for every replica")
+		} else {
+			b.log.Warn().Msg("this replica no longer watches the organization (its lease was lost); another replica takes over")
+		}
 	}
 	for _, op := range ops {
 		log := b.opLog(op)
-		log.Info().Str("state", string(op.State)).Msg("resuming watch")
+		log.Info().Str("state", string(op.State)).Msg("watching an adopted operation")
 		b.startWatch(ctx, &op)
 	}
 }
@@ -377,11 +430,13 @@ func (b *Bot) resume(ctx, workCtx context.Context) {
 func (b *Bot) sweepExpired(ctx context.Context) {
 	t := time.NewTicker(b.cfg.ExpirySweep)
 	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
 		}
 		if n, err := b.h.ExpireDue(ctx); err != nil && ctx.Err() == nil {
 			b.log.Error().Err(err).Msg("expire confirmations")

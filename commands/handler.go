@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,6 +57,9 @@ type Config struct {
 	// Statuses streams the statuses of watched clusters; nil polls each watched cluster every
 	// PollInterval.
 	Statuses Statuses
+	// Leases decide which replica carries each piece of work forward; nil means a lone replica
+	// ([LocalLeases]).
+	Leases Leases
 	// Durable says the store survives restarts. Then a watch cut short by a shutdown is left for
 	// [Handler.Resume]; otherwise the thread is told the bot stopped watching.
 	Durable bool
@@ -81,8 +85,16 @@ type Handler struct {
 	groups   Groups
 	statuses Statuses
 	cfg      Config
+	leases   Leases
 	// clusterList caches the organization's clusters for resolving names.
 	clusterList listCache
+
+	mu sync.Mutex
+	// held are the operation leases this process holds; watchL is the organization's watch lease
+	// when this replica holds it; watching are the operations this process watches.
+	held     map[uuid.UUID]*holding
+	watchL   *Lease
+	watching map[uuid.UUID]bool
 }
 
 // NewHandler returns a Handler acting on cfg.OrganizationID. groups resolves the user groups of
@@ -119,7 +131,12 @@ func NewHandler(q Qovery, n Notifier, store Store, groups Groups, cfg Config) (*
 	if statuses == nil {
 		statuses = pollEach{q: q, org: cfg.OrganizationID, every: cfg.PollInterval}
 	}
-	return &Handler{q: q, n: n, store: store, groups: groups, statuses: statuses, cfg: cfg}, nil
+	leases := cfg.Leases
+	if leases == nil {
+		leases = NewLocalLeases()
+	}
+	return &Handler{q: q, n: n, store: store, groups: groups, statuses: statuses, cfg: cfg, leases: leases,
+		held: map[uuid.UUID]*holding{}, watching: map[uuid.UUID]bool{}}, nil
 }
 
 // Request is one slash command invocation.
@@ -211,6 +228,10 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Reply, error) {
 }
 
 func (h *Handler) now() time.Time { return h.cfg.Now() }
+
+// LeaseReleases signals, coalesced, that a lease was handed back somewhere in the fleet: the moment
+// to call [Handler.Adopt].
+func (h *Handler) LeaseReleases() <-chan struct{} { return h.leases.Released() }
 
 // qoveryError turns a Qovery failure into a message for the user, naming what the bot was doing.
 func qoveryError(doing string, err error) error {

@@ -136,6 +136,8 @@ type Notice struct {
 	Event    Event
 	State    NoticeState
 	Attempts int
+	// RetryAt is when a notice whose delivery failed is due to be tried again.
+	RetryAt time.Time
 }
 
 // clone returns a copy of o that shares no memory with it.

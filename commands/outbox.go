@@ -9,8 +9,15 @@ import (
 )
 
 // maxDeliveryAttempts bounds how often a notice Slack keeps refusing is tried before it is given up
-// (it stays in the operation, marked abandoned, for the record).
-const maxDeliveryAttempts = 5
+// (it stays in the operation, marked abandoned, for the record). With retryBackoff, that is about
+// twenty minutes of refusals.
+const maxDeliveryAttempts = 10
+
+// retryBackoff is how long a notice that failed its attempt-th delivery waits before Adopt tries it
+// again (a new change to the operation tries it at once): 5 s, doubling, at most 5 min.
+func retryBackoff(attempt int) time.Duration {
+	return min(5*time.Second<<min(attempt-1, 10), 5*time.Minute)
+}
 
 // notifyTimeout bounds one notice's delivery, inside the shutdown grace period.
 const notifyTimeout = 5 * time.Second
@@ -42,11 +49,46 @@ var (
 	errDeliveryBusy     = errors.New("another delivery is under way")
 )
 
-// deliver sends an operation's pending notices to the Notifier, in order, each once: a notice is
-// claimed (pending → sending) in the store before it is sent and marked posted after, so that two
-// deliverers, in this process or another, never send the same notice. A notice left "sending" by a
-// crash is settled by [Handler.Resume].
+// deliver sends an operation's pending notices to the Notifier, in order, each once, under the
+// operation's lease: when another replica holds it, that replica delivers them. Within the lease, a
+// notice is claimed (pending → sending) in the store before it is sent and marked posted after, so
+// that two goroutines never send the same notice. A notice left "sending" by a crash is settled by
+// [Handler.Adopt].
 func (h *Handler) deliver(ctx context.Context, id uuid.UUID) {
+	_, lone := h.leases.(*LocalLeases)
+	for round := 0; ; round++ {
+		lctx, _, release, err := h.holdOp(ctx, id)
+		if err != nil {
+			return // another replica carries the operation and delivers
+		}
+		h.deliverHeld(lctx, id)
+		if !release() || lone || round > 0 {
+			return
+		}
+		// While this process held the lease, another replica may have recorded a notice and found
+		// the lease taken: look once more now that it is free. (Adopt catches what a race leaves.)
+		if !h.undelivered(ctx, id) {
+			return
+		}
+	}
+}
+
+// undelivered reports whether an operation has notices waiting to be sent.
+func (h *Handler) undelivered(ctx context.Context, id uuid.UUID) bool {
+	op, err := h.store.Get(ctx, id)
+	if err != nil || op.MessageTS == "" {
+		return false
+	}
+	for _, n := range op.Notices {
+		if n.State == NoticePending {
+			return true
+		}
+	}
+	return false
+}
+
+// deliverHeld is deliver once the operation's lease is held.
+func (h *Handler) deliverHeld(ctx context.Context, id uuid.UUID) {
 	for {
 		var seq int
 		op, err := h.store.Update(ctx, id, func(op *Operation) error {
@@ -90,6 +132,9 @@ func (h *Handler) send(ctx context.Context, op Operation, seq int) bool {
 		n := &o.Notices[seq-1]
 		n.Attempts++
 		n.State = next
+		if err != nil {
+			n.RetryAt = h.now().Add(retryBackoff(n.Attempts))
+		}
 		if err != nil && n.Attempts >= maxDeliveryAttempts {
 			n.State = NoticeAbandoned
 		}

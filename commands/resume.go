@@ -2,41 +2,107 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/google/uuid"
 )
 
-// Resume picks up where a previous run of the bot stopped, from what the store recorded:
-//   - notices whose delivery a crash cut short are checked with the Notifier (posted, or sent again);
+// Adopt takes over the operations nobody carries forward: at start-up, those of the previous run;
+// later, those a replica left by shutting down (handed back) or dying (its lease expired). For
+// each, under its lease, from what the store recorded:
+//   - notices whose delivery was cut short are checked with the Notifier (posted, or sent again);
 //   - a stop call recorded as "sending" is settled by reading the cluster's status, never by
 //     sending it again;
 //   - a confirmation whose stop call was never sent is voided (the person who confirmed may have
 //     gone; a stop must not happen by surprise minutes later);
-//   - overdue confirmations expire.
+//   - pending notices are delivered.
 //
-// It returns the operations to watch again; the caller runs [Handler.Watch] for each, which reports
-// what happened while the bot was down.
-func (h *Handler) Resume(ctx context.Context) ([]Operation, error) {
+// It returns the operations to watch, when this replica holds the organization's watch lease (then it watches every accepted operation of the organization, and
+// polls Qovery for the whole fleet); the caller runs [Handler.Watch] for each, which reports what
+// happened meanwhile. Call it at start-up, then periodically and on [Leases.Released].
+func (h *Handler) Adopt(ctx context.Context) ([]Operation, error) {
+	_, err := h.watchLease(ctx)
+	watcher := err == nil
+	if err != nil && !errors.Is(err, ErrLeaseHeld) {
+		return nil, fmt.Errorf("take the organization's watch lease: %w", err)
+	}
 	ops, err := h.store.Unsettled(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list unsettled operations: %w", err)
 	}
-	var watch []Operation
+	var candidates []Operation
+	var names []string
 	for _, op := range ops {
-		h.settleDeliveries(ctx, op)
-		switch op.Phase {
-		case PhaseConfirmed:
-			if r, _ := h.settleCall(ctx, op); r.Watch != nil {
-				watch = append(watch, *r.Watch)
-			}
-		case PhaseWatching:
-			watch = append(watch, op)
+		if h.holdsOp(op.ID) || h.isWatching(op.ID) || !h.needsOwner(op, watcher) {
+			continue
 		}
-		h.deliver(ctx, op.ID)
+		candidates = append(candidates, op)
+		names = append(names, operationLeaseName(op.ID))
 	}
-	if _, err := h.ExpireDue(ctx); err != nil {
-		return watch, err
+	held, err := h.leases.Held(ctx, names)
+	if err != nil {
+		return nil, fmt.Errorf("look up operation leases: %w", err)
+	}
+	var watch []Operation
+	for _, op := range candidates {
+		if held[operationLeaseName(op.ID)] {
+			continue // its owner is alive
+		}
+		if w, ok := h.adopt(ctx, op.ID); ok {
+			watch = append(watch, w)
+		}
 	}
 	return watch, nil
+}
+
+// needsOwner reports whether an unsettled operation has work an owner must do: a confirmed stop
+// call to settle, a watch (for the watching replica only), or notices to deliver (those Slack
+// refused once wait for their RetryAt).
+func (h *Handler) needsOwner(op Operation, watcher bool) bool {
+	switch op.Phase {
+	case PhaseConfirmed:
+		return true
+	case PhaseWatching:
+		if watcher {
+			return true
+		}
+	}
+	now := h.now()
+	for _, n := range op.Notices {
+		if n.State == NoticeSending || (n.State == NoticePending && !now.Before(n.RetryAt)) {
+			return true
+		}
+	}
+	return false
+}
+
+// adopt settles one operation under its lease and reports whether it is to be watched.
+func (h *Handler) adopt(ctx context.Context, id uuid.UUID) (Operation, bool) {
+	lctx, _, release, err := h.holdOp(ctx, id)
+	if err != nil {
+		return Operation{}, false // taken by another replica meanwhile
+	}
+	defer release()
+	// Read it again under the lease: its previous owner may have finished it meanwhile.
+	op, err := h.store.Get(lctx, id)
+	if err != nil {
+		return Operation{}, false
+	}
+	h.settleDeliveries(lctx, op)
+	var watch *Operation
+	switch op.Phase {
+	case PhaseConfirmed:
+		r, _ := h.settleCall(lctx, op)
+		watch = r.Watch
+	case PhaseWatching:
+		watch = &op
+	}
+	h.deliver(lctx, id)
+	if watch == nil {
+		return Operation{}, false
+	}
+	return *watch, true
 }
 
 // settleDeliveries asks the Notifier about notices left "sending" and records the answer; when it

@@ -259,11 +259,23 @@ func (h *Handler) Confirm(ctx context.Context, c Click) (Reply, error) {
 			return Reply{}, &DeniedError{Reason: "wrong_name", Msg: "The typed name did not match the cluster's; nothing was done."}
 		}
 	}
-	op, err = h.claim(ctx, c, PhaseConfirmed)
+	// The stop call is made under the operation's lease, taken before the click is: another
+	// replica adopting unfinished work then never mistakes this confirmation for one whose
+	// replica died before calling Qovery. A click on another replica waits for it, then finds the
+	// request answered.
+	lctx, _, release, err := h.holdOpWait(ctx, op.ID)
+	if errors.Is(err, ErrLeaseHeld) {
+		return Reply{Text: "Another click on this request is still being handled; its outcome will show in the message."}, nil
+	}
+	if err != nil {
+		return Reply{}, fmt.Errorf("take the lease of operation %s: %w", op.ID, err)
+	}
+	defer release()
+	op, err = h.claim(lctx, c, PhaseConfirmed)
 	if err != nil {
 		return h.clickRefusal(op, err)
 	}
-	return h.act(ctx, op)
+	return h.act(lctx, op)
 }
 
 // act checks a confirmed operation's cluster once more and calls Qovery.

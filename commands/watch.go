@@ -15,8 +15,34 @@ import (
 // STOPPED, a failure state, the stop not starting within StaleGrace, or WatchTimeout. Statuses come
 // from Config.Statuses (one poll per organization for every watch), or from a poll of this cluster
 // every PollInterval when that is nil. It returns when the operation is final or ctx is done; on ctx
-// done, a durable operation is left for [Handler.Resume], and otherwise the thread is told.
+// done, a durable operation is left for [Handler.Adopt], and otherwise the thread is told.
+//
+// Only the replica holding the organization's watch lease watches (so that the fleet polls Qovery
+// once per interval), under the operation's lease. Elsewhere Watch returns at once: the holder
+// adopts the operation. The watch also ends when either lease is lost.
 func (h *Handler) Watch(ctx context.Context, id uuid.UUID) error {
+	wl, err := h.watchLease(ctx)
+	if errors.Is(err, ErrLeaseHeld) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("take the organization's watch lease: %w", err)
+	}
+	if !h.startWatching(id) {
+		return nil // this process watches it already
+	}
+	defer h.stopWatching(id)
+	ctx, ol, release, err := h.holdOp(ctx, id)
+	if errors.Is(err, ErrLeaseHeld) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("take the lease of operation %s: %w", id, err)
+	}
+	defer release()
+	ctx, cancel := untilLost(ctx, wl, ol)
+	defer cancel()
+
 	op, err := h.store.Get(ctx, id)
 	if err != nil {
 		return err

@@ -97,7 +97,7 @@ func fullOperation(clusterID uuid.UUID) commands.Operation {
 		ConsoleURL:        "https://console.qovery.com/organization/o/clusters/c",
 		Call:              commands.CallAnswered,
 		Notices: []commands.Notice{
-			{Seq: 1, Event: commands.Event{Kind: commands.EventConfirmed, State: qovery.StateDeployed, At: fixedTime(1), Since: fixedTime(0)}, State: commands.NoticePosted, Attempts: 1},
+			{Seq: 1, Event: commands.Event{Kind: commands.EventConfirmed, State: qovery.StateDeployed, At: fixedTime(1), Since: fixedTime(0)}, State: commands.NoticePosted, Attempts: 1, RetryAt: fixedTime(3)},
 			{Seq: 2, Event: commands.Event{Kind: commands.EventAccepted, State: qovery.StateStopQueued, At: fixedTime(2)}, State: commands.NoticeSending, Attempts: 2},
 			{Seq: 3, Event: commands.Event{Kind: commands.EventState, State: qovery.StateStopping, At: fixedTime(3)}, State: commands.NoticePending},
 			{Seq: 4, Event: commands.Event{Kind: commands.EventState, State: qovery.StateStopError, At: fixedTime(4)}, State: commands.NoticeAbandoned, Attempts: 5},

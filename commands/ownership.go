@@ -1,0 +1,199 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Who carries an operation forward. Work that must have one owner across replicas is done under a
+// lease ([Leases]):
+//   - the organization's watch lease: its holder polls Qovery for the whole fleet and watches every
+//     accepted operation;
+//   - an operation's lease: its holder makes the stop call, watches, and posts the thread messages.
+//
+// Goroutines of one process working on the same operation share its lease (counted below), so that
+// the click that confirmed a stop and the delivery of the notice it recorded do not refuse each
+// other; a second replica is refused until the lease is released or expires.
+
+// holding is an operation lease this process holds, and how many goroutines use it.
+type holding struct {
+	lease *Lease
+	users int
+}
+
+// leaseWait bounds how long a click waits for an operation's lease that another replica holds (it
+// is handling another click on the same request, which ends within seconds).
+const leaseWait = 10 * time.Second
+
+// leaseRetry is the pause between two attempts to take a lease another replica holds.
+const leaseRetry = 25 * time.Millisecond
+
+// releaseTimeout bounds handing a lease back; past it the lease simply expires.
+const releaseTimeout = 2 * time.Second
+
+// holdOp returns ctx carrying the operation's lease (so that the store fences every write made with
+// it), taking the lease unless this process holds it already. It returns [ErrLeaseHeld] when another
+// replica holds it. release must be called once the work is done; it reports whether the lease was
+// handed back (the last user in this process released it).
+func (h *Handler) holdOp(ctx context.Context, id uuid.UUID) (_ context.Context, _ *Lease, release func() bool, _ error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hd := h.held[id]
+	if hd != nil {
+		select {
+		case <-hd.lease.Lost():
+			delete(h.held, id) // lost: take it again if it is free
+			hd = nil
+		default:
+		}
+	}
+	if hd == nil {
+		l, err := h.leases.Acquire(ctx, operationLeaseName(id))
+		if err != nil {
+			return ctx, nil, nil, err
+		}
+		hd = &holding{lease: l}
+		h.held[id] = hd
+	}
+	hd.users++
+	var done bool
+	return WithLease(ctx, hd.lease), hd.lease, func() bool {
+		h.mu.Lock()
+		if done {
+			h.mu.Unlock()
+			return false
+		}
+		done = true
+		hd.users--
+		last := hd.users == 0
+		if last && h.held[id] == hd {
+			delete(h.held, id)
+		}
+		h.mu.Unlock()
+		if !last {
+			return false
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		_ = hd.lease.Release(rctx) // on failure it expires instead
+		return true
+	}, nil
+}
+
+// holdOpWait is holdOp that waits up to leaseWait while another replica holds the lease.
+func (h *Handler) holdOpWait(ctx context.Context, id uuid.UUID) (context.Context, *Lease, func() bool, error) {
+	deadline := time.Now().Add(leaseWait)
+	for {
+		lctx, l, release, err := h.holdOp(ctx, id)
+		if !errors.Is(err, ErrLeaseHeld) || time.Now().After(deadline) {
+			return lctx, l, release, err
+		}
+		t := time.NewTimer(leaseRetry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx, nil, nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// holdsOp reports whether this process holds the operation's lease.
+func (h *Handler) holdsOp(id uuid.UUID) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.held[id]
+	return ok
+}
+
+// watchLease returns the organization's watch lease, taking it when nobody holds it. It returns
+// [ErrLeaseHeld] when another replica watches the organization.
+func (h *Handler) watchLease(ctx context.Context) (*Lease, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.watchL != nil {
+		select {
+		case <-h.watchL.Lost():
+			h.watchL = nil
+		default:
+			return h.watchL, nil
+		}
+	}
+	l, err := h.leases.Acquire(ctx, watchLeaseName(h.cfg.OrganizationID))
+	if err != nil {
+		return nil, err
+	}
+	h.watchL = l
+	return l, nil
+}
+
+// WatchesOrganization reports whether this replica holds the organization's watch lease: it polls
+// Qovery and watches the accepted operations for the whole fleet.
+func (h *Handler) WatchesOrganization() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.watchL == nil {
+		return false
+	}
+	select {
+	case <-h.watchL.Lost():
+		return false
+	default:
+		return true
+	}
+}
+
+// Handback releases the organization's watch lease, when this replica holds it, so that another
+// replica takes over the watches at once rather than after the lease expires. The bot calls it when
+// it shuts down; the watches themselves hand their operations back as they end.
+func (h *Handler) Handback(ctx context.Context) {
+	h.mu.Lock()
+	l := h.watchL
+	h.watchL = nil
+	h.mu.Unlock()
+	if l != nil {
+		_ = l.Release(ctx)
+	}
+}
+
+// startWatching records that this process watches an operation, and reports false when it already
+// does (adoption and the click that got the stop accepted may both ask).
+func (h *Handler) startWatching(id uuid.UUID) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.watching[id] {
+		return false
+	}
+	h.watching[id] = true
+	return true
+}
+
+func (h *Handler) stopWatching(id uuid.UUID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.watching, id)
+}
+
+func (h *Handler) isWatching(id uuid.UUID) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.watching[id]
+}
+
+// untilLost returns a context that ends with ctx or when one of the leases is lost.
+func untilLost(ctx context.Context, leases ...*Lease) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	for _, l := range leases {
+		go func() {
+			select {
+			case <-l.Lost():
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, cancel
+}

@@ -1,0 +1,198 @@
+package commands
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
+)
+
+// otherReplica is the Leases of a fleet in which another replica holds some leases.
+type otherReplica struct {
+	*LocalLeases
+	mu     sync.Mutex
+	theirs map[string]bool
+}
+
+func newOtherReplica() *otherReplica {
+	return &otherReplica{LocalLeases: NewLocalLeases(), theirs: map[string]bool{}}
+}
+
+func (o *otherReplica) Acquire(ctx context.Context, name string) (*Lease, error) {
+	o.mu.Lock()
+	theirs := o.theirs[name]
+	o.mu.Unlock()
+	if theirs {
+		return nil, ErrLeaseHeld
+	}
+	return o.LocalLeases.Acquire(ctx, name)
+}
+
+func (o *otherReplica) Held(ctx context.Context, names []string) (map[string]bool, error) {
+	held, err := o.LocalLeases.Held(ctx, names)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, n := range names {
+		if o.theirs[n] {
+			held[n] = true
+		}
+	}
+	return held, err
+}
+
+func (o *otherReplica) set(name string, theirs bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.theirs[name] = theirs
+}
+
+// TestOnlyTheWatchingReplicaWatches: while another replica holds the organization's watch lease,
+// an accepted stop is left to it; once it hands the lease back, this replica adopts the watch.
+func TestOnlyTheWatchingReplicaWatches(t *testing.T) {
+	f := newFixture(t)
+	fleet := newOtherReplica()
+	fleet.set(watchLeaseName(orgID), true)
+	f.h.leases = fleet
+
+	op := f.requestStop(t, "staging")
+	f.q.script(qovery.StateDeployed, qovery.StateStopping, qovery.StateStopped)
+	reply, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
+	if err != nil || reply.Watch == nil {
+		t.Fatalf("Confirm = %+v, %v; want a watch", reply, err)
+	}
+	if err := f.h.Watch(t.Context(), op.ID); err != nil {
+		t.Fatalf("Watch = %v", err)
+	}
+	if got, _ := f.h.Operation(t.Context(), op.ID); got.Phase != PhaseWatching || got.State != qovery.StateStopQueued {
+		t.Fatalf("after Watch on a replica that does not watch: %s %s; want watching STOP_QUEUED, untouched", got.Phase, got.State)
+	}
+	if f.h.WatchesOrganization() {
+		t.Fatal("WatchesOrganization = true while another replica holds the lease")
+	}
+	if w, err := f.h.Adopt(t.Context()); err != nil || len(w) != 0 {
+		t.Fatalf("Adopt = %d operations, %v; want none to watch here", len(w), err)
+	}
+
+	fleet.set(watchLeaseName(orgID), false) // the watching replica shut down
+	w, err := f.h.Adopt(t.Context())
+	if err != nil || len(w) != 1 || w[0].ID != op.ID || !f.h.WatchesOrganization() {
+		t.Fatalf("Adopt after the hand-back = %v, %v (watches: %v); want the operation", w, err, f.h.WatchesOrganization())
+	}
+	if err := f.h.Watch(t.Context(), op.ID); err != nil {
+		t.Fatalf("Watch = %v", err)
+	}
+	if got, _ := f.h.Operation(t.Context(), op.ID); got.Phase != PhaseSucceeded {
+		t.Fatalf("phase = %s; want succeeded", got.Phase)
+	}
+	if f.q.stopCalls != 1 {
+		t.Errorf("stop calls = %d; want 1", f.q.stopCalls)
+	}
+}
+
+// TestAdoptLeavesWorkItsOwnerCarries: a confirmation whose stop call was not sent is another
+// replica's work while its lease is held; once the lease is free (that replica died), it is voided,
+// never called blindly.
+func TestAdoptLeavesWorkItsOwnerCarries(t *testing.T) {
+	f := newFixture(t)
+	fleet := newOtherReplica()
+	f.h.leases = fleet
+	op := f.requestStop(t, "staging")
+	fleet.set(operationLeaseName(op.ID), true)
+	if _, err := f.h.store.Update(t.Context(), op.ID, func(o *Operation) error {
+		o.Phase, o.ConfirmedBy, o.ConfirmedAt = PhaseConfirmed, "U1", f.clock.Now()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.h.Adopt(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.h.Operation(t.Context(), op.ID); got.Phase != PhaseConfirmed {
+		t.Fatalf("phase = %s after Adopt while its owner lives; want confirmed, untouched", got.Phase)
+	}
+
+	fleet.set(operationLeaseName(op.ID), false)
+	if _, err := f.h.Adopt(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.h.Operation(t.Context(), op.ID); got.Phase != PhaseVoid {
+		t.Fatalf("phase = %s after its owner died; want void", got.Phase)
+	}
+	if f.q.stopCalls != 0 {
+		t.Errorf("stop calls = %d; want none", f.q.stopCalls)
+	}
+	if got := f.n.kinds(); !equal(got, []EventKind{EventVoided}) {
+		t.Errorf("events = %v; want [voided]", got)
+	}
+}
+
+// TestRefusedNoticeWaitsForItsRetry: a notice Slack refused is tried again by Adopt only once its
+// back-off has passed, not at every look.
+func TestRefusedNoticeWaitsForItsRetry(t *testing.T) {
+	f := newFixture(t)
+	op := f.requestStop(t, "staging")
+	now := f.clock.Now()
+	if _, err := f.h.store.Update(t.Context(), op.ID, func(o *Operation) error {
+		o.Phase, o.FinishedAt = PhaseCancelled, now
+		o.Notices = []Notice{{Seq: 1, Event: Event{Kind: EventCancelled, At: now}, State: NoticePending, Attempts: 1, RetryAt: now.Add(retryBackoff(1))}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.h.Adopt(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.n.kinds(); len(got) != 0 {
+		t.Fatalf("events before the retry time = %v; want none", got)
+	}
+	f.clock.Advance(retryBackoff(1))
+	if _, err := f.h.Adopt(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.n.kinds(); !equal(got, []EventKind{EventCancelled}) {
+		t.Fatalf("events after the retry time = %v; want [cancelled]", got)
+	}
+	if got, _ := f.h.Operation(t.Context(), op.ID); !got.Settled() {
+		t.Errorf("operation not settled after delivery: %+v", got.Notices)
+	}
+}
+
+func TestRetryBackoff(t *testing.T) {
+	want := []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second, 160 * time.Second, 5 * time.Minute, 5 * time.Minute}
+	for i, w := range want {
+		if got := retryBackoff(i + 1); got != w {
+			t.Errorf("retryBackoff(%d) = %v; want %v", i+1, got, w)
+		}
+	}
+}
+
+// TestLocalLeases: a lone replica's leases are exclusive within the process and freed by Release.
+func TestLocalLeases(t *testing.T) {
+	ls := NewLocalLeases()
+	name := operationLeaseName(uuid.New())
+	l, err := ls.Acquire(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ls.Acquire(t.Context(), name); err != ErrLeaseHeld {
+		t.Fatalf("second Acquire = %v; want ErrLeaseHeld", err)
+	}
+	if held, _ := ls.Held(t.Context(), []string{name, "other"}); !held[name] || held["other"] {
+		t.Fatalf("Held = %v", held)
+	}
+	if err := l.Release(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ls.Released():
+	default:
+		t.Fatal("Release did not signal Released")
+	}
+	if _, err := ls.Acquire(t.Context(), name); err != nil {
+		t.Fatalf("Acquire after Release = %v", err)
+	}
+}
