@@ -58,3 +58,33 @@ func TestCountingTransport(t *testing.T) {
 		t.Errorf("metrics lack %s", want)
 	}
 }
+
+func TestLeaseMetrics(t *testing.T) {
+	m := New()
+	held := map[string]int64{"watch": 1, "operation": 3}
+	m.WatchLeases(func() (map[string]int64, map[string]int64) {
+		return held, map[string]int64{"operation": 2}
+	})
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	body := scrape()
+	for _, want := range []string{
+		`qovery_bot_leases_held{kind="watch"} 1`,
+		`qovery_bot_leases_held{kind="operation"} 3`,
+		`qovery_bot_lease_takeovers_total{kind="operation"} 2`,
+		`qovery_bot_lease_takeovers_total{kind="watch"} 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	held = map[string]int64{} // read at each scrape
+	if body := scrape(); !strings.Contains(body, `qovery_bot_leases_held{kind="watch"} 0`) {
+		t.Error("the lease gauge did not follow the stats")
+	}
+	var nilMetrics *Metrics
+	nilMetrics.WatchLeases(func() (map[string]int64, map[string]int64) { return nil, nil })
+}

@@ -72,6 +72,14 @@ CREATE TABLE envelopes (
 );
 CREATE INDEX envelopes_seen_at ON envelopes (seen_at);
 `,
+	2: `
+CREATE TABLE leases (
+	name       text PRIMARY KEY,
+	owner      text NOT NULL,
+	fence      bigint NOT NULL,
+	expires_at timestamptz NOT NULL
+);
+`,
 }[1:]
 
 // SchemaVersion is the schema version this code migrates the database to.
@@ -89,14 +97,26 @@ type Store struct {
 
 var _ commands.Store = (*Store)(nil)
 
+// Option tunes [Open].
+type Option func(*pgxpool.Config)
+
+// WithDialFunc makes every connection to the database through dial (tests cut a replica off the
+// network with it, as a killed process would be).
+func WithDialFunc(dial pgconn.DialFunc) Option {
+	return func(c *pgxpool.Config) { c.ConnConfig.DialFunc = dial }
+}
+
 // Open connects to the database at url (a postgres:// URL or key=value string, as libpq takes)
 // and migrates its schema to [SchemaVersion]. The schema is created in the first schema of the
 // connection's search_path.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The error of ParseConfig may quote the URL, password included: do not wrap it.
 		return nil, errors.New("open store: the database URL is not valid")
+	}
+	for _, opt := range opts {
+		opt(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -296,6 +316,9 @@ func (s *Store) Update(ctx context.Context, id uuid.UUID, fn func(*commands.Oper
 		cluster uuid.UUID // the cluster the updated operation asked for, when the index refused it
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := checkFence(ctx, tx); err != nil {
+			return err
+		}
 		var raw []byte
 		err := tx.QueryRow(ctx, `SELECT body FROM operations WHERE id = $1 FOR UPDATE`, id).Scan(&raw)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -352,6 +375,24 @@ func (s *Store) Update(ctx context.Context, id uuid.UUID, fn func(*commands.Oper
 		}
 	}
 	return commands.Operation{}, fmt.Errorf("update operation %s: %w", id, err)
+}
+
+// checkFence refuses a write made under a lease (see [commands.WithLease]) that is no longer its
+// holder's: expired, handed back, or taken by another replica since. The lease row stays share-locked
+// until the write commits, so a replica taking the lease over waits for the write rather than
+// overtaking it.
+func checkFence(ctx context.Context, tx pgx.Tx) error {
+	l := commands.LeaseFrom(ctx)
+	if l == nil {
+		return nil
+	}
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM leases WHERE name = $1 AND owner = $2 AND fence = $3 AND expires_at > now() FOR SHARE`,
+		l.Name, l.Owner, l.Fence).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("lease %s (fence %d): %w", l.Name, l.Fence, commands.ErrLeaseLost)
+	}
+	return err
 }
 
 // Active implements [commands.Store]. It lists the operations oldest request first.

@@ -2,11 +2,7 @@ package pgstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,53 +13,14 @@ import (
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore"
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore/pgtest"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands/storetest"
 )
 
-const envURL = "QOVERY_BOT_TEST_DATABASE_URL"
-
-// database returns the URL of a new, empty schema of the test database (as the first of the
-// connection's search_path), dropped when the test ends, so that tests stay independent. It skips
-// the test when no test database is set.
+// database returns the URL of a fresh schema of the test database (see [pgtest.Database]).
 func database(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv(envURL)
-	if base == "" {
-		t.Skip(envURL + " is not set; see README (Tests) to run the PostgreSQL store tests")
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("%s: want a postgres:// URL", envURL)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "test_" + hex.EncodeToString(b)
-
-	conn, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", envURL, err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("CREATE SCHEMA %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		// t.Context is done by now.
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("connect to %s: %v", envURL, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("DROP SCHEMA %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Database(t)
 }
 
 // open opens a store at url and closes it when the test ends.
