@@ -38,6 +38,10 @@ type config struct {
 	AuditLog string
 	// DataDir holds the embedded store.
 	DataDir string
+	// DatabaseURL, when set, selects the PostgreSQL store, which several replicas can share.
+	DatabaseURL string
+	// LeaseTimeout bounds how long a dead replica's work waits before another takes it over.
+	LeaseTimeout time.Duration
 	// HTTPAddr is where /healthz and /readyz listen; "" when QOVERY_BOT_HTTP_ADDR is off.
 	HTTPAddr string
 }
@@ -47,6 +51,7 @@ const (
 	defaultQoveryAPIURL = "https://api.qovery.com"
 	defaultDataDir      = "./data"
 	defaultHTTPAddr     = ":8080"
+	defaultLeaseTimeout = 15 * time.Second
 )
 
 // loadConfig reads and checks the environment. Each problem is one line naming the variable and what
@@ -87,6 +92,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		{"QOVERY_BOT_POLL_INTERVAL", &cfg.PollInterval, commands.DefaultPollInterval},
 		{"QOVERY_BOT_WATCH_TIMEOUT", &cfg.WatchTimeout, commands.DefaultWatchTimeout},
 		{"QOVERY_BOT_CONFIRM_TTL", &cfg.ConfirmTTL, commands.DefaultConfirmTTL},
+		{"QOVERY_BOT_LEASE_TIMEOUT", &cfg.LeaseTimeout, defaultLeaseTimeout},
 	}
 	for _, d := range durations {
 		*d.dst = d.def
@@ -107,6 +113,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.DataDir = strings.TrimSpace(getenv("QOVERY_BOT_DATA_DIR"))
 	if cfg.DataDir == "" {
 		cfg.DataDir = defaultDataDir
+	}
+	if v := strings.TrimSpace(getenv("QOVERY_BOT_DATABASE_URL")); v != "" {
+		// The value holds a password: never repeat it back.
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			bad("QOVERY_BOT_DATABASE_URL", "want a PostgreSQL URL such as postgres://user:password@host:5432/dbname?sslmode=require; the value set is not one")
+		}
+		cfg.DatabaseURL = v
 	}
 	switch v := strings.TrimSpace(getenv("QOVERY_BOT_HTTP_ADDR")); v {
 	case "":

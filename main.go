@@ -33,6 +33,7 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/bot/metrics"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands/boltstore"
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
@@ -132,9 +133,12 @@ type app struct {
 	qovery  *qovery.Client
 	watcher *qovery.Watcher
 	store   commands.Store
+	// fleet are the leases shared with the other replicas on the database; nil with the embedded
+	// store, where this process is alone.
+	fleet *pgstore.Leases
 	// health serves /healthz and /readyz; nil when QOVERY_BOT_HTTP_ADDR is off.
 	health *http.Server
-	// closeStore releases the data file.
+	// closeStore releases the data file or the database connections.
 	closeStore func() error
 }
 
@@ -157,6 +161,9 @@ type appOptions struct {
 	noPacing bool
 	// qoveryRetry replaces the Qovery client's retry policy (tests shorten its waits).
 	qoveryRetry *qovery.RetryPolicy
+	// dial replaces the network dialer of every connection the program makes (Slack, Qovery, the
+	// database): tests kill a replica by cutting it off the network.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// perClusterPolling polls each watched cluster on its own, as the reference clients do; kept
 	// only so that benchmarks can compare it with the batched watcher.
 	perClusterPolling bool
@@ -192,6 +199,18 @@ func (a *app) run(ctx context.Context, log zerolog.Logger, ln net.Listener) erro
 	wctx, stopWatcher := context.WithCancel(ctx)
 	defer stopWatcher()
 	go func() { _ = a.watcher.Run(wctx) }()
+	if a.fleet != nil {
+		defer func() {
+			// Whatever is still held once the bot has stopped goes back now, so that the other
+			// replicas take it over at once instead of after QOVERY_BOT_LEASE_TIMEOUT.
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			if err := a.fleet.Close(hctx); err != nil {
+				log.Warn().Err(err).Msg("hand leases back; they expire instead")
+			}
+		}()
+		go func() { _ = a.fleet.Run(wctx) }()
+	}
 	return a.bot.Run(ctx)
 }
 
@@ -204,7 +223,7 @@ func (a *app) ready() map[string]health.Check {
 			}
 			return nil
 		},
-		"store": func(ctx context.Context) error {
+		a.storeCheckName(): func(ctx context.Context) error {
 			_, err := a.store.Active(ctx)
 			return err
 		},
@@ -217,6 +236,14 @@ func (a *app) ready() map[string]health.Check {
 	}
 }
 
+// storeCheckName names the readiness check of the store: the database when replicas share one.
+func (a *app) storeCheckName() string {
+	if a.fleet != nil {
+		return "database"
+	}
+	return "store"
+}
+
 func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts ...func(*appOptions)) (*app, error) {
 	var o appOptions
 	for _, opt := range opts {
@@ -224,6 +251,11 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	}
 	m := metrics.New()
 	transport := http.DefaultTransport
+	if o.dial != nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.DialContext = o.dial
+		transport = t
+	}
 	if o.wrapTransport != nil {
 		transport = o.wrapTransport(transport)
 	}
@@ -249,22 +281,48 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		// 429s, honouring Retry-After (1 s when absent); after OptionHTTPClient so it wraps it.
 		slack.OptionRetryConfig(slack.RetryConfig{MaxRetries: 5, RetryAfterDuration: time.Second}),
 	)
-	var store commands.Store
-	var envelopes bot.EnvelopeLog
+	var (
+		store     commands.Store
+		envelopes bot.EnvelopeLog
+		fleet     *pgstore.Leases
+		leases    commands.Leases // nil: this process is alone
+		pruner    interface {
+			Prune(context.Context, time.Time) (int, error)
+		}
+	)
 	closeStore := func() error { return nil }
-	if o.memoryStore {
+	switch {
+	case o.memoryStore:
 		store = commands.NewMemoryStore()
-	} else {
+	case cfg.DatabaseURL != "":
+		var popts []pgstore.Option
+		if o.dial != nil {
+			popts = append(popts, pgstore.WithDialFunc(o.dial))
+		}
+		ps, err := pgstore.Open(ctx, cfg.DatabaseURL, popts...)
+		if err != nil {
+			return nil, fmt.Errorf("QOVERY_BOT_DATABASE_URL: %w", err)
+		}
+		replica := replicaID()
+		log = log.With().Str("replica", replica).Logger()
+		fleet = ps.Leases(replica, cfg.LeaseTimeout)
+		m.WatchLeases(fleet.Stats)
+		store, envelopes, leases, pruner = ps, ps, fleet, ps
+		closeStore = func() error { ps.Close(); return nil }
+		log.Info().Int("schema_version", pgstore.SchemaVersion()).Dur("lease_timeout", cfg.LeaseTimeout).Msg("PostgreSQL store: replicas share the work under leases")
+	default:
 		bs, err := boltstore.Open(filepath.Join(cfg.DataDir, dataFileName))
 		if err != nil {
 			return nil, fmt.Errorf("QOVERY_BOT_DATA_DIR: %w", err)
 		}
-		if n, err := bs.Prune(ctx, time.Now().Add(-settledRetention)); err != nil {
+		store, envelopes, pruner, closeStore = bs, bs, bs, bs.Close
+	}
+	if pruner != nil {
+		if n, err := pruner.Prune(ctx, time.Now().Add(-settledRetention)); err != nil {
 			log.Warn().Err(err).Msg("prune old operations")
 		} else if n > 0 {
 			log.Info().Int("count", n).Msg("pruned old operations")
 		}
-		store, envelopes, closeStore = bs, bs, bs.Close
 	}
 	if o.wrapStore != nil {
 		store = o.wrapStore(store)
@@ -301,6 +359,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		Policy:           cfg.Policy,
 		Durable:          !o.memoryStore,
 		Statuses:         watcher,
+		Leases:           leases,
 	})
 	if err != nil {
 		_ = closeStore()
@@ -311,12 +370,14 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		OrganizationName: org.Name,
 		ConfirmTTL:       cfg.ConfirmTTL,
 		ExpirySweep:      o.expirySweep,
+		AdoptEvery:       cfg.LeaseTimeout / 5,
+		Dial:             o.dial,
 		PingInterval:     o.pingInterval,
 		Envelopes:        envelopes,
 		AuthFailures:     authFailures,
 		Metrics:          m,
 	})
-	a := &app{bot: b, handler: h, qovery: qc, watcher: watcher, store: store, closeStore: closeStore}
+	a := &app{bot: b, handler: h, qovery: qc, watcher: watcher, store: store, fleet: fleet, closeStore: closeStore}
 	if cfg.HTTPAddr != "" || o.healthListener != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
@@ -324,6 +385,16 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		a.health = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	}
 	return a, nil
+}
+
+// replicaID names this process run in the lease table: the host (the pod's name in Kubernetes) and
+// a random suffix, so that a restarted process never mistakes its previous run's leases for its own.
+func replicaID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return host + "-" + uuid.NewString()[:8]
 }
 
 // dataFileName is the embedded store's file inside QOVERY_BOT_DATA_DIR.
