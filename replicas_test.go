@@ -1,0 +1,443 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore/pgtest"
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
+)
+
+// Several replicas of the real program on one Slack app and one PostgreSQL database: the fake Slack
+// hands each envelope to a random one of their sockets, as Slack does. Each test asserts exactly one
+// stop call per request, every thread message exactly once and in order, and one organization-wide
+// status request per poll interval for the whole fleet. They need QOVERY_BOT_TEST_DATABASE_URL
+// (.ci/run starts a server) and skip without it.
+
+// fleetPoll is the replicas' poll interval: short, so that the tests are quick, and long enough for
+// the fleet's request rate to be measured against it.
+const fleetPoll = 50 * time.Millisecond
+
+// netSwitch is one replica's network. Killing it closes every connection the replica made (Slack's
+// socket and Web API, Qovery, the database) and refuses new ones, as the death of its process would:
+// nothing more leaves it, not even a lease handed back.
+type netSwitch struct {
+	mu    sync.Mutex
+	dead  bool
+	conns []net.Conn
+}
+
+var errKilled = errors.New("replica killed")
+
+func (n *netSwitch) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.dead {
+		return nil, errKilled
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, network, addr)
+	if err == nil {
+		n.conns = append(n.conns, c)
+	}
+	return c, err
+}
+
+func (n *netSwitch) kill() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.dead = true
+	for _, c := range n.conns {
+		_ = c.Close()
+	}
+}
+
+// replica is one running copy of the program.
+type replica struct {
+	name string
+	logs *syncBuffer
+	net  *netSwitch
+	stop context.CancelFunc
+	done chan struct{}
+	err  error // serve's result, once done is closed
+}
+
+// shutdown stops the replica as Kubernetes does (SIGTERM) and returns what serve returned.
+func (r *replica) shutdown(t *testing.T) error {
+	t.Helper()
+	r.stop()
+	select {
+	case <-r.done:
+		return r.err
+	case <-time.After(15 * time.Second):
+		t.Fatalf("replica %s did not exit within 15 s of its shutdown", r.name)
+		return nil
+	}
+}
+
+// fleet is the replicas and the fakes they share.
+type fleet struct {
+	t        *testing.T
+	slack    *fakeslack.Server
+	qovery   *qoverytest.Server
+	org      uuid.UUID
+	clusters []uuid.UUID
+	names    []string
+	vars     map[string]string
+	started  int
+}
+
+// startFleet starts n replicas sharing a fresh database, with leases lasting leaseTimeout.
+func startFleet(t *testing.T, n int, leaseTimeout time.Duration) (*fleet, []*replica) {
+	t.Helper()
+	db := pgtest.Database(t)
+	q := qoverytest.NewServer(t)
+	org := q.AddOrganization("Acme")
+	f := &fleet{t: t, qovery: q, org: org}
+	for i := range 6 {
+		name := fmt.Sprintf("staging-%d", i+1)
+		// Each stop holds at STOPPING until the test says the cluster stopped.
+		f.clusters = append(f.clusters, q.AddCluster(org, qoverytest.ClusterSpec{Name: name, StopScript: []qovery.State{qovery.StateStopping}}))
+		f.names = append(f.names, name)
+	}
+	f.slack = fakeslack.NewServer(fakeslack.WithAppToken(appTok), fakeslack.WithBotToken(botTok),
+		fakeslack.WithPingInterval(time.Second), fakeslack.WithRandomRouting(7))
+	t.Cleanup(f.slack.Close)
+	f.vars = map[string]string{
+		"SLACK_APP_TOKEN":          appTok,
+		"SLACK_BOT_TOKEN":          botTok,
+		"SLACK_API_URL":            f.slack.APIURL(),
+		"QOVERY_API_TOKEN":         q.Token(),
+		"QOVERY_API_URL":           q.URL(),
+		"QOVERY_BOT_POLL_INTERVAL": fleetPoll.String(),
+		"QOVERY_BOT_DATABASE_URL":  db,
+		"QOVERY_BOT_LEASE_TIMEOUT": leaseTimeout.String(),
+		"QOVERY_BOT_HTTP_ADDR":     "off",
+		"QOVERY_BOT_ALLOWED_USERS": alice + "," + bob,
+		"LOG_LEVEL":                "debug",
+	}
+	replicas := make([]*replica, n)
+	for i := range replicas {
+		replicas[i] = f.start()
+	}
+	return f, replicas
+}
+
+// start starts one more replica and waits until Slack sees its socket.
+func (f *fleet) start() *replica {
+	t := f.t
+	t.Helper()
+	f.started++
+	r := &replica{name: fmt.Sprintf("replica-%d", f.started), logs: &syncBuffer{}, net: &netSwitch{}, done: make(chan struct{})}
+	// Socket ids grow: the replica's socket is one above every socket open now.
+	newest := func() int { return slices.Max(append(f.slack.Sockets(), 0)) }
+	before := newest()
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stop = cancel
+	go func() {
+		defer close(r.done)
+		r.err = serve(ctx, env(f.vars), r.logs, func(o *appOptions) { o.noPacing = true; o.dial = r.net.dial })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-r.done
+		for _, secret := range []string{appTok, botTok, f.qovery.Token()} {
+			if strings.Contains(r.logs.String(), secret) {
+				t.Errorf("%s's log contains a token", r.name)
+			}
+		}
+	})
+	wctx, wcancel := context.WithTimeout(t.Context(), waitFor)
+	defer wcancel()
+	if err := r.logs.waitFor(wctx, `"message":"connected to Slack"`); err != nil {
+		t.Fatalf("%s did not connect: %v (serve: %v)\n%s", r.name, err, r.err, r.logs.String())
+	}
+	if err := f.slack.WaitFor(wctx, func() bool { return newest() > before }); err != nil {
+		t.Fatalf("%s: the fake Slack saw no new socket: %v", r.name, err)
+	}
+	return r
+}
+
+func (f *fleet) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(f.t.Context(), waitFor)
+	f.t.Cleanup(cancel)
+	return ctx
+}
+
+// watcher waits until one of rs says it watches the organization, and returns it.
+func (f *fleet) watcher(rs ...*replica) *replica {
+	f.t.Helper()
+	const says = "this replica now watches the organization"
+	var got *replica
+	ctx := f.ctx()
+	for got == nil {
+		for _, r := range rs {
+			if strings.Contains(r.logs.String(), says) {
+				got = r
+			}
+		}
+		if got == nil {
+			select {
+			case <-ctx.Done():
+				f.t.Fatalf("no replica took the organization's watch lease")
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	return got
+}
+
+// request runs `/qovery stop <cluster i>` and returns the confirmation message and the socket the
+// command went to.
+func (f *fleet) request(i int) (fakeslack.Message, int) {
+	f.t.Helper()
+	ack, err := f.slack.SlashCommand(f.ctx(), fakeslack.SlashCommand{UserID: alice, ChannelID: ops, Command: "/qovery", Text: "stop " + f.names[i]})
+	if err != nil {
+		f.t.Fatalf("/qovery stop %s: %v", f.names[i], err)
+	}
+	var msg fakeslack.Message
+	want := "Stop cluster *" + f.names[i] + "*?"
+	err = f.slack.WaitFor(f.ctx(), func() bool {
+		for _, m := range f.slack.Messages(ops) {
+			if (m.ThreadTS == "" || m.ThreadTS == m.TS) && strings.Contains(m.PlainText(), want) {
+				msg = m
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		f.t.Fatalf("no confirmation for %s: %v", f.names[i], err)
+	}
+	return msg, ack.Socket
+}
+
+// confirm clicks Stop as user and returns the socket the click went to.
+func (f *fleet) confirm(user string, msg fakeslack.Message) int {
+	f.t.Helper()
+	ack, err := f.slack.ClickButton(f.ctx(), fakeslack.Click{UserID: user, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm})
+	if err != nil {
+		f.t.Fatalf("click: %v", err)
+	}
+	return ack.Socket
+}
+
+// waitParent waits until the parent message says want.
+func (f *fleet) waitParent(msg fakeslack.Message, want string) {
+	f.t.Helper()
+	var cur fakeslack.Message
+	if err := f.slack.WaitFor(f.ctx(), func() bool {
+		cur, _ = f.slack.Message(ops, msg.TS)
+		return strings.Contains(cur.PlainText(), want)
+	}); err != nil {
+		f.t.Fatalf("the parent never said %q; it says %q", want, cur.PlainText())
+	}
+}
+
+// finish lets cluster i reach STOPPED and checks the whole thread: each message once, in order,
+// and one stop call.
+func (f *fleet) finish(i int, msg fakeslack.Message) {
+	f.t.Helper()
+	f.qovery.SetStatus(f.clusters[i], qovery.StateStopped)
+	f.waitParent(msg, "is `STOPPED`")
+	if err := f.slack.WaitFor(f.ctx(), func() bool { return len(f.slack.Replies(ops, msg.TS)) >= 3 }); err != nil {
+		f.t.Fatalf("thread of %s incomplete: %v", f.names[i], err)
+	}
+	var replies []string
+	for _, r := range f.slack.Replies(ops, msg.TS) {
+		replies = append(replies, r.PlainText())
+	}
+	want := []string{":inbox_tray: Qovery accepted the stop · `STOP_QUEUED`", ":gear: `STOPPING` · ", ":white_check_mark: `STOPPED` after "}
+	if len(replies) != len(want) {
+		f.t.Fatalf("thread of %s = %q; want %d replies, each once", f.names[i], replies, len(want))
+	}
+	for j := range want {
+		if !strings.HasPrefix(replies[j], want[j]) {
+			f.t.Errorf("thread of %s, reply %d = %q; want prefix %q", f.names[i], j, replies[j], want[j])
+		}
+	}
+	if n := f.qovery.CountRequests("POST", fmt.Sprintf("/organization/%s/cluster/%s/stop", f.org, f.clusters[i])); n != 1 {
+		f.t.Errorf("stop calls for %s = %d; want exactly 1", f.names[i], n)
+	}
+}
+
+// onePoller checks that the whole fleet sends one organization-wide status request per poll
+// interval while something is watched: 20 requests must span at least 15 intervals (one poller
+// needs 19 at least; two would need about 10).
+func (f *fleet) onePoller() {
+	f.t.Helper()
+	path := fmt.Sprintf("/organization/%s/cluster/status", f.org)
+	n0 := f.qovery.CountRequests("GET", path)
+	start := time.Now()
+	const more = 20
+	ctx := f.ctx()
+	for f.qovery.CountRequests("GET", path) < n0+more {
+		select {
+		case <-ctx.Done():
+			f.t.Fatalf("the fleet stopped polling: %d organization-wide requests", f.qovery.CountRequests("GET", path)-n0)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	f.t.Logf("the fleet sent %d organization-wide status requests in %v (interval %v)", more, time.Since(start).Round(time.Millisecond), fleetPoll)
+	if elapsed := time.Since(start); elapsed < 15*fleetPoll {
+		f.t.Errorf("%d organization-wide status requests in %v: more than one per %v interval for the fleet", more, elapsed, fleetPoll)
+	}
+	if n := f.qovery.CountRequests("GET", fmt.Sprintf("/organization/%s/cluster/%s/status", f.org, f.clusters[0])); n > 2 {
+		f.t.Errorf("per-cluster status reads = %d; the fleet should only read the organization-wide list while watching", n)
+	}
+}
+
+// TestReplicasShareTheWorkEndToEnd: commands and clicks land on random replicas, so stops are
+// accepted by different replicas; one replica watches them all, with one status request per interval
+// for the fleet, and every request is carried through once.
+func TestReplicasShareTheWorkEndToEnd(t *testing.T) {
+	f, rs := startFleet(t, 3, time.Second)
+	f.watcher(rs...)
+	elsewhere := false
+	clickSockets := map[int]bool{}
+	msgs := make([]fakeslack.Message, 4)
+	for i := range msgs {
+		var cmdSocket int
+		msgs[i], cmdSocket = f.request(i)
+		clickSocket := f.confirm(alice, msgs[i])
+		elsewhere = elsewhere || clickSocket != cmdSocket
+		clickSockets[clickSocket] = true
+	}
+	if !elsewhere || len(clickSockets) < 2 {
+		t.Fatalf("clicks went to sockets %v, each beside its command: %v; the test did not exercise replicas sharing the work", clickSockets, !elsewhere)
+	}
+	for _, msg := range msgs {
+		f.waitParent(msg, "`STOPPING`")
+	}
+	f.onePoller() // four stops accepted by different replicas, watched together
+	for i, msg := range msgs {
+		f.finish(i, msg)
+	}
+	for _, r := range rs {
+		if err := r.shutdown(t); err != nil {
+			t.Errorf("%s exited with %v", r.name, err)
+		}
+	}
+}
+
+// TestReplicasDoubleClickSplitEndToEnd: two people click Stop at once and the clicks reach two
+// replicas: one stop call, one winner, and the other click is told.
+func TestReplicasDoubleClickSplitEndToEnd(t *testing.T) {
+	f, rs := startFleet(t, 3, time.Second)
+	f.watcher(rs...)
+	split := false
+	for i := 0; i < len(f.names) && !split; i++ {
+		msg, _ := f.request(i)
+		acks, errs := f.slack.ClickButtons(f.ctx(),
+			fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm},
+			fakeslack.Click{UserID: bob, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm})
+		for _, err := range errs {
+			if err != nil {
+				t.Fatalf("click: %v", err)
+			}
+		}
+		split = acks[0].Socket != acks[1].Socket
+		f.waitParent(msg, "`STOPPING`")
+		if split {
+			f.onePoller()
+		}
+		f.finish(i, msg)
+		final, _ := f.slack.Message(ops, msg.TS)
+		loser := alice
+		if strings.Contains(final.PlainText(), "confirmed by <@U0ALICE>") {
+			loser = bob
+		}
+		ctx := f.ctx()
+		if err := f.slack.WaitFor(ctx, func() bool { return len(f.slack.Ephemerals(loser)) > 0 }); err != nil {
+			t.Fatalf("the losing click was not answered: %v", err)
+		}
+		eph := f.slack.Ephemerals(loser)
+		if got := eph[len(eph)-1].PlainText(); !strings.Contains(got, "Already confirmed by <@") {
+			t.Errorf("the losing click was told %q", got)
+		}
+	}
+	if !split {
+		t.Fatal("no double click was split across two replicas; the test did not exercise it")
+	}
+}
+
+// TestReplicaKilledMidWatchEndToEnd kills the replica that watches, without any shutdown, while a
+// stop is under way: another replica takes the watch over within the lease timeout and the thread
+// goes on where it was, nothing lost, nothing repeated.
+func TestReplicaKilledMidWatchEndToEnd(t *testing.T) {
+	const leaseTimeout = time.Second
+	f, rs := startFleet(t, 3, leaseTimeout)
+	w := f.watcher(rs...)
+	msg, _ := f.request(0)
+	f.confirm(alice, msg)
+	f.waitParent(msg, "`STOPPING`")
+	if err := f.slack.WaitFor(f.ctx(), func() bool { return len(f.slack.Replies(ops, msg.TS)) == 2 }); err != nil {
+		t.Fatal(err)
+	}
+
+	killed := time.Now()
+	w.net.kill()
+	var rest []*replica
+	for _, r := range rs {
+		if r != w {
+			rest = append(rest, r)
+		}
+	}
+	next := f.watcher(rest...)
+	t.Logf("%s took the watch over %v after %s was killed (lease timeout %v)", next.name, time.Since(killed).Round(time.Millisecond), w.name, leaseTimeout)
+	wctx := f.ctx()
+	if err := next.logs.waitFor(wctx, `"message":"watching an adopted operation"`); err != nil {
+		t.Fatalf("%s did not adopt the watch: %v", next.name, err)
+	}
+	f.onePoller()
+	f.finish(0, msg)
+
+	// A stop requested after the death goes through the survivors.
+	msg2, _ := f.request(1)
+	f.confirm(bob, msg2)
+	f.waitParent(msg2, "`STOPPING`")
+	f.finish(1, msg2)
+}
+
+// TestRollingRestartOfReplicasEndToEnd restarts the three replicas one by one, as a Kubernetes
+// rolling update does, while a stop is watched. Leases last a minute here, longer than the test
+// waits: the watch can only move because each stopping replica hands its leases back.
+func TestRollingRestartOfReplicasEndToEnd(t *testing.T) {
+	f, rs := startFleet(t, 3, time.Minute)
+	f.watcher(rs...)
+	msg, _ := f.request(0)
+	f.confirm(alice, msg)
+	f.waitParent(msg, "`STOPPING`")
+
+	live := append([]*replica(nil), rs...)
+	for i := range rs {
+		old := live[0]
+		live = live[1:]
+		fresh := f.start() // maxSurge: the new pod starts before the old one stops
+		live = append(live, fresh)
+		if err := old.shutdown(t); err != nil {
+			t.Errorf("%s exited with %v", old.name, err)
+		}
+		w := f.watcher(live...)
+		t.Logf("step %d: %s stopped; %s watches", i+1, old.name, w.name)
+	}
+	f.onePoller()
+	f.finish(0, msg)
+	for _, r := range live {
+		if err := r.shutdown(t); err != nil {
+			t.Errorf("%s exited with %v", r.name, err)
+		}
+	}
+}
