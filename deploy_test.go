@@ -6,22 +6,31 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	"maps"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v4"
 )
 
-// The deployment files (Dockerfile, deploy/kubernetes) checked against the code: the variables it
-// reads, the port and paths it serves, the data directory.
+// The deployment files (Dockerfile, deploy/kubernetes, deploy/kubernetes/replicas) checked against
+// the code: the variables it reads, the port and paths it serves, the data directory.
 
-const kubeDir = "deploy/kubernetes"
+const (
+	// kubeDir is one replica with its data file on a volume.
+	kubeDir = "deploy/kubernetes"
+	// kubeReplicasDir is several replicas sharing a PostgreSQL database (QOVERY_BOT_DATABASE_URL).
+	kubeReplicasDir = "deploy/kubernetes/replicas"
+)
 
 // kubeObject is the part of a Kubernetes object these tests read.
 type kubeObject struct {
@@ -38,11 +47,24 @@ type kubeObject struct {
 		// Deployment.
 		Replicas *int `yaml:"replicas"`
 		Strategy struct {
-			Type string `yaml:"type"`
+			Type          string `yaml:"type"`
+			RollingUpdate *struct {
+				MaxUnavailable any `yaml:"maxUnavailable"` // a number or a percentage
+				MaxSurge       any `yaml:"maxSurge"`
+			} `yaml:"rollingUpdate"`
 		} `yaml:"strategy"`
 		Template struct {
+			Metadata struct {
+				Labels map[string]string `yaml:"labels"`
+			} `yaml:"metadata"`
 			Spec kubePodSpec `yaml:"spec"`
 		} `yaml:"template"`
+		// Deployment and PodDisruptionBudget (a Service's selector, a plain map, is not read).
+		Selector struct {
+			MatchLabels map[string]string `yaml:"matchLabels"`
+		} `yaml:"selector"`
+		// PodDisruptionBudget.
+		MinAvailable any `yaml:"minAvailable"`
 		// PersistentVolumeClaim.
 		AccessModes []string `yaml:"accessModes"`
 		// Service.
@@ -60,6 +82,19 @@ type kubePodSpec struct {
 	SecurityContext               struct {
 		RunAsNonRoot bool `yaml:"runAsNonRoot"`
 	} `yaml:"securityContext"`
+	Affinity struct {
+		PodAntiAffinity struct {
+			Preferred []struct {
+				Weight          int `yaml:"weight"`
+				PodAffinityTerm struct {
+					TopologyKey   string `yaml:"topologyKey"`
+					LabelSelector struct {
+						MatchLabels map[string]string `yaml:"matchLabels"`
+					} `yaml:"labelSelector"`
+				} `yaml:"podAffinityTerm"`
+			} `yaml:"preferredDuringSchedulingIgnoredDuringExecution"`
+		} `yaml:"podAntiAffinity"`
+	} `yaml:"affinity"`
 	Containers []struct {
 		Name    string `yaml:"name"`
 		EnvFrom []struct {
@@ -67,8 +102,14 @@ type kubePodSpec struct {
 			ConfigMapRef *struct{ Name string } `yaml:"configMapRef"`
 		} `yaml:"envFrom"`
 		Env []struct {
-			Name  string `yaml:"name"`
-			Value string `yaml:"value"`
+			Name      string `yaml:"name"`
+			Value     string `yaml:"value"`
+			ValueFrom *struct {
+				SecretKeyRef *struct {
+					Name string `yaml:"name"`
+					Key  string `yaml:"key"`
+				} `yaml:"secretKeyRef"`
+			} `yaml:"valueFrom"`
 		} `yaml:"env"`
 		Ports []struct {
 			Name          string `yaml:"name"`
@@ -107,14 +148,21 @@ type kubeProbe struct {
 	} `yaml:"httpGet"`
 }
 
-// readKubeObjects decodes every YAML document of every file in deploy/kubernetes, by file name.
-func readKubeObjects(t *testing.T) map[string][]kubeObject {
+// readKubeObjects decodes every YAML document of every file directly in dir (deploy/kubernetes does
+// not reach into deploy/kubernetes/replicas), by file name.
+func readKubeObjects(t *testing.T, dir string) map[string][]kubeObject {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(kubeDir, "*.yaml"))
+	return readKubeDocs[kubeObject](t, dir)
+}
+
+// readKubeDocs decodes every YAML document of every file directly in dir into a T, by file name.
+func readKubeDocs[T any](t *testing.T, dir string) map[string][]T {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no YAML in %s: %v", kubeDir, err)
+		t.Fatalf("no YAML in %s: %v", dir, err)
 	}
-	objects := map[string][]kubeObject{}
+	objects := map[string][]T{}
 	for _, file := range files {
 		f, err := os.Open(file)
 		if err != nil {
@@ -122,7 +170,7 @@ func readKubeObjects(t *testing.T) map[string][]kubeObject {
 		}
 		dec := yaml.NewDecoder(f)
 		for {
-			var o kubeObject
+			var o T
 			err := dec.Decode(&o)
 			if errors.Is(err, io.EOF) {
 				break
@@ -135,6 +183,45 @@ func readKubeObjects(t *testing.T) map[string][]kubeObject {
 		f.Close()
 	}
 	return objects
+}
+
+// kubeObjectsByKind reads dir as kubectl apply -k would take it: kustomization.yaml lists every other
+// file, and each object has a kind, a name and no namespace, one object of each kind.
+func kubeObjectsByKind(t *testing.T, dir string) map[string]kubeObject {
+	t.Helper()
+	files := readKubeObjects(t, dir)
+	byKind := map[string]kubeObject{}
+	var listed []string
+	for file, objects := range files {
+		for _, o := range objects {
+			if o.Kind == "Kustomization" {
+				listed = o.Resources
+				continue
+			}
+			if o.APIVersion == "" || o.Kind == "" || o.Metadata.Name == "" {
+				t.Errorf("%s/%s: an object lacks apiVersion, kind or metadata.name: %+v", dir, file, o)
+			}
+			if o.Metadata.Namespace != "" {
+				t.Errorf("%s/%s: %s %s sets namespace %q; the manifests are applied with -n", dir, file, o.Kind, o.Metadata.Name, o.Metadata.Namespace)
+			}
+			if _, dup := byKind[o.Kind]; dup {
+				t.Errorf("%s: two objects of kind %s", dir, o.Kind)
+			}
+			byKind[o.Kind] = o
+		}
+	}
+	var others []string
+	for file := range files {
+		if file != "kustomization.yaml" {
+			others = append(others, file)
+		}
+	}
+	slices.Sort(others)
+	slices.Sort(listed)
+	if !slices.Equal(listed, others) {
+		t.Errorf("%s/kustomization.yaml lists %v; want every other file: %v", dir, listed, others)
+	}
+	return byKind
 }
 
 // configVariables returns the environment variables config.go reads: its string literals that look
@@ -158,39 +245,11 @@ func configVariables(t *testing.T) map[string]bool {
 	return vars
 }
 
+// kubeTokens are the Secret's keys in both variants, sorted; the replicas variant adds the database.
+var kubeTokens = []string{"QOVERY_API_TOKEN", "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"}
+
 func TestKubernetesManifests(t *testing.T) {
-	files := readKubeObjects(t)
-	byKind := map[string]kubeObject{}
-	var listed []string
-	for file, objects := range files {
-		for _, o := range objects {
-			if o.Kind == "Kustomization" {
-				listed = o.Resources
-				continue
-			}
-			if o.APIVersion == "" || o.Kind == "" || o.Metadata.Name == "" {
-				t.Errorf("%s: an object lacks apiVersion, kind or metadata.name: %+v", file, o)
-			}
-			if o.Metadata.Namespace != "" {
-				t.Errorf("%s: %s %s sets namespace %q; the manifests are applied with -n", file, o.Kind, o.Metadata.Name, o.Metadata.Namespace)
-			}
-			if _, dup := byKind[o.Kind]; dup {
-				t.Errorf("two objects of kind %s", o.Kind)
-			}
-			byKind[o.Kind] = o
-		}
-	}
-	var others []string
-	for file := range files {
-		if file != "kustomization.yaml" {
-			others = append(others, file)
-		}
-	}
-	slices.Sort(others)
-	slices.Sort(listed)
-	if !slices.Equal(listed, others) {
-		t.Errorf("kustomization.yaml lists %v; want every other file: %v", listed, others)
-	}
+	byKind := kubeObjectsByKind(t, kubeDir)
 	for _, kind := range []string{"Secret", "ConfigMap", "PersistentVolumeClaim", "Deployment"} {
 		if _, ok := byKind[kind]; !ok {
 			t.Fatalf("no %s in %s", kind, kubeDir)
@@ -200,7 +259,7 @@ func TestKubernetesManifests(t *testing.T) {
 
 	// The tokens are in the Secret, placeholders only; everything else is in the ConfigMap, under the
 	// names config.go reads.
-	tokens := []string{"QOVERY_API_TOKEN", "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"}
+	tokens := kubeTokens
 	var keys []string
 	for k, v := range secret.StringData {
 		keys = append(keys, k)
@@ -335,6 +394,230 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 }
 
+// The replicas variant is the base for state in PostgreSQL: the same container, probes and security,
+// several replicas rolled one at a time, the database URL from the Secret, no volume.
+func TestKubernetesReplicas(t *testing.T) {
+	base := kubeObjectsByKind(t, kubeDir)
+	byKind := kubeObjectsByKind(t, kubeReplicasDir)
+	for _, kind := range []string{"Secret", "ConfigMap", "Deployment"} {
+		if _, ok := byKind[kind]; !ok {
+			t.Fatalf("no %s in %s", kind, kubeReplicasDir)
+		}
+	}
+	// The same names as the base, so that applying one variant over the other updates in place.
+	for kind, o := range byKind {
+		if b, ok := base[kind]; ok && b.Metadata.Name != o.Metadata.Name {
+			t.Errorf("replicas: %s %q; the base names it %q", kind, o.Metadata.Name, b.Metadata.Name)
+		}
+	}
+	if _, ok := byKind["PersistentVolumeClaim"]; ok {
+		t.Errorf("replicas: a PersistentVolumeClaim; the state is in PostgreSQL")
+	}
+	secret, cm, dep := byKind["Secret"], byKind["ConfigMap"], byKind["Deployment"]
+	known := configVariables(t)
+
+	// The Secret: the base's tokens and the database URL, placeholders only.
+	const dbURL = "QOVERY_BOT_DATABASE_URL"
+	var keys []string
+	for k, v := range secret.StringData {
+		keys = append(keys, k)
+		if !strings.Contains(v, "REPLACE_ME") {
+			t.Errorf("replicas secret.yaml: %s = %q; want a REPLACE_ME placeholder, never a secret", k, v)
+		}
+	}
+	slices.Sort(keys)
+	if want := slices.Sorted(slices.Values(append(slices.Clone(kubeTokens), dbURL))); !slices.Equal(keys, want) || len(secret.Data) != 0 {
+		t.Errorf("replicas secret.yaml keys = %v (data: %v); want stringData with exactly %v", keys, secret.Data, want)
+	}
+	if u, err := url.Parse(secret.StringData[dbURL]); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		t.Errorf("replicas secret.yaml: %s = %q is not a postgres:// URL (%v)", dbURL, secret.StringData[dbURL], err)
+	}
+
+	// The ConfigMap: the base's settings with the base's values, but the data directory.
+	const dataDir = "QOVERY_BOT_DATA_DIR"
+	for k, v := range base["ConfigMap"].Data {
+		got, ok := cm.Data[k]
+		switch {
+		case k == dataDir && ok:
+			t.Errorf("replicas configmap.yaml sets %s; no data directory is used with PostgreSQL", k)
+		case k != dataDir && (!ok || got != v):
+			t.Errorf("replicas configmap.yaml %s = %q (set: %v); want the base's %q", k, got, ok, v)
+		}
+	}
+	if v, ok := cm.Data["QOVERY_BOT_LEASE_TIMEOUT"]; ok {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			t.Errorf("replicas configmap.yaml QOVERY_BOT_LEASE_TIMEOUT = %q; want a positive duration such as 15s", v)
+		}
+	}
+
+	// Two replicas, rolled one at a time with one always serving.
+	replicas := 0 // unset
+	if dep.Spec.Replicas != nil {
+		replicas = *dep.Spec.Replicas
+	}
+	if replicas != 2 {
+		t.Errorf("replicas deployment: replicas %d (0: unset); want 2", replicas)
+	}
+	ru := dep.Spec.Strategy.RollingUpdate
+	if dep.Spec.Strategy.Type != "RollingUpdate" || ru == nil || !kubeZero(ru.MaxUnavailable) || ru.MaxSurge == nil || kubeZero(ru.MaxSurge) {
+		t.Errorf("replicas deployment: strategy %q, rollingUpdate %+v; want RollingUpdate with maxUnavailable 0 and a maxSurge",
+			dep.Spec.Strategy.Type, ru)
+	}
+	pod := dep.Spec.Template.Spec
+	if len(pod.Containers) != 1 {
+		t.Fatalf("replicas deployment: %d containers; want 1", len(pod.Containers))
+	}
+	c := pod.Containers[0]
+	if len(pod.Volumes) != 0 || len(c.VolumeMounts) != 0 {
+		t.Errorf("replicas deployment: volumes %+v, mounts %+v; want none", pod.Volumes, c.VolumeMounts)
+	}
+	if pod.TerminationGracePeriodSeconds <= 8 {
+		t.Errorf("replicas deployment: terminationGracePeriodSeconds %d; want more than the bot's 8 s shutdown", pod.TerminationGracePeriodSeconds)
+	}
+	labels := dep.Spec.Template.Metadata.Labels
+	selects := func(m map[string]string) bool {
+		for k, v := range m {
+			if labels[k] != v {
+				return false
+			}
+		}
+		return len(m) > 0
+	}
+	spread := false
+	for _, p := range pod.Affinity.PodAntiAffinity.Preferred {
+		term := p.PodAffinityTerm
+		spread = spread || (p.Weight > 0 && term.TopologyKey == "kubernetes.io/hostname" && selects(term.LabelSelector.MatchLabels))
+	}
+	if !spread {
+		t.Errorf("replicas deployment: affinity %+v; want a preferred podAntiAffinity on kubernetes.io/hostname selecting the bot's pods", pod.Affinity)
+	}
+	if pdb, ok := byKind["PodDisruptionBudget"]; ok {
+		if n, isInt := pdb.Spec.MinAvailable.(int); !isInt || n < 1 || n >= replicas || !selects(pdb.Spec.Selector.MatchLabels) {
+			t.Errorf("replicas poddisruptionbudget: minAvailable %v, selector %v; want at least 1, fewer than the replicas, selecting the bot's pods",
+				pdb.Spec.MinAvailable, pdb.Spec.Selector.MatchLabels)
+		}
+	}
+
+	// The environment: the ConfigMap whole, the Secret's keys one by one, each a variable the
+	// program reads; the database URL from the Secret.
+	set := map[string]bool{}
+	for _, e := range c.EnvFrom {
+		switch {
+		case e.ConfigMapRef != nil && e.ConfigMapRef.Name == cm.Metadata.Name:
+			for k := range cm.Data {
+				set[k] = true
+			}
+		case e.SecretRef != nil && e.SecretRef.Name == secret.Metadata.Name:
+			for k := range secret.StringData {
+				set[k] = true
+			}
+		default:
+			t.Errorf("replicas deployment: envFrom %+v names neither %s nor %s", e, cm.Metadata.Name, secret.Metadata.Name)
+		}
+	}
+	fromSecret := map[string]bool{}
+	for _, e := range c.Env {
+		set[e.Name] = true
+		if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+			continue
+		}
+		ref := e.ValueFrom.SecretKeyRef
+		if _, ok := secret.StringData[ref.Key]; ref.Name != secret.Metadata.Name || !ok || ref.Key != e.Name {
+			t.Errorf("replicas deployment: %s from secret %q key %q; want the key of that name in %s", e.Name, ref.Name, ref.Key, secret.Metadata.Name)
+			continue
+		}
+		fromSecret[e.Name] = true
+	}
+	if !fromSecret[dbURL] {
+		t.Errorf("replicas deployment: %s is not a secretKeyRef into %s", dbURL, secret.Metadata.Name)
+	}
+	for k := range secret.StringData {
+		if !set[k] {
+			t.Errorf("replicas deployment: the Secret's %s is not passed to the container", k)
+		}
+	}
+	for k := range set {
+		if !known[k] {
+			t.Errorf("replicas deployment sets %s, which config.go does not read", k)
+		}
+	}
+	if set[dataDir] {
+		t.Errorf("replicas deployment sets %s; no data directory is used with PostgreSQL", dataDir)
+	}
+
+	// Otherwise the base's pod: image, ports, probes, resources, security (but fsGroup, which is for
+	// the volume), and the same Service.
+	raw := func(dir string) map[string]map[string]any {
+		byKind := map[string]map[string]any{}
+		for _, docs := range readKubeDocs[map[string]any](t, dir) {
+			for _, d := range docs {
+				if kind, _ := d["kind"].(string); kind != "" {
+					byKind[kind] = d
+				}
+			}
+		}
+		return byKind
+	}
+	rawBase, rawVariant := raw(kubeDir), raw(kubeReplicasDir)
+	container := func(dep map[string]any) map[string]any {
+		cs, _ := kubeDig(dep, "spec", "template", "spec", "containers").([]any)
+		if len(cs) == 0 {
+			return nil
+		}
+		c, _ := cs[0].(map[string]any)
+		return c
+	}
+	bc, vc := container(rawBase["Deployment"]), container(rawVariant["Deployment"])
+	for _, k := range []string{"name", "image", "ports", "livenessProbe", "readinessProbe", "resources", "securityContext"} {
+		if !reflect.DeepEqual(bc[k], vc[k]) {
+			t.Errorf("replicas deployment: container %s = %v; want the base's %v", k, vc[k], bc[k])
+		}
+	}
+	podSC := func(dep map[string]any) map[string]any {
+		sc, _ := kubeDig(dep, "spec", "template", "spec", "securityContext").(map[string]any)
+		sc = maps.Clone(sc)
+		delete(sc, "fsGroup")
+		return sc
+	}
+	for _, path := range [][]string{
+		{"spec", "selector"}, {"spec", "template", "metadata"},
+		{"spec", "template", "spec", "automountServiceAccountToken"},
+	} {
+		if b, v := kubeDig(rawBase["Deployment"], path...), kubeDig(rawVariant["Deployment"], path...); !reflect.DeepEqual(b, v) {
+			t.Errorf("replicas deployment: %s = %v; want the base's %v", strings.Join(path, "."), v, b)
+		}
+	}
+	if b, v := podSC(rawBase["Deployment"]), podSC(rawVariant["Deployment"]); len(v) == 0 || !reflect.DeepEqual(b, v) {
+		t.Errorf("replicas deployment: pod securityContext %v; want the base's %v (fsGroup aside)", v, b)
+	}
+	if b, v := kubeDig(rawBase["Service"], "spec"), kubeDig(rawVariant["Service"], "spec"); !reflect.DeepEqual(b, v) {
+		t.Errorf("replicas service: spec %v; want the base's %v", v, b)
+	}
+}
+
+// kubeZero reports whether an int-or-percentage field is 0 or 0%.
+func kubeZero(v any) bool {
+	switch v := v.(type) {
+	case int:
+		return v == 0
+	case string:
+		return v == "0" || v == "0%"
+	}
+	return false
+}
+
+// kubeDig follows keys into nested YAML maps; nil where one is missing.
+func kubeDig(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
 // The Dockerfile builds with the Go of go.mod and runs the binary as the Kubernetes manifests expect.
 func TestDockerfile(t *testing.T) {
 	b, err := os.ReadFile("Dockerfile")
@@ -367,7 +650,7 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 	// The ports and the data directory agree with the Kubernetes manifests.
-	files := readKubeObjects(t)
+	files := readKubeObjects(t, kubeDir)
 	for _, o := range files["configmap.yaml"] {
 		if got := o.Data["QOVERY_BOT_HTTP_ADDR"]; got != ":8080" {
 			t.Errorf("configmap.yaml QOVERY_BOT_HTTP_ADDR = %q; the image exposes :8080", got)
