@@ -25,7 +25,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	if cfg.SlackAPIURL != "https://slack.com/api/" || cfg.QoveryAPIURL != "https://api.qovery.com" ||
 		cfg.PollInterval != 10*time.Second || cfg.WatchTimeout != 4*time.Hour || cfg.ConfirmTTL != 10*time.Minute ||
-		cfg.LogFormat != "json" || cfg.LogLevel.String() != "info" || cfg.OrganizationID != uuid.Nil {
+		cfg.LogFormat != "json" || cfg.LogLevel.String() != "info" || cfg.OrganizationID != uuid.Nil ||
+		cfg.DatabaseURL != "" || cfg.LeaseTimeout != 15*time.Second {
 		t.Errorf("defaults = %+v", cfg)
 	}
 }
@@ -37,12 +38,15 @@ func TestLoadConfigOverrides(t *testing.T) {
 	e["QOVERY_BOT_POLL_INTERVAL"] = "250ms"
 	e["LOG_LEVEL"] = "DEBUG"
 	e["LOG_FORMAT"] = "console"
+	e["QOVERY_BOT_DATABASE_URL"] = "postgresql://bot:pw@db.internal:5432/bot?sslmode=require"
+	e["QOVERY_BOT_LEASE_TIMEOUT"] = "30s"
 	cfg, err := loadConfig(env(e))
 	if err != nil {
 		t.Fatalf("loadConfig = %v", err)
 	}
 	if cfg.SlackAPIURL != "http://127.0.0.1:9/api/" || cfg.PollInterval != 250*time.Millisecond ||
-		cfg.OrganizationID.String() != e["QOVERY_ORGANIZATION_ID"] || cfg.LogLevel.String() != "debug" {
+		cfg.OrganizationID.String() != e["QOVERY_ORGANIZATION_ID"] || cfg.LogLevel.String() != "debug" ||
+		cfg.DatabaseURL != e["QOVERY_BOT_DATABASE_URL"] || cfg.LeaseTimeout != 30*time.Second {
 		t.Errorf("overrides = %+v", cfg)
 	}
 }
@@ -63,6 +67,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"negative duration", "QOVERY_BOT_CONFIRM_TTL", "-1m", "QOVERY_BOT_CONFIRM_TTL: want a positive Go duration"},
 		{"bad timeout", "QOVERY_BOT_WATCH_TIMEOUT", "forever", "QOVERY_BOT_WATCH_TIMEOUT"},
 		{"bad level", "LOG_LEVEL", "loud", "LOG_LEVEL: want one of"},
+		{"database URL not postgres", "QOVERY_BOT_DATABASE_URL", "mysql://bot:secret@db/bot", "QOVERY_BOT_DATABASE_URL: want a PostgreSQL URL"},
+		{"database URL without host", "QOVERY_BOT_DATABASE_URL", "postgres:///bot?password=secret", "QOVERY_BOT_DATABASE_URL: want a PostgreSQL URL"},
+		{"bad lease timeout", "QOVERY_BOT_LEASE_TIMEOUT", "0s", "QOVERY_BOT_LEASE_TIMEOUT: want a positive Go duration such as 15s"},
 		{"bad format", "LOG_FORMAT", "xml", "LOG_FORMAT: want json or console"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/slack-go/slack"
 
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
@@ -91,7 +92,14 @@ func runDoctor(ctx context.Context, getenv func(string) string, stdout io.Writer
 		d.skip(clustersCheck, "skipped, no organization to list them from")
 	}
 
-	d.dataDir(cfg.DataDir, "data directory")
+	switch {
+	case cfg.DatabaseURL != "":
+		d.database(ctx, cfg.DatabaseURL, "database")
+	case bad["QOVERY_BOT_DATABASE_URL"]:
+		d.skip("database", ready("QOVERY_BOT_DATABASE_URL"))
+	default:
+		d.dataDir(cfg.DataDir, "data directory")
+	}
 	if cfg.AuditLog != "" {
 		d.auditLog(cfg.AuditLog, "audit log")
 	}
@@ -364,6 +372,44 @@ func (d *doctor) dataDir(dir, what string) {
 	} else {
 		detail += fmt.Sprintf("; %s will be created at start-up", dataFileName)
 	}
+	d.pass(what, detail)
+}
+
+// database checks that QOVERY_BOT_DATABASE_URL reaches a PostgreSQL the bot can use, without
+// changing anything: the schema version found, whether start-up can migrate it, and how many
+// replicas hold leases there now.
+func (d *doctor) database(ctx context.Context, dbURL, what string) {
+	if u, err := url.Parse(dbURL); err == nil {
+		if pw, ok := u.User.Password(); ok {
+			d.secrets = append(d.secrets, pw)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, doctorCheckTimeout)
+	defer cancel()
+	info, err := pgstore.Inspect(ctx, dbURL)
+	if err != nil {
+		d.fail(what, fmt.Sprintf("cannot use it: %v", err),
+			"check QOVERY_BOT_DATABASE_URL (host, port, user, password, database name, sslmode) and that the bot's network reaches PostgreSQL")
+		return
+	}
+	want := pgstore.SchemaVersion()
+	if info.SchemaVersion < want && !info.CanCreate {
+		d.fail(what, fmt.Sprintf("the schema is at version %d and start-up must migrate it to %d, but this user may not create tables in schema %q", info.SchemaVersion, want, info.Schema),
+			fmt.Sprintf("GRANT CREATE ON SCHEMA %s TO the bot's user, or point search_path in the URL at a schema it owns", info.Schema))
+		return
+	}
+	detail := fmt.Sprintf("PostgreSQL %s, schema %q: ", info.ServerVersion, info.Schema)
+	switch {
+	case info.SchemaVersion == 0:
+		detail += fmt.Sprintf("empty, the tables are created at start-up (version %d)", want)
+	case info.SchemaVersion < want:
+		detail += fmt.Sprintf("version %d, migrated to %d at start-up", info.SchemaVersion, want)
+	case info.SchemaVersion == want:
+		detail += fmt.Sprintf("version %d, up to date", want)
+	default:
+		detail += fmt.Sprintf("version %d, newer than this release's %d (fine: migrations only add, as during a rolling update)", info.SchemaVersion, want)
+	}
+	detail += fmt.Sprintf("; replicas holding leases now: %d", info.Replicas)
 	d.pass(what, detail)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,9 +12,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
 	"github.com/qovery-slack-bot/qovery-slack-bot/bot/health"
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore"
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore/pgtest"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
 )
 
@@ -430,4 +434,48 @@ func TestHealthzURL(t *testing.T) {
 			t.Errorf("healthzURL(%q) = %q, %v; want %q", tc.addr, got, err, tc.want)
 		}
 	}
+}
+
+// TestDoctorDatabase: with QOVERY_BOT_DATABASE_URL the database is checked instead of the data
+// directory, without being changed; a database it cannot reach fails with the fix, and no password
+// is printed.
+func TestDoctorDatabase(t *testing.T) {
+	db := pgtest.Database(t)
+	vars, _, _ := doctorEnv(t)
+	vars["QOVERY_BOT_DATABASE_URL"] = db
+	lines, err := runDoctorCommand(t, vars)
+	if err != nil {
+		t.Errorf("doctor = %v; want nil\n%s", err, strings.Join(lines, "\n"))
+	}
+	want := []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
+		"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ database", "✓ health address"}
+	if got := outcomes(lines); !slices.Equal(got, want) {
+		t.Fatalf("checks = %q; want %q\n%s", got, want, strings.Join(lines, "\n"))
+	}
+	fresh := fmt.Sprintf("empty, the tables are created at start-up (version %d); replicas holding leases now: 0", pgstore.SchemaVersion())
+	if l := line(lines, "✓ database: PostgreSQL "); !strings.HasSuffix(l, fresh) {
+		t.Errorf("database line = %q; want it to end with %q", l, fresh)
+	}
+	// Doctor changed nothing: the schema is still empty. Once the bot has migrated it, it says so.
+	s, err := pgstore.Open(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Leases("replica-a", time.Minute).Acquire(t.Context(), "watch/org"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	lines, _ = runDoctorCommand(t, vars)
+	upToDate := fmt.Sprintf("version %d, up to date; replicas holding leases now: 1", pgstore.SchemaVersion())
+	if l := line(lines, "✓ database: "); !strings.HasSuffix(l, upToDate) {
+		t.Errorf("database line after a start-up = %q; want it to end with %q", l, upToDate)
+	}
+
+	// Nothing listens on port 1; the password must not be printed.
+	vars["QOVERY_BOT_DATABASE_URL"] = "postgres://bot:hunter2-secret@127.0.0.1:1/bot?sslmode=disable&connect_timeout=2"
+	lines, err = runDoctorCommand(t, vars)
+	if l := line(lines, "✗ database: cannot use it: "); err == nil || !strings.Contains(l, "Fix: check QOVERY_BOT_DATABASE_URL") {
+		t.Errorf("doctor on an unreachable database = %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	assertNoSecrets(t, lines, "hunter2-secret")
 }

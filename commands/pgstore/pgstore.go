@@ -110,6 +110,19 @@ func WithDialFunc(dial pgconn.DialFunc) Option {
 // and migrates its schema to [SchemaVersion]. The schema is created in the first schema of the
 // connection's search_path.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	s, err := connect(ctx, url, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, s.pool); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return s, nil
+}
+
+// connect returns a store on the database at url, without migrating it.
+func connect(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The error of ParseConfig may quote the URL, password included: do not wrap it.
@@ -120,10 +133,6 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	if err := migrate(ctx, pool); err != nil {
-		pool.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return &Store{pool: pool}, nil
