@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -69,9 +71,11 @@ type replica struct {
 	name string
 	logs *syncBuffer
 	net  *netSwitch
-	stop context.CancelFunc
-	done chan struct{}
-	err  error // serve's result, once done is closed
+	// health is the address of its /healthz, /readyz and /metrics.
+	health string
+	stop   context.CancelFunc
+	done   chan struct{}
+	err    error // serve's result, once done is closed
 }
 
 // shutdown stops the replica as Kubernetes does (SIGTERM) and returns what serve returned.
@@ -144,11 +148,18 @@ func (f *fleet) start() *replica {
 	// Socket ids grow: the replica's socket is one above every socket open now.
 	newest := func() int { return slices.Max(append(f.slack.Sockets(), 0)) }
 	before := newest()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.health = ln.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = cancel
 	go func() {
 		defer close(r.done)
-		r.err = serve(ctx, env(f.vars), r.logs, func(o *appOptions) { o.noPacing = true; o.dial = r.net.dial })
+		r.err = serve(ctx, env(f.vars), r.logs, func(o *appOptions) {
+			o.noPacing, o.dial, o.healthListener = true, r.net.dial, ln
+		})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -168,6 +179,29 @@ func (f *fleet) start() *replica {
 		t.Fatalf("%s: the fake Slack saw no new socket: %v", r.name, err)
 	}
 	return r
+}
+
+// get fetches one of the replica's health endpoints.
+func (r *replica) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + r.health + path)
+	if err != nil {
+		t.Fatalf("GET %s of %s: %v", path, r.name, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metricsSay checks that the replica's /metrics contains every line of want.
+func (r *replica) metricsSay(t *testing.T, want ...string) {
+	t.Helper()
+	_, body := r.get(t, "/metrics")
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s's /metrics lacks %s", r.name, w)
+		}
+	}
 }
 
 func (f *fleet) ctx() context.Context {
@@ -402,6 +436,12 @@ func TestReplicaKilledMidWatchEndToEnd(t *testing.T) {
 		t.Fatalf("%s did not adopt the watch: %v", next.name, err)
 	}
 	f.onePoller()
+	if code, body := next.get(t, "/readyz"); code != 200 || !strings.Contains(body, "database: ok") {
+		t.Errorf("/readyz of %s = %d %q; want ready, with the database", next.name, code, body)
+	}
+	// Taken over from a replica that never handed them back.
+	next.metricsSay(t, `qovery_bot_leases_held{kind="watch"} 1`, `qovery_bot_leases_held{kind="operation"} 1`,
+		`qovery_bot_lease_takeovers_total{kind="watch"} 1`, `qovery_bot_lease_takeovers_total{kind="operation"} 1`)
 	f.finish(0, msg)
 
 	// A stop requested after the death goes through the survivors.
@@ -412,30 +452,42 @@ func TestReplicaKilledMidWatchEndToEnd(t *testing.T) {
 }
 
 // TestRollingRestartOfReplicasEndToEnd restarts the three replicas one by one, as a Kubernetes
-// rolling update does, while a stop is watched. Leases last a minute here, longer than the test
-// waits: the watch can only move because each stopping replica hands its leases back.
+// rolling update does, while a stop is watched; each step stops the replica doing the work, if it is
+// one of the old ones. Leases last a minute here, longer than the test waits: the watch can only
+// move because each stopping replica hands its leases back.
 func TestRollingRestartOfReplicasEndToEnd(t *testing.T) {
-	f, rs := startFleet(t, 3, time.Minute)
-	f.watcher(rs...)
+	f, old := startFleet(t, 3, time.Minute)
+	f.watcher(old...)
 	msg, _ := f.request(0)
 	f.confirm(alice, msg)
 	f.waitParent(msg, "`STOPPING`")
 
-	live := append([]*replica(nil), rs...)
-	for i := range rs {
-		old := live[0]
-		live = live[1:]
-		fresh := f.start() // maxSurge: the new pod starts before the old one stops
-		live = append(live, fresh)
-		if err := old.shutdown(t); err != nil {
-			t.Errorf("%s exited with %v", old.name, err)
-		}
+	var fresh []*replica
+	for step := 1; len(old) > 0; step++ {
+		live := append(append([]*replica(nil), old...), fresh...)
 		w := f.watcher(live...)
-		t.Logf("step %d: %s stopped; %s watches", i+1, old.name, w.name)
+		i := slices.Index(old, w)
+		if i < 0 {
+			i = 0
+		}
+		gone := old[i]
+		old = slices.Delete(old, i, i+1)
+		if err := gone.shutdown(t); err != nil {
+			t.Errorf("%s exited with %v", gone.name, err)
+		}
+		fresh = append(fresh, f.start())
+		next := f.watcher(append(append([]*replica(nil), old...), fresh...)...)
+		t.Logf("step %d: %s stopped; %s watches", step, gone.name, next.name)
+		if step <= 2 && next == w {
+			t.Fatalf("step %d: the watch did not move off %s", step, w.name)
+		}
 	}
 	f.onePoller()
+	// Every move was a hand-back: nothing was taken over from a replica that stopped renewing.
+	w := f.watcher(fresh...)
+	w.metricsSay(t, `qovery_bot_leases_held{kind="watch"} 1`, `qovery_bot_lease_takeovers_total{kind="watch"} 0`, `qovery_bot_lease_takeovers_total{kind="operation"} 0`)
 	f.finish(0, msg)
-	for _, r := range live {
+	for _, r := range fresh {
 		if err := r.shutdown(t); err != nil {
 			t.Errorf("%s exited with %v", r.name, err)
 		}
