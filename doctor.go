@@ -388,7 +388,8 @@ func (d *doctor) database(ctx context.Context, dbURL, what string) {
 	defer cancel()
 	info, err := pgstore.Inspect(ctx, dbURL)
 	if err != nil {
-		d.fail(what, fmt.Sprintf("cannot use it: %v", err),
+		// pgx writes a failed connection over two lines; one line per check.
+		d.fail(what, "cannot use it: "+strings.Join(strings.Fields(err.Error()), " "),
 			"check QOVERY_BOT_DATABASE_URL (host, port, user, password, database name, sslmode) and that the bot's network reaches PostgreSQL")
 		return
 	}
