@@ -187,6 +187,23 @@ func readKubeDocs[T any](t *testing.T, dir string) map[string][]T {
 
 // kubeObjectsByKind reads dir as kubectl apply -k would take it: kustomization.yaml lists every other
 // file, and each object has a kind, a name and no namespace, one object of each kind.
+// checkSecretPlaceholders checks that a Secret holds exactly the keys want (sorted) in stringData,
+// each with a REPLACE_ME placeholder, never a real secret.
+func checkSecretPlaceholders(t *testing.T, file string, secret kubeObject, want []string) {
+	t.Helper()
+	var keys []string
+	for k, v := range secret.StringData {
+		keys = append(keys, k)
+		if !strings.Contains(v, "REPLACE_ME") {
+			t.Errorf("%s: %s = %q; want a REPLACE_ME placeholder, never a secret", file, k, v)
+		}
+	}
+	slices.Sort(keys)
+	if !slices.Equal(keys, want) || len(secret.Data) != 0 {
+		t.Errorf("%s keys = %v (data: %v); want stringData with exactly %v", file, keys, secret.Data, want)
+	}
+}
+
 func kubeObjectsByKind(t *testing.T, dir string) map[string]kubeObject {
 	t.Helper()
 	files := readKubeObjects(t, dir)
@@ -260,17 +277,7 @@ func TestKubernetesManifests(t *testing.T) {
 	// The tokens are in the Secret, placeholders only; everything else is in the ConfigMap, under the
 	// names config.go reads.
 	tokens := kubeTokens
-	var keys []string
-	for k, v := range secret.StringData {
-		keys = append(keys, k)
-		if !strings.HasPrefix(v, "REPLACE_ME") {
-			t.Errorf("secret.yaml: %s = %q; want a REPLACE_ME placeholder, never a token", k, v)
-		}
-	}
-	slices.Sort(keys)
-	if !slices.Equal(keys, tokens) || len(secret.Data) != 0 {
-		t.Errorf("secret.yaml keys = %v (data: %v); want stringData with exactly %v", keys, secret.Data, tokens)
-	}
+	checkSecretPlaceholders(t, "secret.yaml", secret, tokens)
 	known := configVariables(t)
 	for _, tok := range tokens {
 		if !known[tok] {
@@ -418,17 +425,7 @@ func TestKubernetesReplicas(t *testing.T) {
 
 	// The Secret: the base's tokens and the database URL, placeholders only.
 	const dbURL = "QOVERY_BOT_DATABASE_URL"
-	var keys []string
-	for k, v := range secret.StringData {
-		keys = append(keys, k)
-		if !strings.Contains(v, "REPLACE_ME") {
-			t.Errorf("replicas secret.yaml: %s = %q; want a REPLACE_ME placeholder, never a secret", k, v)
-		}
-	}
-	slices.Sort(keys)
-	if want := slices.Sorted(slices.Values(append(slices.Clone(kubeTokens), dbURL))); !slices.Equal(keys, want) || len(secret.Data) != 0 {
-		t.Errorf("replicas secret.yaml keys = %v (data: %v); want stringData with exactly %v", keys, secret.Data, want)
-	}
+	checkSecretPlaceholders(t, "replicas secret.yaml", secret, slices.Sorted(slices.Values(append(slices.Clone(kubeTokens), dbURL))))
 	if u, err := url.Parse(secret.StringData[dbURL]); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
 		t.Errorf("replicas secret.yaml: %s = %q is not a postgres:// URL (%v)", dbURL, secret.StringData[dbURL], err)
 	}

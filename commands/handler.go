@@ -90,10 +90,10 @@ type Handler struct {
 	clusterList listCache
 
 	mu sync.Mutex
-	// held are the operation leases this process holds; watchL is the organization's watch lease
+	// held are the operation leases this process holds; orgWatch is the organization's watch lease
 	// when this replica holds it; watching are the operations this process watches.
 	held     map[uuid.UUID]*holding
-	watchL   *Lease
+	orgWatch   *Lease
 	watching map[uuid.UUID]bool
 }
 

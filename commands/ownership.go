@@ -114,19 +114,19 @@ func (h *Handler) holdsOp(id uuid.UUID) bool {
 func (h *Handler) watchLease(ctx context.Context) (*Lease, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.watchL != nil {
+	if h.orgWatch != nil {
 		select {
-		case <-h.watchL.Lost():
-			h.watchL = nil
+		case <-h.orgWatch.Lost():
+			h.orgWatch = nil
 		default:
-			return h.watchL, nil
+			return h.orgWatch, nil
 		}
 	}
 	l, err := h.leases.Acquire(ctx, watchLeaseName(h.cfg.OrganizationID))
 	if err != nil {
 		return nil, err
 	}
-	h.watchL = l
+	h.orgWatch = l
 	return l, nil
 }
 
@@ -135,11 +135,11 @@ func (h *Handler) watchLease(ctx context.Context) (*Lease, error) {
 func (h *Handler) WatchesOrganization() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.watchL == nil {
+	if h.orgWatch == nil {
 		return false
 	}
 	select {
-	case <-h.watchL.Lost():
+	case <-h.orgWatch.Lost():
 		return false
 	default:
 		return true
@@ -151,8 +151,8 @@ func (h *Handler) WatchesOrganization() bool {
 // it shuts down; the watches themselves hand their operations back as they end.
 func (h *Handler) Handback(ctx context.Context) {
 	h.mu.Lock()
-	l := h.watchL
-	h.watchL = nil
+	l := h.orgWatch
+	h.orgWatch = nil
 	h.mu.Unlock()
 	if l != nil {
 		_ = l.Release(ctx)

@@ -60,7 +60,7 @@ func (ls *Leases) Acquire(ctx context.Context, name string) (*commands.Lease, er
 	var (
 		fence    int64
 		previous string
-		held     bool
+		taken    bool // by another holder
 	)
 	err := pgx.BeginFunc(ctx, ls.s.pool, func(tx pgx.Tx) error {
 		var live bool
@@ -70,14 +70,14 @@ func (ls *Leases) Acquire(ctx context.Context, name string) (*commands.Lease, er
 			tag, err := tx.Exec(ctx, `INSERT INTO leases (name, owner, fence, expires_at)
 				VALUES ($1, $2, 1, now() + make_interval(secs => $3)) ON CONFLICT (name) DO NOTHING`,
 				name, ls.owner, ls.ttl.Seconds())
-			fence, held = 1, err == nil && tag.RowsAffected() == 0 // created by another replica meanwhile
+			fence, taken = 1, err == nil && tag.RowsAffected() == 0 // created by another replica meanwhile
 			return err
 		}
 		if err != nil {
 			return err
 		}
 		if previous != "" && live {
-			held = true
+			taken = true
 			return nil
 		}
 		return tx.QueryRow(ctx, `UPDATE leases SET owner = $2, fence = fence + 1, expires_at = now() + make_interval(secs => $3)
@@ -86,7 +86,7 @@ func (ls *Leases) Acquire(ctx context.Context, name string) (*commands.Lease, er
 	if err != nil {
 		return nil, fmt.Errorf("acquire lease %s: %w", name, err)
 	}
-	if held {
+	if taken {
 		return nil, commands.ErrLeaseHeld
 	}
 	tookOver := previous != "" // it had an owner that did not hand it back: that replica died or stalled
