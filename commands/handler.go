@@ -93,7 +93,7 @@ type Handler struct {
 	// held are the operation leases this process holds; orgWatch is the organization's watch lease
 	// when this replica holds it; watching are the operations this process watches.
 	held     map[uuid.UUID]*holding
-	orgWatch   *Lease
+	orgWatch *Lease
 	watching map[uuid.UUID]bool
 }
 
