@@ -210,6 +210,13 @@ func (a *app) run(ctx context.Context, log zerolog.Logger, ln net.Listener) erro
 			}
 		}()
 		go func() { _ = a.fleet.Run(wctx) }()
+		// Hear leases handed back before looking for work, so that none falls in between.
+		select {
+		case <-a.fleet.Listening():
+		case <-time.After(5 * time.Second):
+			log.Warn().Msg("not listening for leases handed back yet; relying on the periodic look for work")
+		case <-ctx.Done():
+		}
 	}
 	return a.bot.Run(ctx)
 }

@@ -49,7 +49,7 @@ func (h *Handler) Adopt(ctx context.Context) ([]Operation, error) {
 		if held[operationLeaseName(op.ID)] {
 			continue // its owner is alive
 		}
-		if w, ok := h.adopt(ctx, op.ID); ok {
+		if w, ok := h.adopt(ctx, op.ID, watcher); ok {
 			watch = append(watch, w)
 		}
 	}
@@ -77,8 +77,9 @@ func (h *Handler) needsOwner(op Operation, watcher bool) bool {
 	return false
 }
 
-// adopt settles one operation under its lease and reports whether it is to be watched.
-func (h *Handler) adopt(ctx context.Context, id uuid.UUID) (Operation, bool) {
+// adopt settles one operation under its lease and reports whether this replica, the watcher or not,
+// is to watch it.
+func (h *Handler) adopt(ctx context.Context, id uuid.UUID, watcher bool) (Operation, bool) {
 	lctx, _, release, err := h.holdOp(ctx, id)
 	if err != nil {
 		return Operation{}, false // taken by another replica meanwhile
@@ -99,8 +100,8 @@ func (h *Handler) adopt(ctx context.Context, id uuid.UUID) (Operation, bool) {
 		watch = &op
 	}
 	h.deliver(lctx, id)
-	if watch == nil {
-		return Operation{}, false
+	if watch == nil || !watcher {
+		return Operation{}, false // the watching replica adopts it in turn
 	}
 	return *watch, true
 }

@@ -17,6 +17,9 @@ import (
 // other replicas take its work over at once rather than at their next periodic look.
 const releasedChannel = "qovery_bot_lease_released"
 
+// acquireTimeout bounds taking a lease.
+const acquireTimeout = 5 * time.Second
+
 // Leases are [commands.Leases] kept in the store's database, shared by every replica using it. A
 // lease row holds its owner, its expiry (on the database's clock, so replicas' clocks do not
 // matter) and a fencing counter that grows every time the lease changes hands; the store's Update
@@ -39,6 +42,9 @@ type Leases struct {
 	renewed  time.Time
 	tookOver map[string]int64
 	released chan struct{}
+	// listening is closed once the first LISTEN is in place.
+	listening     chan struct{}
+	listeningOnce sync.Once
 }
 
 var _ commands.Leases = (*Leases)(nil)
@@ -51,12 +57,20 @@ func (s *Store) Leases(owner string, takeover time.Duration) *Leases {
 	return &Leases{
 		s: s, owner: owner, ttl: takeover * 4 / 5, renew: takeover / 5,
 		held: map[string]*commands.Lease{}, renewed: time.Now(), tookOver: map[string]int64{},
-		released: make(chan struct{}, 1),
+		released: make(chan struct{}, 1), listening: make(chan struct{}),
 	}
 }
 
 // Acquire implements [commands.Leases].
 func (ls *Leases) Acquire(ctx context.Context, name string) (*commands.Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Once begun, the transaction is not cut short by ctx: a cancellation landing on its commit
+	// would leave a lease taken in the database that this process does not know it holds, so that
+	// nobody could work on it until it expired.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), acquireTimeout)
+	defer cancel()
 	var (
 		fence    int64
 		previous string
@@ -140,6 +154,11 @@ func (ls *Leases) Held(ctx context.Context, names []string) (map[string]bool, er
 // Released implements [commands.Leases]: it is signalled by the database's notifications while
 // [Leases.Run] runs.
 func (ls *Leases) Released() <-chan struct{} { return ls.released }
+
+// Listening is closed once this replica hears the leases handed back (Run's LISTEN is in place).
+// Work should be looked for after that, so that no hand-back falls between the look and the
+// LISTEN.
+func (ls *Leases) Listening() <-chan struct{} { return ls.listening }
 
 // Run renews the held leases and listens for leases handed back anywhere, until ctx is done.
 func (ls *Leases) Run(ctx context.Context) error {
@@ -226,6 +245,12 @@ func (ls *Leases) listenOnce(ctx context.Context) {
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+releasedChannel); err != nil {
 		return
+	}
+	ls.listeningOnce.Do(func() { close(ls.listening) })
+	// A lease handed back while the connection was down went unheard: look for work once.
+	select {
+	case ls.released <- struct{}{}:
+	default:
 	}
 	for {
 		if _, err := conn.WaitForNotification(ctx); err != nil {
