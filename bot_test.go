@@ -489,7 +489,8 @@ func TestStartupErrors(t *testing.T) {
 
 	q := qoverytest.NewServer(t)
 	a, b := q.AddOrganization("Acme"), q.AddOrganization("Globex")
-	vars := map[string]string{"SLACK_APP_TOKEN": appTok, "SLACK_BOT_TOKEN": botTok, "QOVERY_API_TOKEN": q.Token(), "QOVERY_API_URL": q.URL()}
+	vars := map[string]string{"SLACK_APP_TOKEN": appTok, "SLACK_BOT_TOKEN": botTok, "QOVERY_API_TOKEN": q.Token(), "QOVERY_API_URL": q.URL(),
+		"QOVERY_BOT_HTTP_ADDR": "off", "QOVERY_BOT_DATA_DIR": t.TempDir()} // nothing shared with other runs
 	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "QOVERY_ORGANIZATION_ID: not set and the token sees 2 organizations") ||
 		!strings.Contains(err.Error(), "Acme ("+a.String()+")") || !strings.Contains(err.Error(), "Globex ("+b.String()+")") {
