@@ -47,21 +47,24 @@ type Lease struct {
 	// stuck replica) rather than handed back.
 	TookOver bool
 
-	lost     chan struct{}
-	lostOnce sync.Once
+	// lost ends when the lease is lost or released; a context rather than a channel, so that
+	// watches bind to it with context.AfterFunc instead of a goroutine each.
+	lost     context.Context
+	markLost context.CancelFunc
 	release  func(context.Context) error
 }
 
 // NewLease returns a lease for an implementation of [Leases] to hand out; release hands it back.
 func NewLease(name, owner string, fence int64, tookOver bool, release func(context.Context) error) *Lease {
-	return &Lease{Name: name, Owner: owner, Fence: fence, TookOver: tookOver, lost: make(chan struct{}), release: release}
+	lost, markLost := context.WithCancel(context.Background())
+	return &Lease{Name: name, Owner: owner, Fence: fence, TookOver: tookOver, lost: lost, markLost: markLost, release: release}
 }
 
 // Lost is closed when the lease is lost (its renewal failed) or released.
-func (l *Lease) Lost() <-chan struct{} { return l.lost }
+func (l *Lease) Lost() <-chan struct{} { return l.lost.Done() }
 
 // MarkLost closes Lost. Implementations call it when a renewal fails.
-func (l *Lease) MarkLost() { l.lostOnce.Do(func() { close(l.lost) }) }
+func (l *Lease) MarkLost() { l.markLost() }
 
 // Release hands the lease back at once, so that another replica can take the work without
 // waiting for it to expire.
@@ -91,16 +94,15 @@ func operationLeaseName(id uuid.UUID) string { return "operation/" + id.String()
 // LocalLeases are the [Leases] of a lone replica: held in process memory, never lost, since no
 // other process shares the store.
 type LocalLeases struct {
-	mu       sync.Mutex
-	held     map[string]*Lease
-	released chan struct{}
+	mu   sync.Mutex
+	held map[string]*Lease
 }
 
 var _ Leases = (*LocalLeases)(nil)
 
 // NewLocalLeases returns leases for a single process.
 func NewLocalLeases() *LocalLeases {
-	return &LocalLeases{held: map[string]*Lease{}, released: make(chan struct{}, 1)}
+	return &LocalLeases{held: map[string]*Lease{}}
 }
 
 // Acquire implements [Leases].
@@ -114,13 +116,9 @@ func (ls *LocalLeases) Acquire(_ context.Context, name string) (*Lease, error) {
 	var l *Lease
 	l = NewLease(name, "local", 1, false, func(context.Context) error {
 		ls.mu.Lock()
+		defer ls.mu.Unlock()
 		if ls.held[name] == l {
 			delete(ls.held, name)
-		}
-		ls.mu.Unlock()
-		select {
-		case ls.released <- struct{}{}:
-		default:
 		}
 		return nil
 	})
@@ -141,5 +139,6 @@ func (ls *LocalLeases) Held(_ context.Context, names []string) (map[string]bool,
 	return held, nil
 }
 
-// Released implements [Leases].
-func (ls *LocalLeases) Released() <-chan struct{} { return ls.released }
+// Released implements [Leases]. It never fires: in a lone replica, whoever hands a lease back has
+// done the work, and nobody else is waiting for it.
+func (ls *LocalLeases) Released() <-chan struct{} { return nil }

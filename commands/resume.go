@@ -27,28 +27,39 @@ func (h *Handler) Adopt(ctx context.Context) ([]Operation, error) {
 	if err != nil && !errors.Is(err, ErrLeaseHeld) {
 		return nil, fmt.Errorf("take the organization's watch lease: %w", err)
 	}
-	ops, err := h.store.Unsettled(ctx)
+	// Ids first, and only the operations nobody holds are read: most of the time every unsettled
+	// operation is being carried forward, here or by another replica.
+	ids, err := h.store.Unsettled(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list unsettled operations: %w", err)
 	}
-	var candidates []Operation
+	var candidates []uuid.UUID
 	var names []string
-	for _, op := range ops {
-		if h.holdsOp(op.ID) || h.isWatching(op.ID) || !h.needsOwner(op, watcher) {
+	for _, id := range ids {
+		if h.holdsOp(id) || h.isWatching(id) {
 			continue
 		}
-		candidates = append(candidates, op)
-		names = append(names, operationLeaseName(op.ID))
+		candidates = append(candidates, id)
+		names = append(names, operationLeaseName(id))
 	}
 	held, err := h.leases.Held(ctx, names)
 	if err != nil {
 		return nil, fmt.Errorf("look up operation leases: %w", err)
 	}
-	var watch []Operation
-	for _, op := range candidates {
-		if held[operationLeaseName(op.ID)] {
+	var ops []Operation
+	for _, id := range candidates {
+		if held[operationLeaseName(id)] {
 			continue // its owner is alive
 		}
+		op, err := h.store.Get(ctx, id)
+		if err != nil || !h.needsOwner(op, watcher) {
+			continue
+		}
+		ops = append(ops, op)
+	}
+	SortOldestFirst(ops) // the oldest first: fairer, and logs compare from one run to the next
+	var watch []Operation
+	for _, op := range ops {
 		if w, ok := h.adopt(ctx, op.ID, watcher); ok {
 			watch = append(watch, w)
 		}

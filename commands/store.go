@@ -20,13 +20,16 @@ type Store interface {
 	// Get returns the operation with that id, or ErrNotFound.
 	Get(ctx context.Context, id uuid.UUID) (Operation, error)
 	// Update applies fn to the stored operation atomically and stores the result, unless fn returns
-	// an error, which Update returns (wrapped or as is) with the operation unchanged.
+	// an error, which Update returns (wrapped or as is) with the operation unchanged. fn may be
+	// called again on a fresher copy when another write came first, so it must only change the
+	// operation it is given (what it computes for the caller, it sets anew each call).
 	Update(ctx context.Context, id uuid.UUID, fn func(*Operation) error) (Operation, error)
 	// Active lists the operations whose phase is active.
 	Active(ctx context.Context) ([]Operation, error)
-	// Unsettled lists the operations that are not [Operation.Settled]: active, or with notices not
-	// yet delivered. They are what a restart resumes.
-	Unsettled(ctx context.Context) ([]Operation, error)
+	// Unsettled lists the ids of the operations that are not [Operation.Settled]: active, or with
+	// notices not yet delivered. They are what [Handler.Adopt] looks at, every few seconds: ids
+	// only, so that looking stays cheap with a thousand stops under way.
+	Unsettled(ctx context.Context) ([]uuid.UUID, error)
 }
 
 // SortOldestFirst orders operations by request time, then id. Stores list them so: a restart resumes
@@ -109,17 +112,16 @@ func (s *MemoryStore) Update(_ context.Context, id uuid.UUID, fn func(*Operation
 }
 
 // Unsettled implements [Store].
-func (s *MemoryStore) Unsettled(_ context.Context) ([]Operation, error) {
+func (s *MemoryStore) Unsettled(_ context.Context) ([]uuid.UUID, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ops []Operation
-	for _, op := range s.ops {
+	var ids []uuid.UUID
+	for id, op := range s.ops {
 		if !op.Settled() {
-			ops = append(ops, op.clone())
+			ids = append(ids, id)
 		}
 	}
-	SortOldestFirst(ops)
-	return ops, nil
+	return ids, nil
 }
 
 // Active implements [Store].

@@ -188,6 +188,10 @@ func (b buckets) get(id uuid.UUID) (commands.Operation, error) {
 	if raw == nil {
 		return commands.Operation{}, commands.ErrNotFound
 	}
+	return decode(id, raw)
+}
+
+func decode(id uuid.UUID, raw []byte) (commands.Operation, error) {
 	var op commands.Operation
 	if err := json.Unmarshal(raw, &op); err != nil {
 		return commands.Operation{}, fmt.Errorf("decode operation %s: %w", id, err)
@@ -195,11 +199,19 @@ func (b buckets) get(id uuid.UUID) (commands.Operation, error) {
 	return op, nil
 }
 
-// put stores op and brings the indexes in line with it. wasActive and oldCluster describe the
-// stored version it replaces (false for a new operation). It refuses, with a *BusyError, to make
-// op active on a cluster another active operation holds: the uniqueness of active operations is
-// kept here, for every write, not only by Create.
-func (b buckets) put(op commands.Operation, wasActive bool, oldCluster uuid.UUID) error {
+func encode(op commands.Operation) ([]byte, error) {
+	raw, err := json.Marshal(op)
+	if err != nil {
+		return nil, fmt.Errorf("encode operation %s: %w", op.ID, err)
+	}
+	return raw, nil
+}
+
+// put stores op, encoded as raw, and brings the indexes in line with it. wasActive and oldCluster
+// describe the stored version it replaces (false for a new operation). It refuses, with a
+// *BusyError, to make op active on a cluster another active operation holds: the uniqueness of
+// active operations is kept here, for every write, not only by Create.
+func (b buckets) put(op commands.Operation, raw []byte, wasActive bool, oldCluster uuid.UUID) error {
 	id := key(op.ID)
 	if wasActive {
 		if bytes.Equal(b.active.Get(key(oldCluster)), id) {
@@ -222,10 +234,6 @@ func (b buckets) put(op commands.Operation, wasActive bool, oldCluster uuid.UUID
 		}
 	} else if err := b.unsettled.Put(id, []byte{}); err != nil {
 		return err
-	}
-	raw, err := json.Marshal(op)
-	if err != nil {
-		return fmt.Errorf("encode operation %s: %w", op.ID, err)
 	}
 	return b.ops.Put(id, raw)
 }
@@ -255,7 +263,11 @@ func (s *Store) Create(ctx context.Context, op commands.Operation) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	raw, err := encode(op)
+	if err != nil {
+		return fmt.Errorf("create operation %s: %w", op.ID, err)
+	}
+	err = s.db.Batch(func(tx *bolt.Tx) error {
 		b := bucketsOf(tx)
 		if b.ops.Get(key(op.ID)) != nil {
 			return errors.New("id already used")
@@ -264,7 +276,7 @@ func (s *Store) Create(ctx context.Context, op commands.Operation) error {
 		if holder := b.active.Get(key(op.ClusterID)); holder != nil {
 			return b.busy(holder)
 		}
-		return b.put(op, false, uuid.Nil)
+		return b.put(op, raw, false, uuid.Nil)
 	})
 	if _, ok := errors.AsType[*commands.BusyError](err); ok || err == nil {
 		return err
@@ -289,60 +301,75 @@ func (s *Store) Get(ctx context.Context, id uuid.UUID) (commands.Operation, erro
 	return op, nil
 }
 
-// Update implements [commands.Store]. fn runs inside one bbolt read-write transaction, and bbolt
-// runs one such transaction at a time, so the read-modify-write is atomic against every other
-// goroutine; another process cannot write at all, since it cannot open the locked file. fn should
-// therefore be quick, and must not call the store.
+// Update implements [commands.Store], as an optimistic read-modify-write: the operation is read and
+// decoded, changed by fn and encoded outside any write transaction, so that concurrent updates do
+// that work in parallel; the write transaction then stores the result only if the stored bytes are
+// still the ones read, and otherwise the whole is done again on what changed meanwhile. Of two
+// clicks racing on one request, the second therefore sees what the first wrote. Another process
+// cannot write at all, since it cannot open the locked file. fn may run more than once, so it must
+// only change the operation it is given; it must not call the store.
 //
 // Beyond the contract, Update refuses to change the operation's id, and to make it active on a
 // cluster another active operation holds (a *BusyError): either would corrupt the indexes.
 func (s *Store) Update(ctx context.Context, id uuid.UUID, fn func(*commands.Operation) error) (commands.Operation, error) {
-	if err := ctx.Err(); err != nil {
-		return commands.Operation{}, err
-	}
-	var (
-		result commands.Operation
-		fnErr  error // set when fn failed, and only then
-	)
-	// Batch groups the writes of concurrent callers into one transaction and one fsync (when 1,000
-	// watches report STOPPED at once, that is the difference between seconds and milliseconds). It
-	// may run this function more than once, so everything it sets is reset first.
-	err := s.db.Batch(func(tx *bolt.Tx) error {
-		result, fnErr = commands.Operation{}, nil
-		b := bucketsOf(tx)
-		op, err := b.get(id)
+	for {
+		if err := ctx.Err(); err != nil {
+			return commands.Operation{}, err
+		}
+		var read []byte
+		err := s.db.View(func(tx *bolt.Tx) error {
+			raw := tx.Bucket([]byte(bucketOperations)).Get(key(id))
+			if raw == nil {
+				return commands.ErrNotFound
+			}
+			read = bytes.Clone(raw) // bbolt's bytes live only as long as the transaction
+			return nil
+		})
 		if err != nil {
-			return err
+			return commands.Operation{}, fmt.Errorf("update operation %s: %w", id, err)
+		}
+		op, err := decode(id, read)
+		if err != nil {
+			return commands.Operation{}, fmt.Errorf("update operation %s: %w", id, err)
 		}
 		wasActive, oldCluster := op.Phase.IsActive(), op.ClusterID
 		if ferr := fn(&op); ferr != nil {
 			// fn may have changed op in place: decode the stored version again for the caller.
-			// Returning an error rolls back, though nothing was written.
-			if result, err = b.get(id); err != nil {
-				return err
+			stored, err := decode(id, read)
+			if err != nil {
+				return commands.Operation{}, err
 			}
-			fnErr = ferr
-			return ferr
+			return stored, ferr
 		}
 		if op.ID != id {
-			return fmt.Errorf("fn changed the id to %s", op.ID)
+			return commands.Operation{}, fmt.Errorf("update operation %s: fn changed the id to %s", id, op.ID)
 		}
-		if err := b.put(op, wasActive, oldCluster); err != nil {
-			return err
+		raw, err := encode(op)
+		if err != nil {
+			return commands.Operation{}, fmt.Errorf("update operation %s: %w", id, err)
 		}
-		result = op
-		return nil
-	})
-	switch {
-	case fnErr != nil:
-		return result, fnErr
-	case err == nil:
-		return result, nil
+		var changed bool
+		// Batch groups the writes of concurrent callers into one transaction and one fsync (when
+		// 1,000 watches report STOPPED at once, that is the difference between seconds and
+		// milliseconds). It may run this function more than once.
+		err = s.db.Batch(func(tx *bolt.Tx) error {
+			b := bucketsOf(tx)
+			changed = !bytes.Equal(b.ops.Get(key(id)), read)
+			if changed {
+				return nil // written meanwhile: start again from what is there now
+			}
+			return b.put(op, raw, wasActive, oldCluster)
+		})
+		if _, ok := errors.AsType[*commands.BusyError](err); ok {
+			return commands.Operation{}, err
+		}
+		if err != nil {
+			return commands.Operation{}, fmt.Errorf("update operation %s: %w", id, err)
+		}
+		if !changed {
+			return op, nil
+		}
 	}
-	if _, ok := errors.AsType[*commands.BusyError](err); ok {
-		return commands.Operation{}, err
-	}
-	return commands.Operation{}, fmt.Errorf("update operation %s: %w", id, err)
 }
 
 // Active implements [commands.Store]. It reads the active_clusters index rather than every
@@ -355,14 +382,26 @@ func (s *Store) Active(ctx context.Context) ([]commands.Operation, error) {
 	return ops, nil
 }
 
-// Unsettled implements [commands.Store]. It reads the unsettled index rather than every
-// operation, and lists the operations oldest request first.
-func (s *Store) Unsettled(ctx context.Context) ([]commands.Operation, error) {
-	ops, err := s.list(ctx, bucketUnsettled, func(k, _ []byte) []byte { return k })
+// Unsettled implements [commands.Store]. It reads the unsettled index only.
+func (s *Store) Unsettled(ctx context.Context) ([]uuid.UUID, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var ids []uuid.UUID
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketUnsettled)).ForEach(func(k, _ []byte) error {
+			id, err := uuid.ParseBytes(k)
+			if err != nil {
+				return fmt.Errorf("index %s holds a bad id %q: %w", bucketUnsettled, k, err)
+			}
+			ids = append(ids, id)
+			return nil
+		})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list unsettled operations: %w", err)
 	}
-	return ops, nil
+	return ids, nil
 }
 
 // list returns the operations whose ids an index holds, as idOf picks them from its entries.

@@ -122,7 +122,8 @@ func TestPersistence(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Unsettled = %v; want nil", err)
 	}
-	if got, want := sortedIDs(gotUnsettled), idsOf(active, unsettled); !slices.Equal(got, want) {
+	slices.SortFunc(gotUnsettled, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	if got, want := gotUnsettled, idsOf(active, unsettled); !slices.Equal(got, want) {
 		t.Errorf("Unsettled after reopening = %v; want %v", got, want)
 	}
 	// The cluster index survived too: the active operation still holds its cluster.

@@ -413,13 +413,20 @@ func (s *Store) Active(ctx context.Context) ([]commands.Operation, error) {
 	return ops, nil
 }
 
-// Unsettled implements [commands.Store]. It lists the operations oldest request first.
-func (s *Store) Unsettled(ctx context.Context) ([]commands.Operation, error) {
-	ops, err := s.list(ctx, `SELECT id, body FROM operations WHERE NOT settled`)
+// Unsettled implements [commands.Store].
+func (s *Store) Unsettled(ctx context.Context) ([]uuid.UUID, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id FROM operations WHERE NOT settled`)
 	if err != nil {
 		return nil, fmt.Errorf("list unsettled operations: %w", err)
 	}
-	return ops, nil
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("list unsettled operations: %w", err)
+	}
+	return ids, nil
 }
 
 // list returns the operations query selects, as (id, body) rows.
