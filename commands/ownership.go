@@ -183,17 +183,18 @@ func (h *Handler) isWatching(id uuid.UUID) bool {
 	return h.watching[id]
 }
 
-// untilLost returns a context that ends with ctx or when one of the leases is lost.
+// untilLost returns a context that ends with ctx or when one of the leases is lost. It starts no
+// goroutine: a watch costs one, and there may be a thousand.
 func untilLost(ctx context.Context, leases ...*Lease) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
-	for _, l := range leases {
-		go func() {
-			select {
-			case <-l.Lost():
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+	stops := make([]func() bool, len(leases))
+	for i, l := range leases {
+		stops[i] = context.AfterFunc(l.lost, cancel)
 	}
-	return ctx, cancel
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
 }
