@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -38,11 +39,25 @@ import (
 )
 
 func main() {
+	setMemoryLimit(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "qovery-slack-bot:", err)
 		os.Exit(1)
+	}
+}
+
+// defaultMemoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT sets one. Without a
+// limit the heap grows to twice its peak before a collection and is returned to the system slowly;
+// with it, the bot's memory stays near what it needs (a thousand watches take about 20 MB of heap
+// and stacks). It is soft: a bot that needs more gets more, at the cost of more frequent collections.
+const defaultMemoryLimit = 48 << 20
+
+// setMemoryLimit applies defaultMemoryLimit unless GOMEMLIMIT is set (the runtime reads that itself).
+func setMemoryLimit(getenv func(string) string) {
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 }
 
@@ -169,6 +184,9 @@ type appOptions struct {
 	perClusterPolling bool
 }
 
+// maxConnsPerHost bounds the connections to Slack and to Qovery; calls beyond it wait for one.
+const maxConnsPerHost = 32
+
 // channelPacing spaces the bot's messages to one channel: Slack's chat.postMessage allows about one
 // a second per channel.
 const channelPacing = time.Second
@@ -257,12 +275,14 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		opt(&o)
 	}
 	m := metrics.New()
-	transport := http.DefaultTransport
+	// Go's default transport keeps 2 idle connections per host: a burst of replies (a thousand stops
+	// ending in one poll) would open and close a connection for nearly every Slack call.
+	pool := http.DefaultTransport.(*http.Transport).Clone()
+	pool.MaxIdleConns, pool.MaxIdleConnsPerHost, pool.MaxConnsPerHost = 2*maxConnsPerHost, maxConnsPerHost, maxConnsPerHost
 	if o.dial != nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.DialContext = o.dial
-		transport = t
+		pool.DialContext = o.dial
 	}
+	var transport http.RoundTripper = pool
 	if o.wrapTransport != nil {
 		transport = o.wrapTransport(transport)
 	}
