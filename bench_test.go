@@ -1181,3 +1181,67 @@ func BenchmarkEnvelopeLog(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNotificationFloor is the floor under BenchmarkNotificationDelay/clusters=1000 on this
+// machine: no bot and no Qovery, only the two Slack calls of each final notice (the thread reply,
+// then the parent's edit, with blocks of the same shape as the bot's), made by 1,000 goroutines at
+// once through slack-go and the bot's connection pool to the same fake. delay-max-ms is when the
+// last thread reply reached the fake.
+func BenchmarkNotificationFloor(b *testing.B) {
+	const n = 1000
+	f := newBenchFakes(b, 0, qoverytest.ClusterSpec{})
+	api := slack.New(botTok, slack.OptionAPIURL(f.slack.APIURL()), slack.OptionHTTPClient(&http.Client{Transport: connectionPool(nil)}))
+	ctx := context.Background()
+	type parent struct{ channel, ts string }
+	parents := make([]parent, n)
+	for i := range parents {
+		ch := f.channels[i%len(f.channels)]
+		_, ts, err := api.PostMessageContext(ctx, ch, slack.MsgOptionText(fmt.Sprintf("Stop cluster bench-%04d", i), false))
+		if err != nil {
+			b.Fatal(err)
+		}
+		parents[i] = parent{ch, ts}
+	}
+	line := ":white_check_mark: `STOPPED` after 4 min 10 s · requested by <@U0ALICE>"
+	thread := []slack.Block{
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, line, false, false), nil, nil),
+		slack.NewActionBlock("follow_up_actions", slack.NewButtonBlockElement("qovery_follow_up", "op:cluster",
+			slack.NewTextBlockObject(slack.PlainTextType, "Start again", false, false))),
+	}
+	parentBlocks := []slack.Block{
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*bench* is `STOPPED` · confirmed by <@U0ALICE>", false, false), nil, nil),
+		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "AWS eu-west-3 · stopped in 4 min 10 s", false, false)),
+	}
+	feed, unsubscribe := f.slack.Subscribe()
+	defer unsubscribe()
+	var delays []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		for _, p := range parents {
+			wg.Go(func() {
+				_, _, _ = api.PostMessageContext(ctx, p.channel, slack.MsgOptionTS(p.ts), slack.MsgOptionText(line, false), slack.MsgOptionBlocks(thread...))
+				_, _, _, _ = api.UpdateMessageContext(ctx, p.channel, p.ts, slack.MsgOptionText("STOPPED", false), slack.MsgOptionBlocks(parentBlocks...))
+			})
+		}
+		replies := 0
+		var last time.Time
+		rctx, cancel := context.WithTimeout(ctx, benchSetupTimeout)
+		err := readFeed(rctx, feed, func(ev fakeslack.Event) bool {
+			if ev.Kind == fakeslack.EventPosted && ev.Message.ThreadTS != "" {
+				replies++
+				last = time.Now()
+			}
+			return replies == n
+		})
+		cancel()
+		if err != nil {
+			b.Fatalf("%d of %d replies: %v", replies, n, err)
+		}
+		b.StopTimer()
+		wg.Wait() // the parents' edits too, before the next round
+		b.StartTimer()
+		delays = append(delays, last.Sub(t0))
+	}
+	b.ReportMetric(ms(slices.Max(delays)), "delay-max-ms")
+}

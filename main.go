@@ -187,6 +187,18 @@ type appOptions struct {
 // maxConnsPerHost bounds the connections to Slack and to Qovery; calls beyond it wait for one.
 const maxConnsPerHost = 32
 
+// connectionPool is the transport of every call to Slack and to Qovery. Go's default keeps 2 idle
+// connections per host: a burst of replies (a thousand stops ending in one poll) would open and
+// close a connection for nearly every Slack call. dial, when set, replaces the network dialer.
+func connectionPool(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+	pool := http.DefaultTransport.(*http.Transport).Clone()
+	pool.MaxIdleConns, pool.MaxIdleConnsPerHost, pool.MaxConnsPerHost = 2*maxConnsPerHost, maxConnsPerHost, maxConnsPerHost
+	if dial != nil {
+		pool.DialContext = dial
+	}
+	return pool
+}
+
 // channelPacing spaces the bot's messages to one channel: Slack's chat.postMessage allows about one
 // a second per channel.
 const channelPacing = time.Second
@@ -275,14 +287,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		opt(&o)
 	}
 	m := metrics.New()
-	// Go's default transport keeps 2 idle connections per host: a burst of replies (a thousand stops
-	// ending in one poll) would open and close a connection for nearly every Slack call.
-	pool := http.DefaultTransport.(*http.Transport).Clone()
-	pool.MaxIdleConns, pool.MaxIdleConnsPerHost, pool.MaxConnsPerHost = 2*maxConnsPerHost, maxConnsPerHost, maxConnsPerHost
-	if o.dial != nil {
-		pool.DialContext = o.dial
-	}
-	var transport http.RoundTripper = pool
+	var transport http.RoundTripper = connectionPool(o.dial)
 	if o.wrapTransport != nil {
 		transport = o.wrapTransport(transport)
 	}
