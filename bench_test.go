@@ -426,7 +426,9 @@ func BenchmarkAckLatency(b *testing.B) {
 
 func benchAckBareClient(b *testing.B) {
 	const n = 500
-	f := newBenchFakes(b, 0, qoverytest.ClusterSpec{})
+	f := newBenchFakes(b, n, qoverytest.ClusterSpec{})
+	msgs := botConfirmations(b, f)
+	bots := f.slack.Sockets() // the stopped bot's, if Slack has not dropped it yet
 	api := slack.New(botTok, slack.OptionAPIURL(f.slack.APIURL()), slack.OptionAppLevelToken(appTok))
 	sm := socketmode.New(api)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -448,19 +450,11 @@ func benchAckBareClient(b *testing.B) {
 	defer cancel()
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer wcancel()
-	if err := f.slack.WaitConnected(wctx); err != nil {
+	if err := f.slack.WaitFor(wctx, func() bool {
+		live := f.slack.Sockets()
+		return len(live) == 1 && !slices.Contains(bots, live[0])
+	}); err != nil {
 		b.Fatal(err)
-	}
-	// 500 messages with a button to click, posted as a bot would.
-	msgs := make([]fakeslack.Message, n)
-	for i := range msgs {
-		ch := f.channels[i%len(f.channels)]
-		button := slack.NewButtonBlockElement("bench_click", "v", slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
-		_, ts, err := api.PostMessageContext(wctx, ch, slack.MsgOptionText("click me", false), slack.MsgOptionBlocks(slack.NewActionBlock("", button)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		msgs[i], _ = f.slack.Message(ch, ts)
 	}
 	helps := make([]string, n)
 	for i := range helps {
@@ -474,7 +468,7 @@ func benchAckBareClient(b *testing.B) {
 			b.Fatalf("slash burst: %v", err)
 		}
 		slash = append(slash, lat...)
-		lat, err = f.clickAll(bctx, msgs, "bench_click", 0)
+		lat, err = f.clickAll(bctx, msgs, commands.ActionCancel, 0)
 		if err != nil {
 			b.Fatalf("click burst: %v", err)
 		}
@@ -482,6 +476,31 @@ func benchAckBareClient(b *testing.B) {
 		bcancel()
 	}
 	reportAcks(b, slash, clicks)
+}
+
+// botConfirmations has the real bot post a confirmation for each of f's clusters, then stops it,
+// and returns the messages: clicks on them carry the payloads the bot gets (a click's payload holds
+// the whole message, so its size follows the message's blocks).
+func botConfirmations(b *testing.B, f *benchFakes) []fakeslack.Message {
+	b.Helper()
+	bb := startBenchBot(b, f, f.vars(b, 10*time.Second))
+	feed, unsubscribe := f.slack.Subscribe()
+	defer unsubscribe()
+	stops := make([]string, len(f.names))
+	for i, name := range f.names {
+		stops[i] = "stop " + name
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), benchSetupTimeout)
+	defer cancel()
+	if _, err := f.slashBurst(ctx, stops, 50); err != nil {
+		b.Fatalf("stop commands: %v", err)
+	}
+	msgs, err := waitConfirmations(ctx, feed, len(stops))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bb.stopIdle(b)
+	return msgs
 }
 
 // reportAcks reports the ack latency percentiles of slash commands and clicks.
