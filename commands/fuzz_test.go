@@ -12,7 +12,7 @@ import (
 // trimmed argument, and that what it refuses is explained without any markup from the input.
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{"", "help", "list", "stop staging", "  STOP   Staging  ", "status <!channel>",
-		"stop 3f2a9c1e-0000-4000-8000-000000000001", "reboot x", "stop\tx", "stop <@U123|bob>", "list extra", "\x00stop"} {
+		"stop 3f2a9c1e-0000-4000-8000-000000000001", "stArt 0", "start", "reboot x", "stop\tx", "stop <@U123|bob>", "list extra", "\x00stop"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
@@ -32,7 +32,7 @@ func FuzzParse(f *testing.F) {
 			if cmd.Cluster != "" {
 				t.Fatalf("Parse(%q) = %+v; %s takes no argument", text, cmd, cmd.Verb)
 			}
-		case VerbStop, VerbStatus:
+		case VerbStop, VerbStart, VerbStatus:
 			if cmd.Cluster == "" || strings.TrimSpace(cmd.Cluster) != cmd.Cluster {
 				t.Fatalf("Parse(%q) cluster %q is empty or untrimmed", text, cmd.Cluster)
 			}
