@@ -18,10 +18,14 @@ import (
 // the click that confirmed a stop and the delivery of the notice it recorded do not refuse each
 // other; a second replica is refused until the lease is released or expires.
 
-// holding is an operation lease this process holds, and how many goroutines use it.
+// holding is an operation lease this process holds, or is taking, and how many goroutines use it.
 type holding struct {
+	// ready is closed once the lease is taken, or failed to be (err); lease and err are set
+	// before, and read only after.
+	ready chan struct{}
 	lease *Lease
-	users int
+	err   error
+	users int // guarded by Handler.mu
 }
 
 // leaseWait bounds how long a click waits for an operation's lease that another replica holds (it
@@ -37,28 +41,42 @@ const releaseTimeout = 2 * time.Second
 // holdOp returns ctx carrying the operation's lease (so that the store fences every write made with
 // it), taking the lease unless this process holds it already. It returns [ErrLeaseHeld] when another
 // replica holds it. release must be called once the work is done; it reports whether the lease was
-// handed back (the last user in this process released it).
+// handed back (the last user in this process released it). Taking a lease is a database round
+// trip: it is made outside the handler's lock, and goroutines wanting the same lease share it.
 func (h *Handler) holdOp(ctx context.Context, id uuid.UUID) (_ context.Context, _ *Lease, release func() bool, _ error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	hd := h.held[id]
 	if hd != nil {
 		select {
-		case <-hd.lease.Lost():
-			delete(h.held, id) // lost: take it again if it is free
-			hd = nil
-		default:
+		case <-hd.ready:
+			if hd.err == nil && isLost(hd.lease) {
+				delete(h.held, id) // lost: take it again if it is free
+				hd = nil
+			}
+		default: // being taken: wait for it below
 		}
 	}
 	if hd == nil {
-		l, err := h.leases.Acquire(ctx, operationLeaseName(id))
-		if err != nil {
-			return ctx, nil, nil, err
-		}
-		hd = &holding{lease: l}
+		hd = &holding{ready: make(chan struct{})}
 		h.held[id] = hd
+		h.mu.Unlock()
+		hd.lease, hd.err = h.leases.Acquire(ctx, operationLeaseName(id))
+		close(hd.ready)
+		h.mu.Lock()
+	} else {
+		h.mu.Unlock()
+		<-hd.ready
+		h.mu.Lock()
+	}
+	if hd.err != nil {
+		if h.held[id] == hd && hd.users == 0 {
+			delete(h.held, id)
+		}
+		h.mu.Unlock()
+		return ctx, nil, nil, hd.err
 	}
 	hd.users++
+	h.mu.Unlock()
 	var done bool
 	return WithLease(ctx, hd.lease), hd.lease, func() bool {
 		h.mu.Lock()
@@ -81,6 +99,16 @@ func (h *Handler) holdOp(ctx context.Context, id uuid.UUID) (_ context.Context, 
 		_ = hd.lease.Release(rctx) // on failure it expires instead
 		return true
 	}, nil
+}
+
+// isLost reports whether a lease was lost or released.
+func isLost(l *Lease) bool {
+	select {
+	case <-l.Lost():
+		return true
+	default:
+		return false
+	}
 }
 
 // holdOpWait is holdOp that waits up to leaseWait while another replica holds the lease.
@@ -112,18 +140,26 @@ func (h *Handler) holdsOp(id uuid.UUID) bool {
 // watchLease returns the organization's watch lease, taking it when nobody holds it. It returns
 // [ErrLeaseHeld] when another replica watches the organization.
 func (h *Handler) watchLease(ctx context.Context) (*Lease, error) {
+	held := func() *Lease {
+		if h.orgWatch != nil && isLost(h.orgWatch) {
+			h.orgWatch = nil
+		}
+		return h.orgWatch
+	}
+	h.mu.Lock()
+	l := held()
+	h.mu.Unlock()
+	if l != nil {
+		return l, nil
+	}
+	// Outside the lock: taking it is a database round trip.
+	l, err := h.leases.Acquire(ctx, watchLeaseName(h.cfg.OrganizationID))
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.orgWatch != nil {
-		select {
-		case <-h.orgWatch.Lost():
-			h.orgWatch = nil
-		default:
-			return h.orgWatch, nil
-		}
-	}
-	l, err := h.leases.Acquire(ctx, watchLeaseName(h.cfg.OrganizationID))
 	if err != nil {
+		if mine := held(); mine != nil {
+			return mine, nil // another goroutine of this process took it meanwhile
+		}
 		return nil, err
 	}
 	h.orgWatch = l
@@ -135,15 +171,7 @@ func (h *Handler) watchLease(ctx context.Context) (*Lease, error) {
 func (h *Handler) WatchesOrganization() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.orgWatch == nil {
-		return false
-	}
-	select {
-	case <-h.orgWatch.Lost():
-		return false
-	default:
-		return true
-	}
+	return h.orgWatch != nil && !isLost(h.orgWatch)
 }
 
 // Handback releases the organization's watch lease, when this replica holds it, so that another

@@ -196,3 +196,66 @@ func TestLocalLeases(t *testing.T) {
 		t.Fatalf("Acquire after Release = %v", err)
 	}
 }
+
+// countingLeases counts acquisitions and holds each one until released is closed, as a slow
+// database would.
+type countingLeases struct {
+	*LocalLeases
+	mu       sync.Mutex
+	acquired int
+	gate     chan struct{}
+}
+
+func (c *countingLeases) Acquire(ctx context.Context, name string) (*Lease, error) {
+	<-c.gate
+	c.mu.Lock()
+	c.acquired++
+	c.mu.Unlock()
+	return c.LocalLeases.Acquire(ctx, name)
+}
+
+// TestHoldOpSharesOneAcquisition: goroutines of one process wanting the same operation's lease at
+// once take it once, without holding the handler's lock through the (slow) acquisition, and hand it
+// back once, when the last of them is done.
+func TestHoldOpSharesOneAcquisition(t *testing.T) {
+	f := newFixture(t)
+	leases := &countingLeases{LocalLeases: NewLocalLeases(), gate: make(chan struct{})}
+	f.h.leases = leases
+	id := uuid.New()
+	const n = 8
+	releases := make(chan func() bool, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			_, l, release, err := f.h.holdOp(t.Context(), id)
+			if err != nil || l == nil {
+				t.Errorf("holdOp = %v, %v", l, err)
+				return
+			}
+			releases <- release
+		})
+	}
+	// While the acquisition is stuck in the database, the handler's lock is free: holdsOp answers
+	// (it would block for good otherwise), and reports the lease being taken.
+	for !f.h.holdsOp(id) {
+		time.Sleep(time.Millisecond)
+	}
+	close(leases.gate)
+	wg.Wait()
+	close(releases)
+	if leases.acquired != 1 {
+		t.Fatalf("acquisitions = %d; want 1 shared by %d goroutines", leases.acquired, n)
+	}
+	handedBack := 0
+	for release := range releases {
+		if release() {
+			handedBack++
+		}
+	}
+	if handedBack != 1 {
+		t.Errorf("hand-backs = %d; want 1, by the last user", handedBack)
+	}
+	if held, _ := leases.Held(t.Context(), []string{operationLeaseName(id)}); held[operationLeaseName(id)] {
+		t.Error("the lease is still held after every user released it")
+	}
+}
