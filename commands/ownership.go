@@ -45,40 +45,56 @@ const releaseTimeout = 2 * time.Second
 // trip: it is made outside the handler's lock, and goroutines wanting the same lease share it.
 func (h *Handler) holdOp(ctx context.Context, id uuid.UUID) (_ context.Context, _ *Lease, release func() bool, _ error) {
 	h.mu.Lock()
-	hd := h.held[id]
-	if hd != nil {
+	for {
+		hd := h.held[id]
+		if hd == nil {
+			// Take it, counted as its first user from now, so that it cannot be handed back
+			// under the goroutines that wait for it.
+			hd = &holding{ready: make(chan struct{}), users: 1}
+			h.held[id] = hd
+			h.mu.Unlock()
+			hd.lease, hd.err = h.leases.Acquire(ctx, operationLeaseName(id))
+			close(hd.ready)
+			if hd.err != nil {
+				h.mu.Lock()
+				hd.users--
+				if h.held[id] == hd {
+					delete(h.held, id)
+				}
+				h.mu.Unlock()
+				return ctx, nil, nil, hd.err
+			}
+			return WithLease(ctx, hd.lease), hd.lease, h.releaser(ctx, id, hd), nil
+		}
 		select {
 		case <-hd.ready:
-			if hd.err == nil && isLost(hd.lease) {
-				delete(h.held, id) // lost: take it again if it is free
-				hd = nil
+		default: // being taken by another goroutine: wait for it, then look again
+			h.mu.Unlock()
+			<-hd.ready
+			h.mu.Lock()
+			continue
+		}
+		if hd.err != nil || isLost(hd.lease) {
+			if h.held[id] == hd && hd.users == 0 {
+				delete(h.held, id)
 			}
-		default: // being taken: wait for it below
+			if hd.err != nil {
+				h.mu.Unlock()
+				return ctx, nil, nil, hd.err // another replica holds it: so the taker was told
+			}
+			delete(h.held, id) // lost: take it again if it is free
+			continue
 		}
-	}
-	if hd == nil {
-		hd = &holding{ready: make(chan struct{})}
-		h.held[id] = hd
+		hd.users++
 		h.mu.Unlock()
-		hd.lease, hd.err = h.leases.Acquire(ctx, operationLeaseName(id))
-		close(hd.ready)
-		h.mu.Lock()
-	} else {
-		h.mu.Unlock()
-		<-hd.ready
-		h.mu.Lock()
+		return WithLease(ctx, hd.lease), hd.lease, h.releaser(ctx, id, hd), nil
 	}
-	if hd.err != nil {
-		if h.held[id] == hd && hd.users == 0 {
-			delete(h.held, id)
-		}
-		h.mu.Unlock()
-		return ctx, nil, nil, hd.err
-	}
-	hd.users++
-	h.mu.Unlock()
+}
+
+// releaser returns the release function of one user of hd: the last one hands the lease back.
+func (h *Handler) releaser(ctx context.Context, id uuid.UUID, hd *holding) func() bool {
 	var done bool
-	return WithLease(ctx, hd.lease), hd.lease, func() bool {
+	return func() bool {
 		h.mu.Lock()
 		if done {
 			h.mu.Unlock()
@@ -98,7 +114,7 @@ func (h *Handler) holdOp(ctx context.Context, id uuid.UUID) (_ context.Context, 
 		defer cancel()
 		_ = hd.lease.Release(rctx) // on failure it expires instead
 		return true
-	}, nil
+	}
 }
 
 // isLost reports whether a lease was lost or released.
