@@ -5,7 +5,7 @@
 //
 //	qovery-slack-bot             serve Slack with the configuration in the environment
 //	qovery-slack-bot console     a local console against a simulated organization (no accounts needed)
-//	qovery-slack-bot doctor      check the configuration, tokens, scopes, data directory and health address
+//	qovery-slack-bot doctor      check the configuration, tokens, scopes, data directory or database, and health address
 //	qovery-slack-bot version     print the version
 //	qovery-slack-bot healthcheck GET /healthz of the running bot (the image's HEALTHCHECK)
 package main
@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stdout, "usage: qovery-slack-bot [console|doctor|version|healthcheck]\n\n"+
 			"Without arguments it serves Slack (see README.md for the environment variables).\n"+
 			"`console` runs a local chat against a simulated Qovery organization.\n"+
-			"`doctor` checks the configuration, the tokens, the data directory and the health address, one line each.\n"+
+			"`doctor` checks the configuration, the tokens, the data directory (or the database) and the health address, one line each.\n"+
 			"`version` prints the version.\n"+
 			"`healthcheck` asks the running bot's /healthz (for Docker's HEALTHCHECK).")
 		return nil
