@@ -150,7 +150,7 @@ func (h *Handler) send(ctx context.Context, op Operation, seq int) (Operation, i
 	err := h.n.Notify(nctx, op, op.Notices[seq-1])
 	next := NoticePosted
 	if err != nil {
-		next = NoticePending // tried again with the next change, or at the next start
+		next = NoticePending // tried again with the next change, or by Adopt after its back-off
 	}
 	var claimed int
 	op, uerr := h.store.Update(context.WithoutCancel(ctx), op.ID, func(o *Operation) error {

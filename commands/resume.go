@@ -18,9 +18,10 @@ import (
 //     gone; a stop must not happen by surprise minutes later);
 //   - pending notices are delivered.
 //
-// It returns the operations to watch, when this replica holds the organization's watch lease (then it watches every accepted operation of the organization, and
-// polls Qovery for the whole fleet); the caller runs [Handler.Watch] for each, which reports what
-// happened meanwhile. Call it at start-up, then periodically and on [Leases.Released].
+// It returns the operations to watch, when this replica holds the organization's watch lease (then
+// it watches every accepted operation of the organization, and polls Qovery for the whole fleet);
+// the caller runs [Handler.Watch] for each, which reports what happened meanwhile. Call it at
+// start-up, then periodically and on [Leases.Released].
 func (h *Handler) Adopt(ctx context.Context) ([]Operation, error) {
 	_, err := h.watchLease(ctx)
 	watcher := err == nil
