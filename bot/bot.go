@@ -430,18 +430,17 @@ func (b *Bot) adopt(ctx, workCtx context.Context) {
 func (b *Bot) sweepExpired(ctx context.Context) {
 	t := time.NewTicker(b.cfg.ExpirySweep)
 	defer t.Stop()
-	for first := true; ; first = false {
-		if !first {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
+	for {
+		// At once first: confirmations may have expired while the bot was down.
 		if n, err := b.h.ExpireDue(ctx); err != nil && ctx.Err() == nil {
 			b.log.Error().Err(err).Msg("expire confirmations")
 		} else if n > 0 {
 			b.log.Debug().Int("count", n).Msg("expired confirmations")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }
