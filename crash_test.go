@@ -9,9 +9,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 )
 
@@ -216,5 +218,65 @@ func TestCrashAtEachStepEndToEnd(t *testing.T) {
 				t.Errorf("stop calls = %d; want %d", n, tc.wantStopCalls)
 			}
 		})
+	}
+}
+
+// isConfirmationPost reports the chat.postMessage of a confirmation (a top-level message).
+func isConfirmationPost(r *http.Request) bool {
+	if !strings.HasSuffix(r.URL.Path, "/chat.postMessage") || r.GetBody == nil {
+		return false
+	}
+	body, err := r.GetBody()
+	if err != nil {
+		return false
+	}
+	defer body.Close()
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		return false
+	}
+	form, err := url.ParseQuery(string(raw))
+	return err == nil && form.Get("thread_ts") == "" && form.Get("response_url") == "" && strings.Contains(form.Get("blocks"), commands.ActionConfirm)
+}
+
+// A request recorded but never shown (the process died while posting its confirmation) must not
+// hold its cluster for ever: once its confirmation time is up it expires, audited, and the cluster
+// can be stopped again.
+func TestCrashBeforeTheConfirmationIsPostedFreesTheCluster(t *testing.T) {
+	c := newCrash(isConfirmationPost, nil)
+	h := startBot(t, map[string]string{"QOVERY_BOT_CONFIRM_TTL": "300ms"}, c.options()...)
+	h.command(alice, ops, "stop staging")
+	select {
+	case <-c.trippedCh:
+	case <-h.ctx().Done():
+		t.Fatal("the crash point was never reached")
+	}
+	h.stop()
+	h.opts = []func(*appOptions){func(o *appOptions) { o.noPacing = true; o.expirySweep = 20 * time.Millisecond }}
+	h.start()
+
+	h.waitLog(`"audit":"stop_expired"`)
+	h.command(bob, ops, "stop staging")
+	msg := h.confirmation(ops)
+	h.click(bob, msg, commands.ActionConfirm)
+	h.waitParent(msg, "is `STOPPED`")
+	if n := h.stopCalls("staging"); n != 1 {
+		t.Errorf("stop calls = %d; want 1", n)
+	}
+}
+
+// A confirmation post that outlives the envelope's work time (Slack asked to retry after longer
+// than that) withdraws its request all the same, so the cluster is free for the next try.
+func TestConfirmationPostOutlivingItsWorkFreesTheCluster(t *testing.T) {
+	h := startBot(t, nil, func(o *appOptions) { o.workTimeout = 300 * time.Millisecond })
+	h.slack.FailNext("chat.postMessage", 1, fakeslack.Failure{Status: 429, RetryAfter: "5"})
+	h.command(alice, ops, "stop staging")
+	if got := h.ephemeral(alice, 1); !strings.Contains(got, "could not post the confirmation") {
+		t.Errorf("answer = %q; want it to say the confirmation could not be posted", got)
+	}
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	if !strings.Contains(msg.PlainText(), "staging") {
+		t.Errorf("confirmation = %q", msg.PlainText())
 	}
 }

@@ -159,8 +159,10 @@ type app struct {
 
 // appOptions are the knobs tests and the console turn beyond the environment.
 type appOptions struct {
-	staleGrace   time.Duration
-	expirySweep  time.Duration
+	staleGrace  time.Duration
+	expirySweep time.Duration
+	// workTimeout replaces the bound on one envelope's work (tests make Slack outlive it).
+	workTimeout  time.Duration
 	pingInterval time.Duration
 	// memoryStore keeps operations in memory instead of the data dir (the console).
 	memoryStore bool
@@ -402,6 +404,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		OrganizationName: org.Name,
 		ConfirmTTL:       cfg.ConfirmTTL,
 		ExpirySweep:      o.expirySweep,
+		WorkTimeout:      o.workTimeout,
 		AdoptEvery:       cfg.LeaseTimeout / 5,
 		Dial:             o.dial,
 		PingInterval:     o.pingInterval,

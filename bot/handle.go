@@ -52,6 +52,10 @@ func (b *Bot) postConfirmation(ctx context.Context, log zerolog.Logger, response
 	_, ts, err := b.api.PostMessageContext(ctx, op.ChannelID,
 		slack.MsgOptionText(confirmationFallback(op), false),
 		slack.MsgOptionBlocks(confirmationBlocks(op, b.cfg.ConfirmTTL)...))
+	// What follows the post is bookkeeping that must happen whatever became of it: never on ctx,
+	// which may be what cut the post short (a long Retry-After, shutdown).
+	ctx, cancel := afterwards(ctx)
+	defer cancel()
 	if err != nil {
 		b.cfg.AuthFailures.check(err)
 		if derr := b.h.Discard(ctx, op.ID); derr != nil {
@@ -74,6 +78,15 @@ func (b *Bot) postConfirmation(ctx context.Context, log zerolog.Logger, response
 	op.MessageTS = ts
 	b.audit.event(auditRequested, op, op.RequestedBy).Str("message_ts", ts).Str("state", string(op.StatusAtRequest)).
 		Bool("production", op.Production).Bool("protected", op.Protected).Msg("stop requested")
+}
+
+// bookkeepingTimeout bounds the store writes and the answer to the user that follow a Slack call.
+const bookkeepingTimeout = 5 * time.Second
+
+// afterwards returns a fresh, short context for the bookkeeping after a call made under ctx: it
+// keeps ctx's values but not its deadline or cancellation.
+func afterwards(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 }
 
 func cannotPostText(channelID string) string {

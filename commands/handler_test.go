@@ -828,3 +828,46 @@ func TestStartFailsOnDeploymentError(t *testing.T) {
 		t.Fatalf("op = %s %q; want failed explaining the start", got.Phase, got.Note)
 	}
 }
+
+// A request whose confirmation was never posted holds its cluster only until its TTL: then it
+// expires (reported to the Notifier, which audits it) and settles, and the cluster is free again.
+func TestUnpostedRequestExpires(t *testing.T) {
+	f := newFixture(t)
+	reply, err := f.h.Handle(t.Context(), Request{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "stop staging"})
+	if err != nil || reply.Confirm == nil {
+		t.Fatalf("stop = %+v, %v; want a confirmation", reply, err)
+	}
+	op := *reply.Confirm // never attached: the post failed, or the process died during it
+
+	busy, err := f.h.Handle(t.Context(), Request{UserID: "U2", ChannelID: "C2", Text: "stop staging"})
+	if err != nil || !strings.Contains(busy.Text, "has not been posted") || !strings.Contains(busy.Text, "lapses at 21:10 UTC") {
+		t.Fatalf("second stop = %+v, %v; want to hear that the first was never posted and when it lapses", busy, err)
+	}
+	f.clock.Advance(10 * time.Minute)
+	if n, err := f.h.ExpireDue(t.Context()); n != 1 || err != nil {
+		t.Fatalf("ExpireDue = %d, %v; want 1", n, err)
+	}
+	got, _ := f.h.Operation(t.Context(), op.ID)
+	if got.Phase != PhaseExpired || !got.Settled() {
+		t.Fatalf("operation = %s, settled %v; want expired and settled", got.Phase, got.Settled())
+	}
+	if k := f.n.kinds(); !equal(k, []EventKind{EventExpired}) {
+		t.Fatalf("events = %v; want [expired]", k)
+	}
+	again, err := f.h.Handle(t.Context(), Request{ID: uuid.New(), UserID: "U2", ChannelID: "C2", Text: "stop staging"})
+	if err != nil || again.Confirm == nil {
+		t.Fatalf("stop after the expiry = %+v, %v; want a confirmation", again, err)
+	}
+
+	// Its message shows up after all (a post held up past the TTL): it is edited to say how the
+	// request ended.
+	if err := f.h.Attach(t.Context(), op.ID, "C1", "1700000000.000200"); err != nil {
+		t.Fatal(err)
+	}
+	if k := f.n.kinds(); !equal(k, []EventKind{EventExpired, EventExpired}) {
+		t.Fatalf("events = %v; want the expiry shown once more, in its message", k)
+	}
+	if last := f.n.ops[len(f.n.ops)-1]; last.MessageTS != "1700000000.000200" {
+		t.Fatalf("expiry shown in message %q; want the late one", last.MessageTS)
+	}
+}

@@ -62,9 +62,11 @@ func (h *Handler) change(ctx context.Context, id uuid.UUID, fn func(op *Operatio
 
 // claimNext marks the first pending notice of op as being sent and returns its sequence number, or
 // 0 when there is none, when one is already being sent (nothing overtakes a notice in flight), or
-// when the operation has no message to show it in yet (Attach delivers then).
+// when the operation is still waiting for its confirmation message (Attach delivers then). A
+// finished operation whose message was never posted is claimed all the same: its notices are
+// audited, with nothing to show in Slack, so that they do not wait for ever.
 func claimNext(op *Operation) int {
-	if op.MessageTS == "" {
+	if op.MessageTS == "" && op.Phase.IsActive() {
 		return 0
 	}
 	for i := range op.Notices {
@@ -108,7 +110,7 @@ func (h *Handler) deliver(ctx context.Context, id uuid.UUID) {
 // undelivered reports whether an operation has notices waiting to be sent.
 func (h *Handler) undelivered(ctx context.Context, id uuid.UUID) bool {
 	op, err := h.store.Get(ctx, id)
-	if err != nil || op.MessageTS == "" {
+	if err != nil || (op.MessageTS == "" && op.Phase.IsActive()) {
 		return false
 	}
 	for _, n := range op.Notices {

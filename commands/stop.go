@@ -75,6 +75,11 @@ func (h *Handler) request(ctx context.Context, req Request, verb Verb, typed str
 
 func (h *Handler) busyText(ctx context.Context, op Operation) string {
 	what := "A " + op.action().noun + " of *" + Escape(op.ClusterName) + "*"
+	if op.Phase == PhasePending && op.MessageTS == "" {
+		// Its confirmation is being posted, or never was: there is nothing to follow.
+		return fmt.Sprintf("%s was requested by %s, but its confirmation message has not been posted. The request lapses at %s; run the command again then.",
+			what, Mention(op.RequestedBy), FormatTime(op.ExpiresAt))
+	}
 	if op.Phase == PhasePending {
 		what += " is waiting for confirmation"
 	} else {
@@ -89,9 +94,16 @@ func (h *Handler) busyText(ctx context.Context, op Operation) string {
 	return fmt.Sprintf("%s (requested by %s %s). Follow that request instead of starting another.", what, Mention(op.RequestedBy), where)
 }
 
-// Attach records where the confirmation message of a pending operation was posted.
+// Attach records where the confirmation message of a pending operation was posted. When the
+// operation ended before its message was posted (it expired while the post was held up), its last
+// notice, already audited, is queued again so that the message shows how it ended.
 func (h *Handler) Attach(ctx context.Context, id uuid.UUID, channelID, ts string) error {
 	_, err := h.store.Update(ctx, id, func(op *Operation) error {
+		if op.MessageTS == "" && !op.Phase.IsActive() && len(op.Notices) > 0 {
+			if last := &op.Notices[len(op.Notices)-1]; last.State == NoticePosted {
+				last.State = NoticePending
+			}
+		}
 		op.ChannelID, op.MessageTS = channelID, ts
 		return nil
 	})
@@ -449,7 +461,10 @@ func (h *Handler) ExpireDue(ctx context.Context) (int, error) {
 	now := h.now()
 	n := 0
 	for _, op := range ops {
-		if op.Phase != PhasePending || now.Before(op.ExpiresAt) || op.MessageTS == "" {
+		// A request whose confirmation was never posted (the post failed, or the process died
+		// before it) expires too, or it would hold its cluster for ever; with no message, its
+		// expiry is audited and nothing is edited.
+		if op.Phase != PhasePending || now.Before(op.ExpiresAt) {
 			continue
 		}
 		_, err := h.change(ctx, op.ID, func(op *Operation) (*Event, error) {
