@@ -30,11 +30,11 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands/boltstore"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
-	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
 )
 
 // Benchmarks of the whole program: serve, as main calls it, against the fake Slack (real Socket
@@ -57,8 +57,8 @@ const (
 
 // benchFakes is a fake Slack workspace and a fake Qovery organization of numbered clusters.
 type benchFakes struct {
-	slack    *fakeslack.Server
-	qovery   *qoverytest.Server
+	slack    *slacksim.Server
+	qovery   *qoverysim.Server
 	org      uuid.UUID
 	names    []string
 	ids      []uuid.UUID
@@ -68,9 +68,9 @@ type benchFakes struct {
 // newBenchFakes starts the fakes with clusters clusters built from spec (each gets its own name).
 // The fake Slack waits 30 s for an ack instead of Slack's 3 s, so that a slow ack is measured
 // rather than lost.
-func newBenchFakes(tb testing.TB, clusters int, spec qoverytest.ClusterSpec) *benchFakes {
+func newBenchFakes(tb testing.TB, clusters int, spec qoverysim.ClusterSpec) *benchFakes {
 	tb.Helper()
-	f := &benchFakes{qovery: qoverytest.NewServer(tb)}
+	f := &benchFakes{qovery: qoverysim.NewServer(tb)}
 	f.org = f.qovery.AddOrganization("Bench")
 	for i := range clusters {
 		s := spec
@@ -79,7 +79,7 @@ func newBenchFakes(tb testing.TB, clusters int, spec qoverytest.ClusterSpec) *be
 		f.names = append(f.names, s.Name)
 		f.ids = append(f.ids, f.qovery.AddCluster(f.org, s))
 	}
-	f.slack = fakeslack.NewServer(fakeslack.WithAppToken(appTok), fakeslack.WithBotToken(botTok), fakeslack.WithAckTimeout(30*time.Second))
+	f.slack = slacksim.NewServer(slacksim.WithAppToken(appTok), slacksim.WithBotToken(botTok), slacksim.WithAckTimeout(30*time.Second))
 	tb.Cleanup(f.slack.Close)
 	for i := range benchChannels {
 		id := fmt.Sprintf("C0BENCH%02d", i)
@@ -240,7 +240,7 @@ func (f *benchFakes) slashBurst(ctx context.Context, texts []string, par int) ([
 			<-start // every goroutine is ready before the first envelope goes out
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ack, err := f.slack.SlashCommand(ctx, fakeslack.SlashCommand{UserID: alice, ChannelID: f.channels[i%len(f.channels)], Text: text})
+			ack, err := f.slack.SlashCommand(ctx, slacksim.SlashCommand{UserID: alice, ChannelID: f.channels[i%len(f.channels)], Text: text})
 			lat[i], errs[i] = ack.Latency, err
 		}()
 	}
@@ -251,16 +251,16 @@ func (f *benchFakes) slashBurst(ctx context.Context, texts []string, par int) ([
 
 // clickAll presses actionID on each message, at most par at a time (all at once when par is 0),
 // and returns the ack latencies.
-func (f *benchFakes) clickAll(ctx context.Context, msgs []fakeslack.Message, actionID string, par int) ([]time.Duration, error) {
+func (f *benchFakes) clickAll(ctx context.Context, msgs []slacksim.Message, actionID string, par int) ([]time.Duration, error) {
 	if par <= 0 {
 		par = len(msgs)
 	}
 	var lat []time.Duration
 	var errs []error
 	for chunk := range slices.Chunk(msgs, par) {
-		clicks := make([]fakeslack.Click, len(chunk))
+		clicks := make([]slacksim.Click, len(chunk))
 		for i, m := range chunk {
-			clicks[i] = fakeslack.Click{UserID: alice, ChannelID: m.Channel, MessageTS: m.TS, ActionID: actionID}
+			clicks[i] = slacksim.Click{UserID: alice, ChannelID: m.Channel, MessageTS: m.TS, ActionID: actionID}
 		}
 		acks, cerrs := f.slack.ClickButtons(ctx, clicks...)
 		for i := range acks {
@@ -272,7 +272,7 @@ func (f *benchFakes) clickAll(ctx context.Context, msgs []fakeslack.Message, act
 }
 
 // readFeed reads events until done returns true.
-func readFeed(ctx context.Context, feed <-chan fakeslack.Event, done func(fakeslack.Event) bool) error {
+func readFeed(ctx context.Context, feed <-chan slacksim.Event, done func(slacksim.Event) bool) error {
 	for {
 		select {
 		case ev, ok := <-feed:
@@ -288,8 +288,8 @@ func readFeed(ctx context.Context, feed <-chan fakeslack.Event, done func(fakesl
 	}
 }
 
-func isConfirmation(ev fakeslack.Event) bool {
-	if ev.Kind != fakeslack.EventPosted || ev.Message.ThreadTS != "" {
+func isConfirmation(ev slacksim.Event) bool {
+	if ev.Kind != slacksim.EventPosted || ev.Message.ThreadTS != "" {
 		return false
 	}
 	for _, b := range ev.Message.Buttons() {
@@ -301,9 +301,9 @@ func isConfirmation(ev fakeslack.Event) bool {
 }
 
 // waitConfirmations reads the feed until n confirmation messages were posted, and returns them.
-func waitConfirmations(ctx context.Context, feed <-chan fakeslack.Event, n int) ([]fakeslack.Message, error) {
-	var msgs []fakeslack.Message
-	err := readFeed(ctx, feed, func(ev fakeslack.Event) bool {
+func waitConfirmations(ctx context.Context, feed <-chan slacksim.Event, n int) ([]slacksim.Message, error) {
+	var msgs []slacksim.Message
+	err := readFeed(ctx, feed, func(ev slacksim.Event) bool {
 		if isConfirmation(ev) {
 			msgs = append(msgs, ev.Message)
 		}
@@ -316,10 +316,10 @@ func waitConfirmations(ctx context.Context, feed <-chan fakeslack.Event, n int) 
 }
 
 // waitParents reads the feed until n distinct parent messages were edited to contain want.
-func waitParents(ctx context.Context, feed <-chan fakeslack.Event, n int, want string) error {
+func waitParents(ctx context.Context, feed <-chan slacksim.Event, n int, want string) error {
 	seen := map[string]bool{}
-	err := readFeed(ctx, feed, func(ev fakeslack.Event) bool {
-		if ev.Kind == fakeslack.EventUpdated && ev.Message.ThreadTS == "" && strings.Contains(ev.Message.PlainText(), want) {
+	err := readFeed(ctx, feed, func(ev slacksim.Event) bool {
+		if ev.Kind == slacksim.EventUpdated && ev.Message.ThreadTS == "" && strings.Contains(ev.Message.PlainText(), want) {
 			seen[ev.Message.Channel+"/"+ev.Message.TS] = true
 		}
 		return len(seen) == n
@@ -333,7 +333,7 @@ func waitParents(ctx context.Context, feed <-chan fakeslack.Event, n int, want s
 // establishWatches stops every cluster of f through the real flow (`/qovery stop`, then a click on
 // Stop cluster), par at a time, and returns once each stop is watched and its thread and message
 // say STOPPING. The clusters' stop script must hold STOPPING.
-func (f *benchFakes) establishWatches(tb testing.TB, feed <-chan fakeslack.Event, par int) {
+func (f *benchFakes) establishWatches(tb testing.TB, feed <-chan slacksim.Event, par int) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), benchSetupTimeout)
 	defer cancel()
@@ -353,12 +353,12 @@ func (f *benchFakes) establishWatches(tb testing.TB, feed <-chan fakeslack.Event
 		tb.Fatalf("confirm clicks: %v", err)
 	}
 	replies, parents := map[string]bool{}, map[string]bool{}
-	err = readFeed(ctx, feed, func(ev fakeslack.Event) bool {
+	err = readFeed(ctx, feed, func(ev slacksim.Event) bool {
 		m := ev.Message
 		switch {
-		case ev.Kind == fakeslack.EventPosted && m.ThreadTS != "" && strings.Contains(m.Text, "STOPPING"):
+		case ev.Kind == slacksim.EventPosted && m.ThreadTS != "" && strings.Contains(m.Text, "STOPPING"):
 			replies[m.Channel+"/"+m.ThreadTS] = true
-		case ev.Kind == fakeslack.EventUpdated && m.ThreadTS == "" && strings.Contains(m.PlainText(), "`STOPPING`"):
+		case ev.Kind == slacksim.EventUpdated && m.ThreadTS == "" && strings.Contains(m.PlainText(), "`STOPPING`"):
 			parents[m.Channel+"/"+m.TS] = true
 		}
 		return len(replies) == n && len(parents) == n
@@ -426,7 +426,7 @@ func BenchmarkAckLatency(b *testing.B) {
 
 func benchAckBareClient(b *testing.B) {
 	const n = 500
-	f := newBenchFakes(b, n, qoverytest.ClusterSpec{})
+	f := newBenchFakes(b, n, qoverysim.ClusterSpec{})
 	msgs := botConfirmations(b, f)
 	bots := f.slack.Sockets() // the stopped bot's, if Slack has not dropped it yet
 	api := slack.New(botTok, slack.OptionAPIURL(f.slack.APIURL()), slack.OptionAppLevelToken(appTok))
@@ -481,7 +481,7 @@ func benchAckBareClient(b *testing.B) {
 // botConfirmations has the real bot post a confirmation for each of f's clusters, then stops it,
 // and returns the messages: clicks on them carry the payloads the bot gets (a click's payload holds
 // the whole message, so its size follows the message's blocks).
-func botConfirmations(b *testing.B, f *benchFakes) []fakeslack.Message {
+func botConfirmations(b *testing.B, f *benchFakes) []slacksim.Message {
 	b.Helper()
 	bb := startBenchBot(b, f, f.vars(b, 10*time.Second))
 	feed, unsubscribe := f.slack.Subscribe()
@@ -520,7 +520,7 @@ func reportAcks(b *testing.B, slash, clicks []time.Duration) {
 
 func benchAckLatency(b *testing.B, cmd, store string) {
 	const n = 500
-	f := newBenchFakes(b, n, qoverytest.ClusterSpec{})
+	f := newBenchFakes(b, n, qoverysim.ClusterSpec{})
 	// The health listener serves /metrics, where the bot reports its own view of its ack latency.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -547,8 +547,8 @@ func benchAckLatency(b *testing.B, cmd, store string) {
 			slash = append(slash, lat...)
 			b.StopTimer()
 			got := 0
-			if err := readFeed(ctx, feed, func(ev fakeslack.Event) bool {
-				if ev.Kind == fakeslack.EventEphemeral {
+			if err := readFeed(ctx, feed, func(ev slacksim.Event) bool {
+				if ev.Kind == slacksim.EventEphemeral {
 					got++
 				}
 				return got == n
@@ -651,7 +651,7 @@ func BenchmarkStatusRequestsPerInterval(b *testing.B) {
 	for _, n := range []int{1, 10, 100, 1000} {
 		for _, mode := range []string{"batched", "per-cluster"} {
 			b.Run(fmt.Sprintf("clusters=%d/mode=%s", n, mode), func(b *testing.B) {
-				f := newBenchFakes(b, n, qoverytest.ClusterSpec{StopScript: []qovery.State{qovery.StateStopping}})
+				f := newBenchFakes(b, n, qoverysim.ClusterSpec{StopScript: []qovery.State{qovery.StateStopping}})
 				var opts []func(*appOptions)
 				if mode == "per-cluster" {
 					opts = append(opts, func(o *appOptions) { o.perClusterPolling = true })
@@ -724,7 +724,7 @@ func BenchmarkNotificationDelay(b *testing.B) {
 
 func benchNotificationDelay(b *testing.B, n int) {
 	const interval = 100 * time.Millisecond
-	f := newBenchFakes(b, n, qoverytest.ClusterSpec{StopScript: []qovery.State{qovery.StateStopping}})
+	f := newBenchFakes(b, n, qoverysim.ClusterSpec{StopScript: []qovery.State{qovery.StateStopping}})
 	bb := startBenchBot(b, f, f.vars(b, interval))
 	feed, unsubscribe := f.slack.Subscribe()
 	defer unsubscribe()
@@ -751,12 +751,12 @@ func benchNotificationDelay(b *testing.B, n int) {
 		}
 		var replies []time.Time
 		parents := map[string]bool{}
-		done := func(ev fakeslack.Event) bool {
+		done := func(ev slacksim.Event) bool {
 			m := ev.Message
 			switch {
-			case ev.Kind == fakeslack.EventPosted && m.ThreadTS != "" && strings.Contains(m.Text, "STOPPED"):
+			case ev.Kind == slacksim.EventPosted && m.ThreadTS != "" && strings.Contains(m.Text, "STOPPED"):
 				replies = append(replies, time.Now())
-			case ev.Kind == fakeslack.EventUpdated && m.ThreadTS == "" && strings.Contains(m.PlainText(), "is `STOPPED`"):
+			case ev.Kind == slacksim.EventUpdated && m.ThreadTS == "" && strings.Contains(m.PlainText(), "is `STOPPED`"):
 				parents[m.Channel+"/"+m.TS] = true
 			}
 			return len(replies) == n
@@ -767,7 +767,7 @@ func benchNotificationDelay(b *testing.B, n int) {
 		b.StopTimer()
 		// Every message says STOPPED too before the next round.
 		if len(parents) < n {
-			if err := readFeed(ctx, feed, func(ev fakeslack.Event) bool { done(ev); return len(parents) == n }); err != nil {
+			if err := readFeed(ctx, feed, func(ev slacksim.Event) bool { done(ev); return len(parents) == n }); err != nil {
 				b.Fatalf("%d of %d messages say STOPPED: %v", len(parents), n, err)
 			}
 		}
@@ -844,7 +844,7 @@ func waitBotIdle(ctx context.Context) error {
 // is its resident memory once connected, with no watch.
 func BenchmarkColdStart(b *testing.B) {
 	b.Run("mode=in-process", func(b *testing.B) {
-		f := newBenchFakes(b, 10, qoverytest.ClusterSpec{})
+		f := newBenchFakes(b, 10, qoverysim.ClusterSpec{})
 		var connected, ready, qoveryOrg, authTest, opened []time.Duration
 		for b.Loop() {
 			vars := f.vars(b, 10*time.Second)
@@ -889,7 +889,7 @@ func BenchmarkColdStart(b *testing.B) {
 	})
 	b.Run("mode=binary", func(b *testing.B) {
 		bin := buildBot(b)
-		f := newBenchFakes(b, 10, qoverytest.ClusterSpec{})
+		f := newBenchFakes(b, 10, qoverysim.ClusterSpec{})
 		var connected []time.Duration
 		var rss uint64
 		for b.Loop() {
@@ -975,7 +975,7 @@ func startPhases(calls []httpCall, t0 time.Time) (org, auth, open time.Duration)
 // polled every second). Each iteration is one measurement.
 func BenchmarkMemoryPerWatch(b *testing.B) {
 	const n = 1000
-	f := newBenchFakes(b, n, qoverytest.ClusterSpec{StopScript: []qovery.State{qovery.StateStopping}})
+	f := newBenchFakes(b, n, qoverysim.ClusterSpec{StopScript: []qovery.State{qovery.StateStopping}})
 	p := startBenchProcess(b, f.vars(b, time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -1208,7 +1208,7 @@ func BenchmarkEnvelopeLog(b *testing.B) {
 // last thread reply reached the fake.
 func BenchmarkNotificationFloor(b *testing.B) {
 	const n = 1000
-	f := newBenchFakes(b, 0, qoverytest.ClusterSpec{})
+	f := newBenchFakes(b, 0, qoverysim.ClusterSpec{})
 	api := slack.New(botTok, slack.OptionAPIURL(f.slack.APIURL()), slack.OptionHTTPClient(&http.Client{Transport: connectionPool(nil)}))
 	ctx := context.Background()
 	type parent struct{ channel, ts string }
@@ -1246,8 +1246,8 @@ func BenchmarkNotificationFloor(b *testing.B) {
 		replies := 0
 		var last time.Time
 		rctx, cancel := context.WithTimeout(ctx, benchSetupTimeout)
-		err := readFeed(rctx, feed, func(ev fakeslack.Event) bool {
-			if ev.Kind == fakeslack.EventPosted && ev.Message.ThreadTS != "" {
+		err := readFeed(rctx, feed, func(ev slacksim.Event) bool {
+			if ev.Kind == slacksim.EventPosted && ev.Message.ThreadTS != "" {
 				replies++
 				last = time.Now()
 			}

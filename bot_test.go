@@ -13,10 +13,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
-	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
 )
 
 // The end-to-end tests run the real program (run, as main calls it) against the fake Slack, over
@@ -34,8 +34,8 @@ const (
 
 type harness struct {
 	t       *testing.T
-	slack   *fakeslack.Server
-	qovery  *qoverytest.Server
+	slack   *slacksim.Server
+	qovery  *qoverysim.Server
 	org     uuid.UUID
 	cluster map[string]uuid.UUID
 	logs    *syncBuffer
@@ -100,16 +100,16 @@ func (s *syncBuffer) String() string {
 // extraEnv says otherwise (an empty value unsets a variable).
 func startBot(t *testing.T, extraEnv map[string]string, opts ...func(*appOptions)) *harness {
 	t.Helper()
-	q := qoverytest.NewServer(t)
+	q := qoverysim.NewServer(t)
 	org := q.AddOrganization("Acme")
 	h := &harness{t: t, qovery: q, org: org, cluster: map[string]uuid.UUID{}, logs: &syncBuffer{}}
-	h.cluster["staging"] = q.AddCluster(org, qoverytest.ClusterSpec{Name: "staging", Region: "eu-west-3", CloudProvider: "AWS"})
-	h.cluster["preview"] = q.AddCluster(org, qoverytest.ClusterSpec{Name: "preview", Region: "fr-par", CloudProvider: "SCW",
+	h.cluster["staging"] = q.AddCluster(org, qoverysim.ClusterSpec{Name: "staging", Region: "eu-west-3", CloudProvider: "AWS"})
+	h.cluster["preview"] = q.AddCluster(org, qoverysim.ClusterSpec{Name: "preview", Region: "fr-par", CloudProvider: "SCW",
 		StopScript: []qovery.State{qovery.StateStopping, qovery.StateStopError}})
-	h.cluster["production-eu"] = q.AddCluster(org, qoverytest.ClusterSpec{Name: "production-eu", Region: "eu-west-3", CloudProvider: "AWS", Production: true})
-	h.cluster["<!channel> party"] = q.AddCluster(org, qoverytest.ClusterSpec{Name: "<!channel> party", Region: "us-east-2", CloudProvider: "AWS", Production: true})
+	h.cluster["production-eu"] = q.AddCluster(org, qoverysim.ClusterSpec{Name: "production-eu", Region: "eu-west-3", CloudProvider: "AWS", Production: true})
+	h.cluster["<!channel> party"] = q.AddCluster(org, qoverysim.ClusterSpec{Name: "<!channel> party", Region: "us-east-2", CloudProvider: "AWS", Production: true})
 
-	h.slack = fakeslack.NewServer(fakeslack.WithAppToken(appTok), fakeslack.WithBotToken(botTok), fakeslack.WithPingInterval(time.Second))
+	h.slack = slacksim.NewServer(slacksim.WithAppToken(appTok), slacksim.WithBotToken(botTok), slacksim.WithPingInterval(time.Second))
 	t.Cleanup(h.slack.Close)
 	h.slack.AddChannel("C0PRIVATE", "secret-plans", false)
 
@@ -204,7 +204,7 @@ func (h *harness) ctx() context.Context {
 // command sends `/qovery <text>` as user in channel and checks the ack.
 func (h *harness) command(user, channel, text string) {
 	h.t.Helper()
-	ack, err := h.slack.SlashCommand(h.ctx(), fakeslack.SlashCommand{UserID: user, ChannelID: channel, Command: "/qovery", Text: text})
+	ack, err := h.slack.SlashCommand(h.ctx(), slacksim.SlashCommand{UserID: user, ChannelID: channel, Command: "/qovery", Text: text})
 	if err != nil {
 		h.t.Fatalf("/qovery %s: %v", text, err)
 	}
@@ -223,9 +223,9 @@ func (h *harness) ephemeral(user string, n int) string {
 }
 
 // confirmation waits for the bot's top-level message in channel and returns it.
-func (h *harness) confirmation(channel string) fakeslack.Message {
+func (h *harness) confirmation(channel string) slacksim.Message {
 	h.t.Helper()
-	var msg fakeslack.Message
+	var msg slacksim.Message
 	err := h.slack.WaitFor(h.ctx(), func() bool {
 		for _, m := range h.slack.Messages(channel) {
 			if m.ThreadTS == "" || m.ThreadTS == m.TS {
@@ -241,17 +241,17 @@ func (h *harness) confirmation(channel string) fakeslack.Message {
 	return msg
 }
 
-func (h *harness) click(user string, msg fakeslack.Message, actionID string) {
+func (h *harness) click(user string, msg slacksim.Message, actionID string) {
 	h.t.Helper()
-	if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: user, ChannelID: msg.Channel, MessageTS: msg.TS, ActionID: actionID}); err != nil {
+	if _, err := h.slack.ClickButton(h.ctx(), slacksim.Click{UserID: user, ChannelID: msg.Channel, MessageTS: msg.TS, ActionID: actionID}); err != nil {
 		h.t.Fatalf("click %s: %v", actionID, err)
 	}
 }
 
 // waitParent waits until the parent message's text contains want.
-func (h *harness) waitParent(msg fakeslack.Message, want string) fakeslack.Message {
+func (h *harness) waitParent(msg slacksim.Message, want string) slacksim.Message {
 	h.t.Helper()
-	var cur fakeslack.Message
+	var cur slacksim.Message
 	err := h.slack.WaitFor(h.ctx(), func() bool {
 		cur, _ = h.slack.Message(msg.Channel, msg.TS)
 		return strings.Contains(cur.PlainText(), want)
@@ -270,7 +270,7 @@ func (h *harness) waitLog(s string) {
 	}
 }
 
-func (h *harness) replies(msg fakeslack.Message) []string {
+func (h *harness) replies(msg slacksim.Message) []string {
 	var texts []string
 	for _, r := range h.slack.Replies(msg.Channel, msg.TS) {
 		texts = append(texts, r.PlainText())
@@ -371,7 +371,7 @@ func TestCancelEndToEnd(t *testing.T) {
 		t.Error("no stop_cancelled audit line")
 	}
 	// The buttons are gone: Slack can no longer deliver a click on them.
-	if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm}); !errors.Is(err, fakeslack.ErrNoSuchButton) {
+	if _, err := h.slack.ClickButton(h.ctx(), slacksim.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm}); !errors.Is(err, slacksim.ErrNoSuchButton) {
 		t.Errorf("click on a removed button = %v; want ErrNoSuchButton", err)
 	}
 }
@@ -487,7 +487,7 @@ func TestStartupErrors(t *testing.T) {
 		t.Fatalf("the error repeats a token: %v", err)
 	}
 
-	q := qoverytest.NewServer(t)
+	q := qoverysim.NewServer(t)
 	a, b := q.AddOrganization("Acme"), q.AddOrganization("Globex")
 	vars := map[string]string{"SLACK_APP_TOKEN": appTok, "SLACK_BOT_TOKEN": botTok, "QOVERY_API_TOKEN": q.Token(), "QOVERY_API_URL": q.URL(),
 		"QOVERY_BOT_HTTP_ADDR": "off", "QOVERY_BOT_DATA_DIR": t.TempDir()} // nothing shared with other runs
@@ -527,12 +527,12 @@ func TestManifestMatchesCode(t *testing.T) {
 
 func TestQoveryErrorsEndToEnd(t *testing.T) {
 	h := startBot(t, nil)
-	h.qovery.FailNext(qoverytest.RouteClusters, 503, qovery.DefaultRetryPolicy().MaxAttempts) // every retry fails
+	h.qovery.FailNext(qoverysim.RouteClusters, 503, qovery.DefaultRetryPolicy().MaxAttempts) // every retry fails
 	h.command(alice, ops, "stop staging")
 	if got := h.ephemeral(alice, 1); !strings.Contains(got, "Qovery is unavailable right now, so the bot could not list the organization's clusters. Try again in a minute.") {
 		t.Errorf("answer on a Qovery outage = %q", got)
 	}
-	h.qovery.FailNext(qoverytest.RouteClusterStatus, 403, 1)
+	h.qovery.FailNext(qoverysim.RouteClusterStatus, 403, 1)
 	h.command(alice, ops, "status staging")
 	if got := h.ephemeral(alice, 2); !strings.Contains(got, "Qovery refused access (403)") {
 		t.Errorf("answer on a 403 = %q", got)
@@ -544,7 +544,7 @@ func TestQoveryErrorsEndToEnd(t *testing.T) {
 	}
 	// The stop call itself fails and Qovery did not take it: the thread says so, and the stop is
 	// not sent twice.
-	h.qovery.FailNext(qoverytest.RouteStopCluster, 500, 1)
+	h.qovery.FailNext(qoverysim.RouteStopCluster, 500, 1)
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
 	h.click(alice, msg, commands.ActionConfirm)
@@ -589,14 +589,14 @@ func TestRestartDuringWatchResumesEndToEnd(t *testing.T) {
 func TestSlackFaultsEndToEnd(t *testing.T) {
 	h := startBot(t, nil)
 	// A rate-limited post is retried after Retry-After and still lands.
-	h.slack.FailNext("chat.postMessage", 1, fakeslack.Failure{Status: 429, RetryAfter: "1"})
+	h.slack.FailNext("chat.postMessage", 1, slacksim.Failure{Status: 429, RetryAfter: "1"})
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
 	if n := len(h.slack.Calls("chat.postMessage")); n != 2 {
 		t.Errorf("chat.postMessage calls = %d; want 2 (one 429, one retry)", n)
 	}
 	// The parent can no longer be edited: the live status goes to the thread instead.
-	h.slack.FailNext("chat.update", 1, fakeslack.Failure{Error: "message_not_found"})
+	h.slack.FailNext("chat.update", 1, slacksim.Failure{Error: "message_not_found"})
 	h.click(alice, msg, commands.ActionConfirm)
 	h.waitParent(msg, "is `STOPPED`")
 	found := false

@@ -7,9 +7,9 @@ import (
 	"io"
 	"time"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/console"
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
-	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/console"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 )
 
 // Console timings are compressed so that a whole stop plays out in seconds.
@@ -25,7 +25,7 @@ func runConsole(ctx context.Context, getenv func(string) string, stdin io.Reader
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	slackFake := fakeslack.NewServer()
+	slackFake := slacksim.NewServer()
 	defer slackFake.Close()
 	const userID, userName, channelID, channelName = "U0ALICE", "alice", "C0OPS", "ops"
 
@@ -47,7 +47,7 @@ func runConsole(ctx context.Context, getenv func(string) string, stdin io.Reader
 	}
 	where := "the real Qovery API"
 	if env["QOVERY_API_TOKEN"] == "" {
-		q := qoverytest.Start()
+		q := qoverysim.Start()
 		defer q.Close()
 		demo := q.SeedDemo()
 		env["QOVERY_API_TOKEN"], env["QOVERY_API_URL"] = q.Token(), q.URL()

@@ -13,8 +13,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 )
 
 // Crash tests: the program is cut off from the world at one exact step of a stop, as a killed
@@ -269,7 +269,7 @@ func TestCrashBeforeTheConfirmationIsPostedFreesTheCluster(t *testing.T) {
 // than that) withdraws its request all the same, so the cluster is free for the next try.
 func TestConfirmationPostOutlivingItsWorkFreesTheCluster(t *testing.T) {
 	h := startBot(t, nil, func(o *appOptions) { o.workTimeout = 300 * time.Millisecond })
-	h.slack.FailNext("chat.postMessage", 1, fakeslack.Failure{Status: 429, RetryAfter: "5"})
+	h.slack.FailNext("chat.postMessage", 1, slacksim.Failure{Status: 429, RetryAfter: "5"})
 	h.command(alice, ops, "stop staging")
 	if got := h.ephemeral(alice, 1); !strings.Contains(got, "could not post the confirmation") {
 		t.Errorf("answer = %q; want it to say the confirmation could not be posted", got)

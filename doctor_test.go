@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/health"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore/pgtest"
-	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
+	"github.com/qovery-slack-bot/qovery-slack-bot/ops/health"
 )
 
 // doctor runs through run, as `qovery-slack-bot doctor` does, against the fake Slack and the fake
@@ -34,13 +34,13 @@ func TestRequiredScopesMatchManifest(t *testing.T) {
 
 // doctorEnv starts the fakes (the fake Slack with slackOpts) and returns an environment under which
 // every check passes: one organization, Acme, with two clusters.
-func doctorEnv(t *testing.T, slackOpts ...fakeslack.Option) (map[string]string, *fakeslack.Server, *qoverytest.Server) {
+func doctorEnv(t *testing.T, slackOpts ...slacksim.Option) (map[string]string, *slacksim.Server, *qoverysim.Server) {
 	t.Helper()
-	q := qoverytest.NewServer(t, qoverytest.WithToken(doctorQoveryToken))
+	q := qoverysim.NewServer(t, qoverysim.WithToken(doctorQoveryToken))
 	org := q.AddOrganization("Acme")
-	q.AddCluster(org, qoverytest.ClusterSpec{Name: "staging", Region: "eu-west-3", CloudProvider: "AWS"})
-	q.AddCluster(org, qoverytest.ClusterSpec{Name: "production", Region: "eu-west-3", CloudProvider: "AWS", Production: true})
-	s := fakeslack.NewServer(append([]fakeslack.Option{fakeslack.WithAppToken(appTok), fakeslack.WithBotToken(botTok)}, slackOpts...)...)
+	q.AddCluster(org, qoverysim.ClusterSpec{Name: "staging", Region: "eu-west-3", CloudProvider: "AWS"})
+	q.AddCluster(org, qoverysim.ClusterSpec{Name: "production", Region: "eu-west-3", CloudProvider: "AWS", Production: true})
+	s := slacksim.NewServer(append([]slacksim.Option{slacksim.WithAppToken(appTok), slacksim.WithBotToken(botTok)}, slackOpts...)...)
 	t.Cleanup(s.Close)
 	return map[string]string{
 		"SLACK_APP_TOKEN":          appTok,
@@ -161,9 +161,9 @@ func TestDoctorFindsProblems(t *testing.T) {
 	)
 	for _, tc := range []struct {
 		name      string
-		slackOpts []fakeslack.Option
+		slackOpts []slacksim.Option
 		// setup changes the healthy environment.
-		setup func(t *testing.T, vars map[string]string, q *qoverytest.Server)
+		setup func(t *testing.T, vars map[string]string, q *qoverysim.Server)
 		// want is the mark and name of every check line, in order.
 		want []string
 		// lines are prefixes of lines that must be printed.
@@ -173,7 +173,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 	}{
 		{
 			name: "wrong Qovery token",
-			setup: func(t *testing.T, vars map[string]string, _ *qoverytest.Server) {
+			setup: func(t *testing.T, vars map[string]string, _ *qoverysim.Server) {
 				vars["QOVERY_API_TOKEN"] = wrongQovery
 			},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
@@ -187,7 +187,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		},
 		{
 			name: "wrong Slack bot token",
-			setup: func(t *testing.T, vars map[string]string, _ *qoverytest.Server) {
+			setup: func(t *testing.T, vars map[string]string, _ *qoverysim.Server) {
 				vars["SLACK_BOT_TOKEN"] = wrongBot
 			},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✗ Slack bot token", "- Slack bot scopes",
@@ -200,7 +200,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		},
 		{
 			name: "wrong Slack app token",
-			setup: func(t *testing.T, vars map[string]string, _ *qoverytest.Server) {
+			setup: func(t *testing.T, vars map[string]string, _ *qoverysim.Server) {
 				vars["SLACK_APP_TOKEN"] = wrongApp
 			},
 			want: []string{"✓ configuration", "✗ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
@@ -213,7 +213,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		},
 		{
 			name:      "missing scope",
-			slackOpts: []fakeslack.Option{fakeslack.WithBotScopes("commands", "chat:write", "channels:history", "groups:history")},
+			slackOpts: []slacksim.Option{slacksim.WithBotScopes("commands", "chat:write", "channels:history", "groups:history")},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✗ Slack bot scopes",
 				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ health address"},
 			lines: []string{
@@ -223,7 +223,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		},
 		{
 			name: "bad environment",
-			setup: func(t *testing.T, vars map[string]string, _ *qoverytest.Server) {
+			setup: func(t *testing.T, vars map[string]string, _ *qoverysim.Server) {
 				vars["SLACK_APP_TOKEN"] = botTok // the bot token pasted in the app token's place
 				vars["QOVERY_BOT_POLL_INTERVAL"] = "soon"
 				delete(vars, "QOVERY_BOT_ALLOWED_USERS")
@@ -239,7 +239,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		},
 		{
 			name: "no one allowed to stop",
-			setup: func(t *testing.T, vars map[string]string, _ *qoverytest.Server) {
+			setup: func(t *testing.T, vars map[string]string, _ *qoverysim.Server) {
 				delete(vars, "QOVERY_BOT_ALLOWED_USERS")
 			},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
@@ -250,7 +250,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		},
 		{
 			name: "health address in use",
-			setup: func(t *testing.T, vars map[string]string, _ *qoverytest.Server) {
+			setup: func(t *testing.T, vars map[string]string, _ *qoverysim.Server) {
 				// A bot already running: something listens there and answers /healthz.
 				running := httptest.NewServer(health.Handler(nil))
 				t.Cleanup(running.Close)
@@ -265,7 +265,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		},
 		{
 			name: "data directory under a file",
-			setup: func(t *testing.T, vars map[string]string, _ *qoverytest.Server) {
+			setup: func(t *testing.T, vars map[string]string, _ *qoverysim.Server) {
 				file := filepath.Join(t.TempDir(), "file")
 				if err := os.WriteFile(file, nil, 0o600); err != nil {
 					t.Fatal(err)
@@ -281,7 +281,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		},
 		{
 			name: "several organizations",
-			setup: func(t *testing.T, vars map[string]string, q *qoverytest.Server) {
+			setup: func(t *testing.T, vars map[string]string, q *qoverysim.Server) {
 				q.AddOrganization("Globex")
 			},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
@@ -295,7 +295,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		},
 		{
 			name: "organization the token cannot see",
-			setup: func(t *testing.T, vars map[string]string, _ *qoverytest.Server) {
+			setup: func(t *testing.T, vars map[string]string, _ *qoverysim.Server) {
 				vars["QOVERY_ORGANIZATION_ID"] = "3f2a9c1e-0000-4000-8000-000000000001"
 			},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
@@ -307,7 +307,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		},
 		{
 			name: "Slack and Qovery unreachable",
-			setup: func(t *testing.T, vars map[string]string, _ *qoverytest.Server) {
+			setup: func(t *testing.T, vars map[string]string, _ *qoverysim.Server) {
 				ln, err := net.Listen("tcp", "127.0.0.1:0")
 				if err != nil {
 					t.Fatal(err)

@@ -30,11 +30,11 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/bot"
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/health"
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/metrics"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands/boltstore"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore"
+	"github.com/qovery-slack-bot/qovery-slack-bot/ops/health"
+	"github.com/qovery-slack-bot/qovery-slack-bot/ops/metrics"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
-	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
 )
 
 // Operations: health endpoints and start-up failures, end to end.
@@ -41,7 +41,7 @@ func TestHealthEndpointsEndToEnd(t *testing.T) {
 		t.Errorf("/readyz when all is well = %d %q", code, body)
 	}
 	// The Qovery token is revoked: the next call gets 401, and readiness turns false.
-	h.qovery.FailNext(qoverytest.RouteClusters, 401, 1)
+	h.qovery.FailNext(qoverysim.RouteClusters, 401, 1)
 	h.command(alice, ops, "list")
 	if got := h.ephemeral(alice, 1); !strings.Contains(got, "`QOVERY_API_TOKEN`") {
 		t.Errorf("list with a revoked token answered %q", got)
@@ -57,9 +57,9 @@ func TestHealthEndpointsEndToEnd(t *testing.T) {
 }
 
 func TestFatalSlackAuthExits(t *testing.T) {
-	q := qoverytest.NewServer(t)
+	q := qoverysim.NewServer(t)
 	q.AddOrganization("Acme")
-	s := fakeslack.NewServer(fakeslack.WithAppToken(appTok), fakeslack.WithBotToken(botTok))
+	s := slacksim.NewServer(slacksim.WithAppToken(appTok), slacksim.WithBotToken(botTok))
 	t.Cleanup(s.Close)
 	base := map[string]string{
 		"SLACK_APP_TOKEN": appTok, "SLACK_BOT_TOKEN": botTok, "SLACK_API_URL": s.APIURL(),
@@ -109,12 +109,12 @@ func TestSecondProcessOnTheSameDataFileRefuses(t *testing.T) {
 
 func TestRetryAfterAStopQoveryDidNotTakeEndToEnd(t *testing.T) {
 	h := startBot(t, nil, fastQoveryRetries)
-	h.qovery.FailNext(qoverytest.RouteStopCluster, 500, 1)
+	h.qovery.FailNext(qoverysim.RouteStopCluster, 500, 1)
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
 	h.click(alice, msg, commands.ActionConfirm)
 	h.waitParent(msg, "was not stopped")
-	var failed fakeslack.Message
+	var failed slacksim.Message
 	if err := h.slack.WaitFor(h.ctx(), func() bool {
 		for _, r := range h.slack.Replies(ops, msg.TS) {
 			if len(r.Buttons()) == 1 {
@@ -131,7 +131,7 @@ func TestRetryAfterAStopQoveryDidNotTakeEndToEnd(t *testing.T) {
 	}
 	// Bob tries again: a fresh request, with its own confirmation.
 	h.click(bob, failed, commands.ActionRetry)
-	var second fakeslack.Message
+	var second slacksim.Message
 	if err := h.slack.WaitFor(h.ctx(), func() bool {
 		for _, m := range h.slack.Messages(ops) {
 			if m.ThreadTS == "" && m.TS != msg.TS {
@@ -169,9 +169,9 @@ func TestFaultsDuringAWatchEndToEnd(t *testing.T) {
 
 	// Mid-watch: a 503 storm on the organization-wide status (the watch falls back to the cluster's
 	// own status), 429s there too, a Slack 429, and the socket dropped.
-	h.qovery.FailNext(qoverytest.RouteClusterStatuses, 503, 6)
-	h.qovery.InjectFault(qoverytest.RouteClusterStatus, qoverytest.Fault{StatusCode: 429, RetryAfter: "0", Times: 2})
-	h.slack.FailNext("chat.postMessage", 1, fakeslack.Failure{Status: 429})
+	h.qovery.FailNext(qoverysim.RouteClusterStatuses, 503, 6)
+	h.qovery.InjectFault(qoverysim.RouteClusterStatus, qoverysim.Fault{StatusCode: 429, RetryAfter: "0", Times: 2})
+	h.slack.FailNext("chat.postMessage", 1, slacksim.Failure{Status: 429})
 	h.slack.DropConnections()
 
 	h.waitParent(msg, "is `STOPPED`")
@@ -199,10 +199,10 @@ func TestFaultsDuringAWatchEndToEnd(t *testing.T) {
 }
 
 func TestBotTokenRevokedWhileRunningExits(t *testing.T) {
-	q := qoverytest.NewServer(t)
+	q := qoverysim.NewServer(t)
 	org := q.AddOrganization("Acme")
-	q.AddCluster(org, qoverytest.ClusterSpec{Name: "staging", Region: "eu-west-3", CloudProvider: "AWS"})
-	s := fakeslack.NewServer(fakeslack.WithAppToken(appTok), fakeslack.WithBotToken(botTok))
+	q.AddCluster(org, qoverysim.ClusterSpec{Name: "staging", Region: "eu-west-3", CloudProvider: "AWS"})
+	s := slacksim.NewServer(slacksim.WithAppToken(appTok), slacksim.WithBotToken(botTok))
 	t.Cleanup(s.Close)
 	vars := map[string]string{
 		"SLACK_APP_TOKEN": appTok, "SLACK_BOT_TOKEN": botTok, "SLACK_API_URL": s.APIURL(),
@@ -216,8 +216,8 @@ func TestBotTokenRevokedWhileRunningExits(t *testing.T) {
 	if err := s.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s.FailNext("chat.postMessage", 1, fakeslack.Failure{Error: "token_revoked"})
-	if _, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: alice, ChannelID: ops, Text: "stop staging"}); err != nil {
+	s.FailNext("chat.postMessage", 1, slacksim.Failure{Error: "token_revoked"})
+	if _, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: alice, ChannelID: ops, Text: "stop staging"}); err != nil {
 		t.Fatal(err)
 	}
 	select {

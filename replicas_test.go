@@ -16,11 +16,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore/pgtest"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
-	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
 )
 
 // Several replicas of the real program on one Slack app and one PostgreSQL database: the fake Slack
@@ -95,8 +95,8 @@ func (r *replica) shutdown(t *testing.T) error {
 // fleet is the replicas and the fakes they share.
 type fleet struct {
 	t        *testing.T
-	slack    *fakeslack.Server
-	qovery   *qoverytest.Server
+	slack    *slacksim.Server
+	qovery   *qoverysim.Server
 	org      uuid.UUID
 	clusters []uuid.UUID
 	names    []string
@@ -108,17 +108,17 @@ type fleet struct {
 func startFleet(t *testing.T, n int, leaseTimeout time.Duration) (*fleet, []*replica) {
 	t.Helper()
 	db := pgtest.Database(t)
-	q := qoverytest.NewServer(t)
+	q := qoverysim.NewServer(t)
 	org := q.AddOrganization("Acme")
 	f := &fleet{t: t, qovery: q, org: org}
 	for i := range 6 {
 		name := fmt.Sprintf("staging-%d", i+1)
 		// Each stop holds at STOPPING until the test says the cluster stopped.
-		f.clusters = append(f.clusters, q.AddCluster(org, qoverytest.ClusterSpec{Name: name, StopScript: []qovery.State{qovery.StateStopping}}))
+		f.clusters = append(f.clusters, q.AddCluster(org, qoverysim.ClusterSpec{Name: name, StopScript: []qovery.State{qovery.StateStopping}}))
 		f.names = append(f.names, name)
 	}
-	f.slack = fakeslack.NewServer(fakeslack.WithAppToken(appTok), fakeslack.WithBotToken(botTok),
-		fakeslack.WithPingInterval(time.Second), fakeslack.WithRandomRouting(7))
+	f.slack = slacksim.NewServer(slacksim.WithAppToken(appTok), slacksim.WithBotToken(botTok),
+		slacksim.WithPingInterval(time.Second), slacksim.WithRandomRouting(7))
 	t.Cleanup(f.slack.Close)
 	f.vars = map[string]string{
 		"SLACK_APP_TOKEN":          appTok,
@@ -266,13 +266,13 @@ func (f *fleet) watcher(rs ...*replica) *replica {
 
 // request runs `/qovery stop <cluster i>` and returns the confirmation message and the socket the
 // command went to.
-func (f *fleet) request(i int) (fakeslack.Message, int) {
+func (f *fleet) request(i int) (slacksim.Message, int) {
 	f.t.Helper()
-	ack, err := f.slack.SlashCommand(f.ctx(), fakeslack.SlashCommand{UserID: alice, ChannelID: ops, Command: "/qovery", Text: "stop " + f.names[i]})
+	ack, err := f.slack.SlashCommand(f.ctx(), slacksim.SlashCommand{UserID: alice, ChannelID: ops, Command: "/qovery", Text: "stop " + f.names[i]})
 	if err != nil {
 		f.t.Fatalf("/qovery stop %s: %v", f.names[i], err)
 	}
-	var msg fakeslack.Message
+	var msg slacksim.Message
 	want := "Stop cluster *" + f.names[i] + "*?"
 	err = f.slack.WaitFor(f.ctx(), func() bool {
 		for _, m := range f.slack.Messages(ops) {
@@ -290,9 +290,9 @@ func (f *fleet) request(i int) (fakeslack.Message, int) {
 }
 
 // confirm clicks Stop as user and returns the socket the click went to.
-func (f *fleet) confirm(user string, msg fakeslack.Message) int {
+func (f *fleet) confirm(user string, msg slacksim.Message) int {
 	f.t.Helper()
-	ack, err := f.slack.ClickButton(f.ctx(), fakeslack.Click{UserID: user, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm})
+	ack, err := f.slack.ClickButton(f.ctx(), slacksim.Click{UserID: user, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm})
 	if err != nil {
 		f.t.Fatalf("click: %v", err)
 	}
@@ -300,9 +300,9 @@ func (f *fleet) confirm(user string, msg fakeslack.Message) int {
 }
 
 // waitParent waits until the parent message says want.
-func (f *fleet) waitParent(msg fakeslack.Message, want string) {
+func (f *fleet) waitParent(msg slacksim.Message, want string) {
 	f.t.Helper()
-	var cur fakeslack.Message
+	var cur slacksim.Message
 	if err := f.slack.WaitFor(f.ctx(), func() bool {
 		cur, _ = f.slack.Message(ops, msg.TS)
 		return strings.Contains(cur.PlainText(), want)
@@ -313,7 +313,7 @@ func (f *fleet) waitParent(msg fakeslack.Message, want string) {
 
 // finish lets cluster i reach STOPPED and checks the whole thread: each message once, in order,
 // and one stop call.
-func (f *fleet) finish(i int, msg fakeslack.Message) {
+func (f *fleet) finish(i int, msg slacksim.Message) {
 	f.t.Helper()
 	f.qovery.SetStatus(f.clusters[i], qovery.StateStopped)
 	f.waitParent(msg, "is `STOPPED`")
@@ -372,7 +372,7 @@ func TestReplicasShareTheWorkEndToEnd(t *testing.T) {
 	f.watcher(rs...)
 	elsewhere := false
 	clickSockets := map[int]bool{}
-	msgs := make([]fakeslack.Message, 4)
+	msgs := make([]slacksim.Message, 4)
 	for i := range msgs {
 		var cmdSocket int
 		msgs[i], cmdSocket = f.request(i)
@@ -406,8 +406,8 @@ func TestReplicasDoubleClickSplitEndToEnd(t *testing.T) {
 	for i := 0; i < len(f.names) && !split; i++ {
 		msg, _ := f.request(i)
 		acks, errs := f.slack.ClickButtons(f.ctx(),
-			fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm},
-			fakeslack.Click{UserID: bob, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm})
+			slacksim.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm},
+			slacksim.Click{UserID: bob, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm})
 		for _, err := range errs {
 			if err != nil {
 				t.Fatalf("click: %v", err)

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
@@ -107,8 +107,8 @@ func TestDoubleClickStopsOnceEndToEnd(t *testing.T) {
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
 	_, errs := h.slack.ClickButtons(h.ctx(),
-		fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm},
-		fakeslack.Click{UserID: bob, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm})
+		slacksim.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm},
+		slacksim.Click{UserID: bob, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm})
 	for _, err := range errs {
 		if err != nil {
 			t.Fatalf("click: %v", err)
@@ -192,9 +192,9 @@ func TestVoidedConfirmationEndToEnd(t *testing.T) {
 }
 
 // typeName waits for the typed-confirmation modal opened for user and submits typed in it.
-func (h *harness) typeName(user, typed string) fakeslack.ViewResult {
+func (h *harness) typeName(user, typed string) slacksim.ViewResult {
 	h.t.Helper()
-	var view fakeslack.View
+	var view slacksim.View
 	err := h.slack.WaitFor(h.ctx(), func() bool {
 		for _, v := range h.slack.Views(user) {
 			if v.Open {
@@ -211,7 +211,7 @@ func (h *harness) typeName(user, typed string) fakeslack.ViewResult {
 	if len(inputs) != 1 {
 		h.t.Fatalf("modal inputs = %+v; want one", inputs)
 	}
-	res, err := h.slack.SubmitView(h.ctx(), fakeslack.ViewSubmission{UserID: user, ViewID: view.ID,
+	res, err := h.slack.SubmitView(h.ctx(), slacksim.ViewSubmission{UserID: user, ViewID: view.ID,
 		Values: map[string]map[string]string{inputs[0].BlockID: {inputs[0].ActionID: typed}}})
 	if err != nil {
 		h.t.Fatalf("submit modal: %v", err)
@@ -235,7 +235,7 @@ func TestProtectedClusterTypedConfirmationEndToEnd(t *testing.T) {
 		t.Fatalf("a wrong typed name made %d stop calls", n)
 	}
 	views := h.slack.Views(alice)
-	res, err := h.slack.SubmitView(h.ctx(), fakeslack.ViewSubmission{UserID: alice, ViewID: views[len(views)-1].ID,
+	res, err := h.slack.SubmitView(h.ctx(), slacksim.ViewSubmission{UserID: alice, ViewID: views[len(views)-1].ID,
 		Values: map[string]map[string]string{"cluster_name": {"typed_name": "production-eu"}}})
 	if err != nil || !res.Closed {
 		t.Fatalf("right name: %+v, %v; want the modal closed", res, err)
@@ -279,10 +279,10 @@ func TestFourEyesEndToEnd(t *testing.T) {
 
 func TestSlackPayloadVariantsEndToEnd(t *testing.T) {
 	h := startBot(t, nil)
-	variants := []fakeslack.Variant{fakeslack.VariantEnterpriseInstallBool, fakeslack.VariantEnterpriseInstallString,
-		fakeslack.VariantEnterpriseInstallMissing, fakeslack.VariantEnterpriseGrid}
+	variants := []slacksim.Variant{slacksim.VariantEnterpriseInstallBool, slacksim.VariantEnterpriseInstallString,
+		slacksim.VariantEnterpriseInstallMissing, slacksim.VariantEnterpriseGrid}
 	for i, v := range variants {
-		if _, err := h.slack.SlashCommand(h.ctx(), fakeslack.SlashCommand{UserID: alice, ChannelID: ops, Command: "/qovery", Text: "status staging", Variant: v}); err != nil {
+		if _, err := h.slack.SlashCommand(h.ctx(), slacksim.SlashCommand{UserID: alice, ChannelID: ops, Command: "/qovery", Text: "status staging", Variant: v}); err != nil {
 			t.Fatalf("variant %d: %v", v, err)
 		}
 		if got := h.ephemeral(alice, i+1); !strings.Contains(got, "*staging* is `DEPLOYED`") {
@@ -292,7 +292,7 @@ func TestSlackPayloadVariantsEndToEnd(t *testing.T) {
 	// An Enterprise Grid click works too.
 	h.command(alice, ops, "stop staging")
 	msg := h.confirmation(ops)
-	if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm, Variant: fakeslack.VariantEnterpriseGrid}); err != nil {
+	if _, err := h.slack.ClickButton(h.ctx(), slacksim.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm, Variant: slacksim.VariantEnterpriseGrid}); err != nil {
 		t.Fatal(err)
 	}
 	h.waitParent(msg, "is `STOPPED`")
@@ -357,7 +357,7 @@ func TestForgedButtonValuesEndToEnd(t *testing.T) {
 		{opID + ":" + h.cluster["production-eu"].String(), "does not belong to a request the bot knows", "unknown_request"},
 		{"11111111-2222-4333-8444-555555555555:" + h.cluster["staging"].String(), "does not belong to a request the bot knows", "unknown_request"},
 	} {
-		if _, err := h.slack.ClickButton(h.ctx(), fakeslack.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm, ForgedValue: tc.value}); err != nil {
+		if _, err := h.slack.ClickButton(h.ctx(), slacksim.Click{UserID: alice, ChannelID: ops, MessageTS: msg.TS, ActionID: commands.ActionConfirm, ForgedValue: tc.value}); err != nil {
 			t.Fatal(err)
 		}
 		if got := h.ephemeral(alice, i+1); !strings.Contains(got, tc.want) {

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 )
 
 // TestStartEndToEnd: a stop, its Start again button, the start watched to DEPLOYED, and its Stop
@@ -69,9 +69,9 @@ func TestStartEndToEnd(t *testing.T) {
 }
 
 // lastReplyWithButton waits for the thread of msg to end with a reply that has a button.
-func lastReplyWithButton(t *testing.T, h *harness, msg fakeslack.Message) fakeslack.Message {
+func lastReplyWithButton(t *testing.T, h *harness, msg slacksim.Message) slacksim.Message {
 	t.Helper()
-	var last fakeslack.Message
+	var last slacksim.Message
 	if err := h.slack.WaitFor(h.ctx(), func() bool {
 		r := h.slack.Replies(msg.Channel, msg.TS)
 		if len(r) == 0 || len(r[len(r)-1].Buttons()) == 0 {
@@ -86,9 +86,9 @@ func lastReplyWithButton(t *testing.T, h *harness, msg fakeslack.Message) fakesl
 }
 
 // newTopLevel waits for a top-level message other than the ones with the given timestamps.
-func (h *harness) newTopLevel(except ...string) fakeslack.Message {
+func (h *harness) newTopLevel(except ...string) slacksim.Message {
 	h.t.Helper()
-	var found fakeslack.Message
+	var found slacksim.Message
 	err := h.slack.WaitFor(h.ctx(), func() bool {
 		for _, m := range h.slack.Messages(ops) {
 			if m.ThreadTS != "" && m.ThreadTS != m.TS {

@@ -5,8 +5,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/metrics"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/ops/metrics"
 )
 
 // Audit actions: one event per decision about an operation. Most are prefixed with the verb

@@ -18,8 +18,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/metrics"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/ops/metrics"
 )
 
 // Handler is the part of *commands.Handler the bot drives.

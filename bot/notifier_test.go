@@ -7,15 +7,15 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
 // TestNotifierCoalescesParentEdits: several states queued at once each get a thread line, in order,
 // but the parent is edited once, with the latest state.
 func TestNotifierCoalescesParentEdits(t *testing.T) {
-	s := fakeslack.NewServer()
+	s := slacksim.NewServer()
 	t.Cleanup(s.Close)
 	api := slack.New(s.BotToken(), slack.OptionAPIURL(s.APIURL()))
 	_, ts, err := api.PostMessage("C0OPS", slack.MsgOptionText("confirmation", false))

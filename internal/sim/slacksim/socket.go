@@ -1,4 +1,4 @@
-package fakeslack
+package slacksim
 
 import (
 	"context"
@@ -477,7 +477,7 @@ func (s *Server) deliverTracked(ctx context.Context, env *envelope) (Ack, *deliv
 	}
 	if _, busy := s.pending[env.id]; busy {
 		s.mu.Unlock()
-		return Ack{}, nil, fmt.Errorf("fakeslack: envelope %s is still awaiting its ack", env.id)
+		return Ack{}, nil, fmt.Errorf("slacksim: envelope %s is still awaiting its ack", env.id)
 	}
 	c := s.pickConnLocked()
 	if c == nil {
@@ -638,12 +638,12 @@ func (s *Server) SlashCommand(ctx context.Context, cmd SlashCommand) (Ack, error
 	u, ok := s.users[cmd.UserID]
 	if !ok {
 		s.mu.Unlock()
-		return Ack{}, fmt.Errorf("fakeslack: slash command: unknown user %q", cmd.UserID)
+		return Ack{}, fmt.Errorf("slacksim: slash command: unknown user %q", cmd.UserID)
 	}
 	ch, ok := s.channels[cmd.ChannelID]
 	if !ok {
 		s.mu.Unlock()
-		return Ack{}, fmt.Errorf("fakeslack: slash command: unknown channel %q", cmd.ChannelID)
+		return Ack{}, fmt.Errorf("slacksim: slash command: unknown channel %q", cmd.ChannelID)
 	}
 	env := s.newEnvelopeLocked(envelopeSlash)
 	env.user, env.channel, env.command = u.id, ch.id, cmd.Command
@@ -784,11 +784,11 @@ func (s *Server) ClickButtons(ctx context.Context, clicks ...Click) ([]Ack, []er
 func (s *Server) clickEnvelopeLocked(click Click) (*envelope, error) {
 	u, ok := s.users[click.UserID]
 	if !ok {
-		return nil, fmt.Errorf("fakeslack: click: unknown user %q", click.UserID)
+		return nil, fmt.Errorf("slacksim: click: unknown user %q", click.UserID)
 	}
 	ch, ok := s.channels[click.ChannelID]
 	if !ok {
-		return nil, fmt.Errorf("fakeslack: click: unknown channel %q: %w", click.ChannelID, ErrNoSuchMessage)
+		return nil, fmt.Errorf("slacksim: click: unknown channel %q: %w", click.ChannelID, ErrNoSuchMessage)
 	}
 	var (
 		msg    *Message
@@ -800,7 +800,7 @@ func (s *Server) clickEnvelopeLocked(click Click) (*envelope, error) {
 	} else if e := s.ephemeralLocked(u.id, ch.id, click.MessageTS); e != nil && !e.Deleted {
 		eph, blocks = e, e.Blocks
 	} else {
-		return nil, fmt.Errorf("fakeslack: click: message %s in %s: %w", click.MessageTS, ch.id, ErrNoSuchMessage)
+		return nil, fmt.Errorf("slacksim: click: message %s in %s: %w", click.MessageTS, ch.id, ErrNoSuchMessage)
 	}
 	var btn *buttonRef
 	for _, b := range findButtons(blocks) {
@@ -810,7 +810,7 @@ func (s *Server) clickEnvelopeLocked(click Click) (*envelope, error) {
 		}
 	}
 	if btn == nil {
-		return nil, fmt.Errorf("fakeslack: click: action_id %q in message %s: %w", click.ActionID, click.MessageTS, ErrNoSuchButton)
+		return nil, fmt.Errorf("slacksim: click: action_id %q in message %s: %w", click.ActionID, click.MessageTS, ErrNoSuchButton)
 	}
 
 	bound := &responseURL{kind: envelopeInteractive, user: u.id, channel: ch.id}
@@ -859,7 +859,7 @@ func (s *Server) Redeliver(ctx context.Context, envelopeID string) (Ack, error) 
 	env, ok := s.envelopes[envelopeID]
 	if !ok {
 		s.mu.Unlock()
-		return Ack{}, fmt.Errorf("fakeslack: redeliver: unknown envelope %q", envelopeID)
+		return Ack{}, fmt.Errorf("slacksim: redeliver: unknown envelope %q", envelopeID)
 	}
 	env.retryAttempt++
 	env.retryReason = "timeout"

@@ -1,4 +1,4 @@
-package fakeslack_test
+package slacksim_test
 
 import (
 	"context"
@@ -12,17 +12,17 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 )
 
-func newServer(t *testing.T, opts ...fakeslack.Option) *fakeslack.Server {
+func newServer(t *testing.T, opts ...slacksim.Option) *slacksim.Server {
 	t.Helper()
-	s := fakeslack.NewServer(opts...)
+	s := slacksim.NewServer(opts...)
 	t.Cleanup(s.Close)
 	return s
 }
 
-func apiClient(s *fakeslack.Server) *slack.Client {
+func apiClient(s *slacksim.Server) *slack.Client {
 	return slack.New(s.BotToken(), slack.OptionAPIURL(s.APIURL()), slack.OptionAppLevelToken(s.AppToken()))
 }
 
@@ -36,7 +36,7 @@ func testContext(t *testing.T) context.Context {
 // runBot runs a real slack-go socketmode client against s and calls handle
 // for every event from its event loop goroutine. It returns RunContext's
 // result channel; cleanup stops the client before the server closes.
-func runBot(t *testing.T, s *fakeslack.Server, appToken string, handle func(*socketmode.Client, socketmode.Event), opts ...socketmode.Option) <-chan error {
+func runBot(t *testing.T, s *slacksim.Server, appToken string, handle func(*socketmode.Client, socketmode.Event), opts ...socketmode.Option) <-chan error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	api := slack.New(s.BotToken(), slack.OptionAPIURL(s.APIURL()), slack.OptionAppLevelToken(appToken))
@@ -104,7 +104,7 @@ func TestSlashCommand(t *testing.T) {
 		t.Errorf("hello = %+v; want app A0FAKE, 1 connection, a host", hello)
 	}
 
-	ack, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "stop production"})
+	ack, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "stop production"})
 	if err != nil {
 		t.Fatalf("SlashCommand: %v", err)
 	}
@@ -171,7 +171,7 @@ func TestClickButton(t *testing.T) {
 		t.Errorf("PlainText() = %q; want %q", got, want)
 	}
 
-	if _, err := s.ClickButton(ctx, fakeslack.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: ts, ActionID: "stop_confirm"}); err != nil {
+	if _, err := s.ClickButton(ctx, slacksim.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: ts, ActionID: "stop_confirm"}); err != nil {
 		t.Fatalf("ClickButton: %v", err)
 	}
 	cb := <-clicks
@@ -203,12 +203,12 @@ func TestClickButton(t *testing.T) {
 	if m.Text != "Stopping staging" || m.Blocks != nil || m.Edits != 1 || len(m.Buttons()) != 0 {
 		t.Errorf("after replace_original: %+v; want new text, no blocks, 1 edit", m)
 	}
-	_, err = s.ClickButton(ctx, fakeslack.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: ts, ActionID: "stop_confirm"})
-	if !errors.Is(err, fakeslack.ErrNoSuchButton) {
+	_, err = s.ClickButton(ctx, slacksim.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: ts, ActionID: "stop_confirm"})
+	if !errors.Is(err, slacksim.ErrNoSuchButton) {
 		t.Errorf("second click: err = %v; want ErrNoSuchButton", err)
 	}
-	_, err = s.ClickButton(ctx, fakeslack.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: "1.000001", ActionID: "stop_confirm"})
-	if !errors.Is(err, fakeslack.ErrNoSuchMessage) {
+	_, err = s.ClickButton(ctx, slacksim.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: "1.000001", ActionID: "stop_confirm"})
+	if !errors.Is(err, slacksim.ErrNoSuchMessage) {
 		t.Errorf("click on unknown message: err = %v; want ErrNoSuchMessage", err)
 	}
 
@@ -239,18 +239,18 @@ func TestEphemeralButtons(t *testing.T) {
 	if err := s.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "stop staging"}); err != nil {
+	if _, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "stop staging"}); err != nil {
 		t.Fatal(err)
 	}
 	eph := s.Ephemerals("U0ALICE")
 	if len(eph) != 1 || len(eph[0].Buttons()) != 2 || eph[0].TS == "" {
 		t.Fatalf("Ephemerals(U0ALICE) = %+v; want one with 2 buttons", eph)
 	}
-	_, err := s.ClickButton(ctx, fakeslack.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: eph[0].TS, ActionID: "stop_cancel"})
-	if !errors.Is(err, fakeslack.ErrNoSuchMessage) {
+	_, err := s.ClickButton(ctx, slacksim.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: eph[0].TS, ActionID: "stop_cancel"})
+	if !errors.Is(err, slacksim.ErrNoSuchMessage) {
 		t.Errorf("bob clicking alice's ephemeral: err = %v; want ErrNoSuchMessage", err)
 	}
-	if _, err := s.ClickButton(ctx, fakeslack.Click{UserID: "U0ALICE", ChannelID: "C0OPS", MessageTS: eph[0].TS, ActionID: "stop_cancel"}); err != nil {
+	if _, err := s.ClickButton(ctx, slacksim.Click{UserID: "U0ALICE", ChannelID: "C0OPS", MessageTS: eph[0].TS, ActionID: "stop_cancel"}); err != nil {
 		t.Fatal(err)
 	}
 	cb := <-clicks
@@ -267,7 +267,7 @@ func TestEphemeralButtons(t *testing.T) {
 }
 
 func TestAckTimeout(t *testing.T) {
-	s := newServer(t, fakeslack.WithAckTimeout(100*time.Millisecond))
+	s := newServer(t, slacksim.WithAckTimeout(100*time.Millisecond))
 	ctx := testContext(t)
 	unacked := make(chan socketmode.Request, 1)
 	bot := make(chan *socketmode.Client, 1)
@@ -280,8 +280,8 @@ func TestAckTimeout(t *testing.T) {
 	if err := s.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "status"})
-	if !errors.Is(err, fakeslack.ErrAckTimeout) {
+	_, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "status"})
+	if !errors.Is(err, slacksim.ErrAckTimeout) {
 		t.Fatalf("SlashCommand: err = %v; want ErrAckTimeout", err)
 	}
 	acks := s.Acks()
@@ -311,8 +311,8 @@ func TestAckTimeout(t *testing.T) {
 
 func TestNotConnected(t *testing.T) {
 	s := newServer(t)
-	_, err := s.SlashCommand(testContext(t), fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS"})
-	if !errors.Is(err, fakeslack.ErrNotConnected) {
+	_, err := s.SlashCommand(testContext(t), slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS"})
+	if !errors.Is(err, slacksim.ErrNotConnected) {
 		t.Errorf("err = %v; want ErrNotConnected", err)
 	}
 }
@@ -423,9 +423,9 @@ func TestWebAPI(t *testing.T) {
 func TestFailNext(t *testing.T) {
 	s := newServer(t)
 	api := apiClient(s)
-	s.FailNext("chat.postMessage", 1, fakeslack.Failure{Status: 429, RetryAfter: "1"})
-	s.FailNext("chat.postMessage", 1, fakeslack.Failure{Status: 503})
-	s.FailNext("chat.postMessage", 1, fakeslack.Failure{Error: "ratelimited"})
+	s.FailNext("chat.postMessage", 1, slacksim.Failure{Status: 429, RetryAfter: "1"})
+	s.FailNext("chat.postMessage", 1, slacksim.Failure{Status: 503})
+	s.FailNext("chat.postMessage", 1, slacksim.Failure{Error: "ratelimited"})
 
 	_, _, err := api.PostMessage("C0OPS", slack.MsgOptionText("x", false))
 	var rl *slack.RateLimitedError
@@ -464,7 +464,7 @@ func TestResponseURL(t *testing.T) {
 	if err := s.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "list"}); err != nil {
+	if _, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "list"}); err != nil {
 		t.Fatal(err)
 	}
 	url := <-urls
@@ -525,7 +525,7 @@ func TestInvalidAppToken(t *testing.T) {
 func TestConnectionsOpenRateLimited(t *testing.T) {
 	s := newServer(t)
 	ctx := testContext(t)
-	s.FailNext("apps.connections.open", 1, fakeslack.Failure{Status: 429, RetryAfter: "0"})
+	s.FailNext("apps.connections.open", 1, slacksim.Failure{Status: 429, RetryAfter: "0"})
 	connErrs := make(chan error, 1)
 	runBot(t, s, s.AppToken(), func(_ *socketmode.Client, evt socketmode.Event) {
 		if evt.Type == socketmode.EventTypeConnectionError {
@@ -550,10 +550,10 @@ func TestConnectionsOpenRateLimited(t *testing.T) {
 func TestReconnect(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		interrupt func(*fakeslack.Server)
+		interrupt func(*slacksim.Server)
 	}{
-		{"disconnect frame", func(s *fakeslack.Server) { s.Disconnect("refresh_requested") }},
-		{"dropped socket", (*fakeslack.Server).DropConnections},
+		{"disconnect frame", func(s *slacksim.Server) { s.Disconnect("refresh_requested") }},
+		{"dropped socket", (*slacksim.Server).DropConnections},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newServer(t)
@@ -569,7 +569,7 @@ func TestReconnect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "status"}); err != nil {
+			if _, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "status"}); err != nil {
 				t.Errorf("SlashCommand after reconnect: %v", err)
 			}
 		})
@@ -595,12 +595,12 @@ func TestRoundRobinAndRedeliver(t *testing.T) {
 	if err := s.WaitFor(ctx, func() bool { return s.Connections() == 2 }); err != nil {
 		t.Fatal(err)
 	}
-	first, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "a"})
+	first, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d1 := <-got
-	if _, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "b"}); err != nil {
+	if _, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "b"}); err != nil {
 		t.Fatal(err)
 	}
 	d2 := <-got
@@ -691,7 +691,7 @@ func TestSubscribeAndWaitFor(t *testing.T) {
 	for _, w := range want {
 		ev := <-events
 		text := ev.Message.Text
-		if ev.Kind == fakeslack.EventEphemeral {
+		if ev.Kind == slacksim.EventEphemeral {
 			text = ev.Ephemeral.Text
 		}
 		if got := ev.Kind.String() + " " + text; got != w {
@@ -723,12 +723,12 @@ func TestPlainTextAndButtons(t *testing.T) {
 			{"type":"button","action_id":"no","text":{"type":"plain_text","text":"Cancel"}}]},
 		{"type":"context","elements":[{"type":"mrkdwn","text":"Requested by <@U0ALICE>"},{"type":"mrkdwn","text":"expires in 10 min"}]}
 	]`
-	m := fakeslack.Message{Text: "fallback", Blocks: json.RawMessage(blocks)}
+	m := slacksim.Message{Text: "fallback", Blocks: json.RawMessage(blocks)}
 	want := "Stop staging?\nCluster *staging*\n*State* DEPLOYED\n[Open]\n---\n[Stop] [Cancel]\nRequested by <@U0ALICE> expires in 10 min"
 	if got := m.PlainText(); got != want {
 		t.Errorf("PlainText() =\n%s\nwant\n%s", got, want)
 	}
-	wantButtons := []fakeslack.Button{
+	wantButtons := []slacksim.Button{
 		{ActionID: "open", BlockID: "s", Text: "Open"},
 		{ActionID: "yes", BlockID: "a", Text: "Stop", Value: "1", Style: "danger"},
 		{ActionID: "no", BlockID: "a", Text: "Cancel"},
@@ -742,7 +742,7 @@ func TestPlainTextAndButtons(t *testing.T) {
 			t.Errorf("Buttons()[%d] = %+v; want %+v", i, got[i], wantButtons[i])
 		}
 	}
-	if got := (fakeslack.Message{Text: "just text"}).PlainText(); got != "just text" {
+	if got := (slacksim.Message{Text: "just text"}).PlainText(); got != "just text" {
 		t.Errorf("PlainText() without blocks = %q; want the text", got)
 	}
 }
@@ -750,7 +750,7 @@ func TestPlainTextAndButtons(t *testing.T) {
 // slack-go reconnects when Slack's PINGs stop for longer than its ping
 // interval; the fake's PINGs must keep one connection alive well past that.
 func TestPingsKeepConnectionAlive(t *testing.T) {
-	s := newServer(t, fakeslack.WithPingInterval(20*time.Millisecond))
+	s := newServer(t, slacksim.WithPingInterval(20*time.Millisecond))
 	ctx := testContext(t)
 	runBot(t, s, s.AppToken(), ackAll, socketmode.OptionPingInterval(200*time.Millisecond))
 	if err := s.WaitConnected(ctx); err != nil {
@@ -766,7 +766,7 @@ func TestPingsKeepConnectionAlive(t *testing.T) {
 }
 
 func TestCloseWhileConnected(t *testing.T) {
-	s := fakeslack.NewServer()
+	s := slacksim.NewServer()
 	ctx := testContext(t)
 	received := make(chan struct{})
 	runBot(t, s, s.AppToken(), func(_ *socketmode.Client, evt socketmode.Event) {
@@ -779,15 +779,15 @@ func TestCloseWhileConnected(t *testing.T) {
 	}
 	errc := make(chan error, 1)
 	go func() {
-		_, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS"})
+		_, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS"})
 		errc <- err
 	}()
 	<-received
 	s.Close()
-	if err := <-errc; !errors.Is(err, fakeslack.ErrClosed) {
+	if err := <-errc; !errors.Is(err, slacksim.ErrClosed) {
 		t.Errorf("SlashCommand during Close: err = %v; want ErrClosed", err)
 	}
-	if err := s.WaitConnected(ctx); !errors.Is(err, fakeslack.ErrClosed) {
+	if err := s.WaitConnected(ctx); !errors.Is(err, slacksim.ErrClosed) {
 		t.Errorf("WaitConnected after Close: err = %v; want ErrClosed", err)
 	}
 }

@@ -1,4 +1,4 @@
-package qoverytest
+package qoverysim
 
 import (
 	"cmp"
@@ -91,7 +91,7 @@ func (s *Server) AddOrganization(name string) uuid.UUID {
 
 func (s *Server) addOrganization(id uuid.UUID, name string, created time.Time) {
 	if s.org(id) != nil {
-		panic(fmt.Sprintf("qoverytest: organization %s added twice", id))
+		panic(fmt.Sprintf("qoverysim: organization %s added twice", id))
 	}
 	s.orgs = append(s.orgs, &organization{id: id, name: name, createdAt: created.UTC().Truncate(time.Second)})
 }
@@ -106,14 +106,14 @@ func (s *Server) AddCluster(orgID uuid.UUID, spec ClusterSpec) uuid.UUID {
 
 func (s *Server) addCluster(orgID uuid.UUID, spec ClusterSpec, created time.Time) uuid.UUID {
 	if s.org(orgID) == nil {
-		panic(fmt.Sprintf("qoverytest: AddCluster: unknown organization %s", orgID))
+		panic(fmt.Sprintf("qoverysim: AddCluster: unknown organization %s", orgID))
 	}
 	id := spec.ID
 	if id == uuid.Nil {
 		id = uuid.New()
 	}
 	if s.cluster(id) != nil {
-		panic(fmt.Sprintf("qoverytest: cluster %s added twice", id))
+		panic(fmt.Sprintf("qoverysim: cluster %s added twice", id))
 	}
 	c := &cluster{
 		id:            id,
@@ -223,7 +223,7 @@ func (s *Server) cluster(id uuid.UUID) *cluster {
 func (s *Server) mustCluster(op string, id uuid.UUID) *cluster {
 	c := s.cluster(id)
 	if c == nil {
-		panic(fmt.Sprintf("qoverytest: %s: unknown cluster %s", op, id))
+		panic(fmt.Sprintf("qoverysim: %s: unknown cluster %s", op, id))
 	}
 	return c
 }

@@ -1,4 +1,4 @@
-package fakeslack_test
+package slacksim_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/slack-go/slack/socketmode"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 )
 
 // A routed envelope is one a bot received, with the socket it was on as the
@@ -23,7 +23,7 @@ type routed struct {
 // runSocketBots runs n slack-go bots against s, each standing for one
 // replica, and waits until all are connected. Every bot acks slash commands
 // and reports them with the socket it received them on.
-func runSocketBots(t *testing.T, ctx context.Context, s *fakeslack.Server, n int) <-chan routed {
+func runSocketBots(t *testing.T, ctx context.Context, s *slacksim.Server, n int) <-chan routed {
 	t.Helper()
 	got := make(chan routed, 100)
 	for range n {
@@ -52,11 +52,11 @@ func runSocketBots(t *testing.T, ctx context.Context, s *fakeslack.Server, n int
 // sendSlashCommands sends n slash commands one after the other and returns
 // the socket each went to, checking that Ack.Socket is the socket of the
 // bot that received and acked the envelope.
-func sendSlashCommands(t *testing.T, ctx context.Context, s *fakeslack.Server, got <-chan routed, n int) []int {
+func sendSlashCommands(t *testing.T, ctx context.Context, s *slacksim.Server, got <-chan routed, n int) []int {
 	t.Helper()
 	var sockets []int
 	for i := range n {
-		ack, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "status " + strconv.Itoa(i)})
+		ack, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "status " + strconv.Itoa(i)})
 		if err != nil {
 			t.Fatalf("SlashCommand %d: %v", i, err)
 		}
@@ -71,7 +71,7 @@ func sendSlashCommands(t *testing.T, ctx context.Context, s *fakeslack.Server, g
 
 // wantAckRecordSockets checks that the ack records, in order, name the
 // sockets the acks named.
-func wantAckRecordSockets(t *testing.T, s *fakeslack.Server, sockets []int) {
+func wantAckRecordSockets(t *testing.T, s *slacksim.Server, sockets []int) {
 	t.Helper()
 	var recorded []int
 	for _, a := range s.Acks() {
@@ -100,7 +100,7 @@ func TestRoundRobinByDefault(t *testing.T) {
 func TestRandomRouting(t *testing.T) {
 	// route connects three replicas to a fresh server and returns, for 60
 	// envelopes, the position in Sockets() of the socket each went to.
-	route := func(t *testing.T, opts ...fakeslack.Option) []int {
+	route := func(t *testing.T, opts ...slacksim.Option) []int {
 		s := newServer(t, opts...)
 		ctx := testContext(t)
 		got := runSocketBots(t, ctx, s, 3)
@@ -123,7 +123,7 @@ func TestRandomRouting(t *testing.T) {
 		}
 		return picks
 	}
-	first := route(t, fakeslack.WithRandomRouting(42))
+	first := route(t, slacksim.WithRandomRouting(42))
 	roundRobin := make([]int, 60)
 	for i := range roundRobin {
 		roundRobin[i] = i % 3
@@ -131,10 +131,10 @@ func TestRandomRouting(t *testing.T) {
 	if slices.Equal(first, roundRobin) {
 		t.Errorf("random routing went round robin: %v", first)
 	}
-	if again := route(t, fakeslack.WithRandomRouting(42)); !slices.Equal(again, first) {
+	if again := route(t, slacksim.WithRandomRouting(42)); !slices.Equal(again, first) {
 		t.Errorf("same seed routed\n%v\nthen\n%v; want the same sequence", first, again)
 	}
-	if other := route(t, fakeslack.WithRandomRouting(7)); slices.Equal(other, first) {
+	if other := route(t, slacksim.WithRandomRouting(7)); slices.Equal(other, first) {
 		t.Errorf("seeds 42 and 7 both routed %v", first)
 	}
 }
@@ -206,7 +206,7 @@ func TestSocketsExcludesDraining(t *testing.T) {
 
 // Timed-out and late acks name the socket the envelope was sent on too.
 func TestAckSocketOnTimeout(t *testing.T) {
-	s := newServer(t, fakeslack.WithAckTimeout(50*time.Millisecond))
+	s := newServer(t, slacksim.WithAckTimeout(50*time.Millisecond))
 	ctx := testContext(t)
 	type held struct {
 		c   *socketmode.Client
@@ -225,7 +225,7 @@ func TestAckSocketOnTimeout(t *testing.T) {
 	if len(live) != 1 {
 		t.Fatalf("Sockets() = %v; want one", live)
 	}
-	if _, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS"}); err == nil {
+	if _, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS"}); err == nil {
 		t.Fatal("SlashCommand without an ack succeeded")
 	}
 	h := <-unacked

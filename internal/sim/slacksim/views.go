@@ -1,4 +1,4 @@
-package fakeslack
+package slacksim
 
 import (
 	"bytes"
@@ -618,13 +618,13 @@ func (s *Server) openViewLocked(userID, viewID string) (*view, error) {
 	v, ok := s.viewByID[viewID]
 	switch {
 	case !ok:
-		return nil, fmt.Errorf("fakeslack: view %q: %w", viewID, ErrNoSuchView)
+		return nil, fmt.Errorf("slacksim: view %q: %w", viewID, ErrNoSuchView)
 	case !v.open:
-		return nil, fmt.Errorf("fakeslack: view %s is closed: %w", viewID, ErrNoSuchView)
+		return nil, fmt.Errorf("slacksim: view %s is closed: %w", viewID, ErrNoSuchView)
 	case userID != "" && userID != v.user:
-		return nil, fmt.Errorf("fakeslack: view %s is shown to %s, not %s: %w", viewID, v.user, userID, ErrNoSuchView)
+		return nil, fmt.Errorf("slacksim: view %s is shown to %s, not %s: %w", viewID, v.user, userID, ErrNoSuchView)
 	case !s.topLocked(v):
-		return nil, fmt.Errorf("fakeslack: view %s is under view %s: %w", viewID, s.stackLocked(v)[0].id, ErrNoSuchView)
+		return nil, fmt.Errorf("slacksim: view %s is under view %s: %w", viewID, s.stackLocked(v)[0].id, ErrNoSuchView)
 	}
 	return v, nil
 }
@@ -635,7 +635,7 @@ func (s *Server) submitEnvelopeLocked(sub ViewSubmission) (*envelope, error) {
 		return nil, err
 	}
 	if v.submit == nil {
-		return nil, fmt.Errorf("fakeslack: view %s has no submit button: %w", v.id, ErrInvalidSubmission)
+		return nil, fmt.Errorf("slacksim: view %s has no submit button: %w", v.id, ErrInvalidSubmission)
 	}
 	inputs := findInputs(v.blocks)
 	byID := map[string]inputRef{}
@@ -646,10 +646,10 @@ func (s *Server) submitEnvelopeLocked(sub ViewSubmission) (*envelope, error) {
 		for _, actionID := range slices.Sorted(maps.Keys(sub.Values[blockID])) {
 			in, ok := byID[blockID+"/"+actionID]
 			if !ok {
-				return nil, fmt.Errorf("fakeslack: view %s has no input %s/%s: %w", v.id, blockID, actionID, ErrInvalidSubmission)
+				return nil, fmt.Errorf("slacksim: view %s has no input %s/%s: %w", v.id, blockID, actionID, ErrInvalidSubmission)
 			}
 			if !textInput(in.Type) {
-				return nil, fmt.Errorf("fakeslack: input %s/%s is a %s, not a text input: %w", blockID, actionID, in.Type, ErrInvalidSubmission)
+				return nil, fmt.Errorf("slacksim: input %s/%s is a %s, not a text input: %w", blockID, actionID, in.Type, ErrInvalidSubmission)
 			}
 		}
 	}
@@ -674,11 +674,11 @@ func (s *Server) submitEnvelopeLocked(sub ViewSubmission) (*envelope, error) {
 			}
 			switch {
 			case n == 0 && !in.Optional:
-				return nil, fmt.Errorf("fakeslack: required input %s/%s (%q) is empty: %w", in.BlockID, in.ActionID, in.Label, ErrInvalidSubmission)
+				return nil, fmt.Errorf("slacksim: required input %s/%s (%q) is empty: %w", in.BlockID, in.ActionID, in.Label, ErrInvalidSubmission)
 			case n > 0 && in.minLen > 0 && n < in.minLen:
-				return nil, fmt.Errorf("fakeslack: input %s/%s needs at least %d characters: %w", in.BlockID, in.ActionID, in.minLen, ErrInvalidSubmission)
+				return nil, fmt.Errorf("slacksim: input %s/%s needs at least %d characters: %w", in.BlockID, in.ActionID, in.minLen, ErrInvalidSubmission)
 			case in.maxLen > 0 && n > in.maxLen:
-				return nil, fmt.Errorf("fakeslack: input %s/%s takes at most %d characters: %w", in.BlockID, in.ActionID, in.maxLen, ErrInvalidSubmission)
+				return nil, fmt.Errorf("slacksim: input %s/%s takes at most %d characters: %w", in.BlockID, in.ActionID, in.maxLen, ErrInvalidSubmission)
 			}
 		}
 		if state[in.BlockID] == nil {

@@ -1,4 +1,4 @@
-package qoverytest_test
+package qoverysim_test
 
 import (
 	"context"
@@ -14,14 +14,14 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
-	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
 )
 
 // newCluster starts a server with one organization and one cluster.
-func newCluster(t *testing.T, spec qoverytest.ClusterSpec, opts ...qoverytest.Option) (*qoverytest.Server, uuid.UUID, uuid.UUID) {
+func newCluster(t *testing.T, spec qoverysim.ClusterSpec, opts ...qoverysim.Option) (*qoverysim.Server, uuid.UUID, uuid.UUID) {
 	t.Helper()
-	s := qoverytest.NewServer(t, opts...)
+	s := qoverysim.NewServer(t, opts...)
 	org := s.AddOrganization("Acme Corp")
 	return s, org, s.AddCluster(org, spec)
 }
@@ -82,7 +82,7 @@ func raw(t *testing.T, method, url, auth string) (*http.Response, map[string]any
 }
 
 func TestStopWalksScript(t *testing.T) {
-	s, org, id := newCluster(t, qoverytest.ClusterSpec{Name: "staging"})
+	s, org, id := newCluster(t, qoverysim.ClusterSpec{Name: "staging"})
 	c := s.Client()
 
 	resp, err := c.StopCluster(t.Context(), org, id)
@@ -118,13 +118,13 @@ func TestStopWalksScript(t *testing.T) {
 		t.Errorf("CountRequests(POST stop): got %v, want %v", got, want)
 	}
 	reqs := s.Requests()
-	if got, want := reqs[0], (qoverytest.Request{Method: "POST", Path: stopPath, Route: qoverytest.RouteStopCluster, StatusCode: 202, Authorized: true}); got != want {
+	if got, want := reqs[0], (qoverysim.Request{Method: "POST", Path: stopPath, Route: qoverysim.RouteStopCluster, StatusCode: 202, Authorized: true}); got != want {
 		t.Errorf("Requests()[0]: got %+v, want %+v", got, want)
 	}
 }
 
 func TestStopWhileInProgressConflicts(t *testing.T) {
-	s, org, id := newCluster(t, qoverytest.ClusterSpec{})
+	s, org, id := newCluster(t, qoverysim.ClusterSpec{})
 	c := s.Client()
 	if _, err := c.StopCluster(t.Context(), org, id); err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func TestStopWhileInProgressConflicts(t *testing.T) {
 }
 
 func TestReadsPerStep(t *testing.T) {
-	s, org, id := newCluster(t, qoverytest.ClusterSpec{ReadsPerStep: 2})
+	s, org, id := newCluster(t, qoverysim.ClusterSpec{ReadsPerStep: 2})
 	c := s.Client()
 	if _, err := c.StopCluster(t.Context(), org, id); err != nil {
 		t.Fatal(err)
@@ -162,8 +162,8 @@ func TestReadsPerStep(t *testing.T) {
 }
 
 func TestWhichReadsAdvance(t *testing.T) {
-	s, org, id := newCluster(t, qoverytest.ClusterSpec{Name: "staging"})
-	other := s.AddCluster(org, qoverytest.ClusterSpec{Name: "other", Status: qovery.StateStopped})
+	s, org, id := newCluster(t, qoverysim.ClusterSpec{Name: "staging"})
+	other := s.AddCluster(org, qoverysim.ClusterSpec{Name: "other", Status: qovery.StateStopped})
 	c := s.Client()
 	if _, err := c.StopCluster(t.Context(), org, id); err != nil {
 		t.Fatal(err)
@@ -201,8 +201,8 @@ func TestWhichReadsAdvance(t *testing.T) {
 
 func TestDeploy(t *testing.T) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	s, org, id := newCluster(t, qoverytest.ClusterSpec{Status: qovery.StateStopped, LastExecutionID: "old"},
-		qoverytest.WithClock(func() time.Time { return now }))
+	s, org, id := newCluster(t, qoverysim.ClusterSpec{Status: qovery.StateStopped, LastExecutionID: "old"},
+		qoverysim.WithClock(func() time.Time { return now }))
 	c := s.Client()
 
 	resp, err := c.DeployCluster(t.Context(), org, id)
@@ -242,7 +242,7 @@ func TestDeploy(t *testing.T) {
 }
 
 func TestFailureScript(t *testing.T) {
-	s, org, id := newCluster(t, qoverytest.ClusterSpec{})
+	s, org, id := newCluster(t, qoverysim.ClusterSpec{})
 	s.SetStopScript(id, qovery.StateStopping, qovery.StateStopError)
 	c := s.Client()
 	if _, err := c.StopCluster(t.Context(), org, id); err != nil {
@@ -260,7 +260,7 @@ func TestFailureScript(t *testing.T) {
 }
 
 func TestLock(t *testing.T) {
-	s, org, id := newCluster(t, qoverytest.ClusterSpec{})
+	s, org, id := newCluster(t, qoverysim.ClusterSpec{})
 	ttl := 2
 	s.SetLock(id, &qovery.ClusterLock{OwnerName: "Jane Doe", Reason: "Quarterly load test", TTLInDays: &ttl})
 	c := s.Client()
@@ -288,7 +288,7 @@ func TestLock(t *testing.T) {
 }
 
 func TestAuth(t *testing.T) {
-	s, org, _ := newCluster(t, qoverytest.ClusterSpec{}, qoverytest.WithToken("qov_custom"))
+	s, org, _ := newCluster(t, qoverysim.ClusterSpec{}, qoverysim.WithToken("qov_custom"))
 	url := s.URL() + "/organization/" + org.String() + "/cluster"
 	tests := []struct {
 		name string
@@ -335,9 +335,9 @@ func TestAuth(t *testing.T) {
 }
 
 func TestErrorResponses(t *testing.T) {
-	s, org, id := newCluster(t, qoverytest.ClusterSpec{})
+	s, org, id := newCluster(t, qoverysim.ClusterSpec{})
 	otherOrg := s.AddOrganization("Other")
-	elsewhere := s.AddCluster(otherOrg, qoverytest.ClusterSpec{})
+	elsewhere := s.AddCluster(otherOrg, qoverysim.ClusterSpec{})
 	auth := "Token " + s.Token()
 	tests := []struct {
 		name   string
@@ -383,8 +383,8 @@ func TestErrorResponses(t *testing.T) {
 
 func TestFaultInjection(t *testing.T) {
 	t.Run("GET retried past a 503", func(t *testing.T) {
-		s, org, id := newCluster(t, qoverytest.ClusterSpec{})
-		s.FailNext(qoverytest.RouteClusterStatus, http.StatusServiceUnavailable, 1)
+		s, org, id := newCluster(t, qoverysim.ClusterSpec{})
+		s.FailNext(qoverysim.RouteClusterStatus, http.StatusServiceUnavailable, 1)
 		if _, err := s.Client().ClusterStatus(t.Context(), org, id); err != nil {
 			t.Fatalf("ClusterStatus: got %v, want nil after a retry", err)
 		}
@@ -394,8 +394,8 @@ func TestFaultInjection(t *testing.T) {
 		}
 	})
 	t.Run("GET gives up after MaxAttempts", func(t *testing.T) {
-		s, org, _ := newCluster(t, qoverytest.ClusterSpec{})
-		s.FailNext(qoverytest.RouteClusters, http.StatusBadGateway, 5)
+		s, org, _ := newCluster(t, qoverysim.ClusterSpec{})
+		s.FailNext(qoverysim.RouteClusters, http.StatusBadGateway, 5)
 		_, err := s.Client().Clusters(t.Context(), org)
 		var qe *qovery.Error
 		if !errors.As(err, &qe) || qe.StatusCode != 502 || !strings.Contains(qe.Message, "injected") {
@@ -406,8 +406,8 @@ func TestFaultInjection(t *testing.T) {
 		}
 	})
 	t.Run("429 carries Retry-After 0", func(t *testing.T) {
-		s, _, _ := newCluster(t, qoverytest.ClusterSpec{})
-		s.FailNext(qoverytest.RouteOrganizations, http.StatusTooManyRequests, 1)
+		s, _, _ := newCluster(t, qoverysim.ClusterSpec{})
+		s.FailNext(qoverysim.RouteOrganizations, http.StatusTooManyRequests, 1)
 		resp, _ := raw(t, http.MethodGet, s.URL()+"/organization", "Token "+s.Token())
 		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "0" {
 			t.Errorf("got %v with Retry-After %q, want 429 with \"0\"", resp.StatusCode, resp.Header.Get("Retry-After"))
@@ -418,8 +418,8 @@ func TestFaultInjection(t *testing.T) {
 		}
 	})
 	t.Run("POST is not retried and does not act", func(t *testing.T) {
-		s, org, id := newCluster(t, qoverytest.ClusterSpec{})
-		s.FailNext(qoverytest.RouteStopCluster, http.StatusServiceUnavailable, 1)
+		s, org, id := newCluster(t, qoverysim.ClusterSpec{})
+		s.FailNext(qoverysim.RouteStopCluster, http.StatusServiceUnavailable, 1)
 		if _, err := s.Client().StopCluster(t.Context(), org, id); err == nil {
 			t.Fatal("StopCluster: got nil, want 503")
 		}
@@ -431,8 +431,8 @@ func TestFaultInjection(t *testing.T) {
 		}
 	})
 	t.Run("lost answer after the stop took effect", func(t *testing.T) {
-		s, org, id := newCluster(t, qoverytest.ClusterSpec{})
-		s.InjectFault(qoverytest.RouteStopCluster, qoverytest.Fault{StatusCode: http.StatusGatewayTimeout, Apply: true})
+		s, org, id := newCluster(t, qoverysim.ClusterSpec{})
+		s.InjectFault(qoverysim.RouteStopCluster, qoverysim.Fault{StatusCode: http.StatusGatewayTimeout, Apply: true})
 		if _, err := s.Client().StopCluster(t.Context(), org, id); err == nil {
 			t.Fatal("StopCluster: got nil, want 504")
 		}
@@ -441,8 +441,8 @@ func TestFaultInjection(t *testing.T) {
 		}
 	})
 	t.Run("dropped connection", func(t *testing.T) {
-		s, org, id := newCluster(t, qoverytest.ClusterSpec{})
-		s.InjectFault(qoverytest.RouteClusterStatus, qoverytest.Fault{StatusCode: 0})
+		s, org, id := newCluster(t, qoverysim.ClusterSpec{})
+		s.InjectFault(qoverysim.RouteClusterStatus, qoverysim.Fault{StatusCode: 0})
 		if _, err := s.Client().ClusterStatus(t.Context(), org, id); err != nil {
 			t.Fatalf("ClusterStatus: got %v, want nil after a retry", err)
 		}
@@ -452,9 +452,9 @@ func TestFaultInjection(t *testing.T) {
 		}
 	})
 	t.Run("faults queue in order", func(t *testing.T) {
-		s, org, _ := newCluster(t, qoverytest.ClusterSpec{})
-		s.FailNext(qoverytest.RouteClusters, 500, 1)
-		s.InjectFault(qoverytest.RouteClusters, qoverytest.Fault{StatusCode: 502, Detail: "gateway"})
+		s, org, _ := newCluster(t, qoverysim.ClusterSpec{})
+		s.FailNext(qoverysim.RouteClusters, 500, 1)
+		s.InjectFault(qoverysim.RouteClusters, qoverysim.Fault{StatusCode: 502, Detail: "gateway"})
 		_, err := s.Client(qovery.WithRetry(qovery.RetryPolicy{MaxAttempts: 1})).Clusters(t.Context(), org)
 		if !strings.Contains(err.Error(), "500") {
 			t.Errorf("first: got %v, want 500", err)
@@ -467,8 +467,8 @@ func TestFaultInjection(t *testing.T) {
 }
 
 func TestSetDelay(t *testing.T) {
-	s, org, id := newCluster(t, qoverytest.ClusterSpec{})
-	s.SetDelay(qoverytest.RouteClusterStatus, time.Hour)
+	s, org, id := newCluster(t, qoverysim.ClusterSpec{})
+	s.SetDelay(qoverysim.RouteClusterStatus, time.Hour)
 	c := s.Client(qovery.WithRetry(qovery.RetryPolicy{MaxAttempts: 1}))
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
@@ -476,15 +476,15 @@ func TestSetDelay(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("ClusterStatus: got %v, want context.DeadlineExceeded", err)
 	}
-	s.SetDelay(qoverytest.RouteClusterStatus, 0)
+	s.SetDelay(qoverysim.RouteClusterStatus, 0)
 	if _, err := c.ClusterStatus(t.Context(), org, id); err != nil {
 		t.Errorf("ClusterStatus without delay: got %v, want nil", err)
 	}
 }
 
 func TestCloseReleasesDelayedRequests(t *testing.T) {
-	s := qoverytest.Start()
-	s.SetDelay(qoverytest.RouteOrganizations, time.Hour)
+	s := qoverysim.Start()
+	s.SetDelay(qoverysim.RouteOrganizations, time.Hour)
 	errc := make(chan error, 1)
 	written := make(chan struct{})
 	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
@@ -522,8 +522,8 @@ func TestSetResponseStatus(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(http.StatusText(tc.code), func(t *testing.T) {
-			s, org, id := newCluster(t, qoverytest.ClusterSpec{})
-			s.SetResponseStatus(qoverytest.RouteStopCluster, tc.code)
+			s, org, id := newCluster(t, qoverysim.ClusterSpec{})
+			s.SetResponseStatus(qoverysim.RouteStopCluster, tc.code)
 			resp, err := s.Client().StopCluster(t.Context(), org, id)
 			if err != nil {
 				t.Fatalf("StopCluster: got %v, want nil", err)
@@ -544,18 +544,18 @@ func TestSetResponseStatus(t *testing.T) {
 		})
 	}
 	t.Run("non-2xx panics", func(t *testing.T) {
-		s := qoverytest.NewServer(t)
+		s := qoverysim.NewServer(t)
 		defer func() {
 			if recover() == nil {
 				t.Error("SetResponseStatus(500): got no panic, want one")
 			}
 		}()
-		s.SetResponseStatus(qoverytest.RouteStopCluster, 500)
+		s.SetResponseStatus(qoverysim.RouteStopCluster, 500)
 	})
 }
 
 func TestRequestLog(t *testing.T) {
-	s, org, _ := newCluster(t, qoverytest.ClusterSpec{})
+	s, org, _ := newCluster(t, qoverysim.ClusterSpec{})
 	c := s.Client()
 	if _, err := c.Organizations(t.Context()); err != nil {
 		t.Fatal(err)
@@ -563,9 +563,9 @@ func TestRequestLog(t *testing.T) {
 	if _, err := c.Clusters(t.Context(), org); err != nil {
 		t.Fatal(err)
 	}
-	want := []qoverytest.Request{
-		{Method: "GET", Path: "/organization", Route: qoverytest.RouteOrganizations, StatusCode: 200, Authorized: true},
-		{Method: "GET", Path: "/organization/" + org.String() + "/cluster", Route: qoverytest.RouteClusters, StatusCode: 200, Authorized: true},
+	want := []qoverysim.Request{
+		{Method: "GET", Path: "/organization", Route: qoverysim.RouteOrganizations, StatusCode: 200, Authorized: true},
+		{Method: "GET", Path: "/organization/" + org.String() + "/cluster", Route: qoverysim.RouteClusters, StatusCode: 200, Authorized: true},
 	}
 	got := s.Requests()
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
@@ -582,7 +582,7 @@ func TestRequestLog(t *testing.T) {
 }
 
 func TestReason(t *testing.T) {
-	s, org, id := newCluster(t, qoverytest.ClusterSpec{Reason: qovery.ReasonMaintenance})
+	s, org, id := newCluster(t, qoverysim.ClusterSpec{Reason: qovery.ReasonMaintenance})
 	c := s.Client()
 	st, err := c.ClusterStatus(t.Context(), org, id)
 	if err != nil {
@@ -601,7 +601,7 @@ func TestReason(t *testing.T) {
 }
 
 func TestRemoveCluster(t *testing.T) {
-	s, org, id := newCluster(t, qoverytest.ClusterSpec{})
+	s, org, id := newCluster(t, qoverysim.ClusterSpec{})
 	s.RemoveCluster(id)
 	if _, err := s.Client().ClusterStatus(t.Context(), org, id); !qovery.IsNotFound(err) {
 		t.Errorf("ClusterStatus of a removed cluster: got %v, want 404", err)
@@ -613,11 +613,11 @@ func TestRemoveCluster(t *testing.T) {
 }
 
 func TestUnknownClusterPanics(t *testing.T) {
-	s := qoverytest.NewServer(t)
+	s := qoverysim.NewServer(t)
 	for name, f := range map[string]func(){
 		"SetStatus":   func() { s.SetStatus(uuid.New(), qovery.StateStopped) },
 		"Status":      func() { s.Status(uuid.New()) },
-		"AddCluster":  func() { s.AddCluster(uuid.New(), qoverytest.ClusterSpec{}) },
+		"AddCluster":  func() { s.AddCluster(uuid.New(), qoverysim.ClusterSpec{}) },
 		"RemoveClust": func() { s.RemoveCluster(uuid.New()) },
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -632,7 +632,7 @@ func TestUnknownClusterPanics(t *testing.T) {
 }
 
 func TestSeedDemo(t *testing.T) {
-	s := qoverytest.NewServer(t)
+	s := qoverysim.NewServer(t)
 	demo := s.SeedDemo()
 	if got, want := demo.OrganizationID, uuid.MustParse("7d3f9a10-4c2b-4e8d-9b1a-acce55000001"); got != want {
 		t.Errorf("OrganizationID: got %v, want %v", got, want)
@@ -711,7 +711,7 @@ func TestSeedDemo(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	s := qoverytest.NewServer(t)
+	s := qoverysim.NewServer(t)
 	demo := s.SeedDemo()
 	c := s.Client()
 	var wg sync.WaitGroup

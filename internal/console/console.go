@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 )
 
 // Options says who the console user is and how long to wait for the bot.
@@ -37,7 +37,7 @@ type Options struct {
 
 // Run reads commands from in until it ends or ctx is done, and writes the conversation to out.
 // Input lines are slash commands (`/qovery stop staging`), button numbers (`1`), or `quit`.
-func Run(ctx context.Context, s *fakeslack.Server, in io.Reader, out io.Writer, opts Options) error {
+func Run(ctx context.Context, s *slacksim.Server, in io.Reader, out io.Writer, opts Options) error {
 	if opts.ReplyTimeout <= 0 {
 		opts.ReplyTimeout = 15 * time.Second
 	}
@@ -142,7 +142,7 @@ type button struct {
 }
 
 type console struct {
-	s     *fakeslack.Server
+	s     *slacksim.Server
 	outMu sync.Mutex
 	out   io.Writer
 	opts  Options
@@ -152,7 +152,7 @@ type console struct {
 	next    int
 	buttons map[int]button
 	// view is the dialog open for the user, if any: the next plain line answers it.
-	view *fakeslack.View
+	view *slacksim.View
 	// messages numbers top-level messages by timestamp.
 	messages map[string]int
 	// printed is the Seq of the last event printed; printedCh is closed and replaced on each print.
@@ -174,8 +174,8 @@ func (c *console) act(ctx context.Context, line string) error {
 		if !ok {
 			return fmt.Errorf("there is no button [%d]", n)
 		}
-		_, err := c.s.ClickButton(ctx, fakeslack.Click{UserID: c.opts.UserID, ChannelID: b.channel, MessageTS: b.ts, ActionID: b.actionID})
-		if errors.Is(err, fakeslack.ErrNoSuchButton) {
+		_, err := c.s.ClickButton(ctx, slacksim.Click{UserID: c.opts.UserID, ChannelID: b.channel, MessageTS: b.ts, ActionID: b.actionID})
+		if errors.Is(err, slacksim.ErrNoSuchButton) {
 			return fmt.Errorf("button [%d] is no longer on its message", n)
 		}
 		return err
@@ -184,7 +184,7 @@ func (c *console) act(ctx context.Context, line string) error {
 		return errors.New("type a slash command such as `/qovery help`, or a button number")
 	}
 	command, text, _ := strings.Cut(line, " ")
-	_, err := c.s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: c.opts.UserID, ChannelID: c.opts.ChannelID, Command: command, Text: strings.TrimSpace(text)})
+	_, err := c.s.SlashCommand(ctx, slacksim.SlashCommand{UserID: c.opts.UserID, ChannelID: c.opts.ChannelID, Command: command, Text: strings.TrimSpace(text)})
 	return err
 }
 
@@ -202,7 +202,7 @@ func (c *console) messageNumber(ts string) int {
 
 // answerView types line into the open dialog's input and submits it, or closes the dialog on
 // "back".
-func (c *console) answerView(ctx context.Context, v fakeslack.View, line string) error {
+func (c *console) answerView(ctx context.Context, v slacksim.View, line string) error {
 	if line == "back" {
 		_, err := c.s.CloseView(ctx, c.opts.UserID, v.ID)
 		return err
@@ -211,7 +211,7 @@ func (c *console) answerView(ctx context.Context, v fakeslack.View, line string)
 	if len(inputs) == 0 {
 		return errors.New("this dialog has nothing to type in; type `back` to close it")
 	}
-	res, err := c.s.SubmitView(ctx, fakeslack.ViewSubmission{UserID: c.opts.UserID, ViewID: v.ID,
+	res, err := c.s.SubmitView(ctx, slacksim.ViewSubmission{UserID: c.opts.UserID, ViewID: v.ID,
 		Values: map[string]map[string]string{inputs[0].BlockID: {inputs[0].ActionID: line}}})
 	if err != nil {
 		return err
@@ -243,7 +243,7 @@ func (c *console) say(format string, args ...any) {
 	c.write(fmt.Sprintf("%s %s\n", c.stamp(), fmt.Sprintf(format, args...)))
 }
 
-func (c *console) print(ev fakeslack.Event) {
+func (c *console) print(ev slacksim.Event) {
 	defer func() {
 		c.mu.Lock()
 		c.printed = ev.Seq
@@ -252,10 +252,10 @@ func (c *console) print(ev fakeslack.Event) {
 		c.mu.Unlock()
 	}()
 	var head, body string
-	var buttons []fakeslack.Button
-	var msg fakeslack.Message
+	var buttons []slacksim.Button
+	var msg slacksim.Message
 	switch ev.Kind {
-	case fakeslack.EventViewOpened, fakeslack.EventViewUpdated:
+	case slacksim.EventViewOpened, slacksim.EventViewUpdated:
 		if ev.View.UserID != c.opts.UserID {
 			return
 		}
@@ -264,7 +264,7 @@ func (c *console) print(ev fakeslack.Event) {
 		c.view = &v
 		c.mu.Unlock()
 		head, body = "Qovery opened a dialog:", v.PlainText()+"\n(type your answer, or `back` to close the dialog)"
-	case fakeslack.EventViewClosed:
+	case slacksim.EventViewClosed:
 		if ev.View.UserID != c.opts.UserID {
 			return
 		}
@@ -272,12 +272,12 @@ func (c *console) print(ev fakeslack.Event) {
 		c.view = nil
 		c.mu.Unlock()
 		return
-	case fakeslack.EventEphemeral:
+	case slacksim.EventEphemeral:
 		if ev.Ephemeral.User != c.opts.UserID {
 			return
 		}
 		head, body = "Qovery (only visible to you):", ev.Ephemeral.PlainText()
-	case fakeslack.EventPosted:
+	case slacksim.EventPosted:
 		msg = ev.Message
 		if msg.ThreadTS != "" && msg.ThreadTS != msg.TS {
 			head = fmt.Sprintf("  ↳ Qovery in the thread of message %d:", c.messageNumber(msg.ThreadTS))
@@ -285,7 +285,7 @@ func (c *console) print(ev fakeslack.Event) {
 			head = fmt.Sprintf("Qovery in #%s (message %d):", c.opts.ChannelName, c.messageNumber(msg.TS))
 		}
 		body, buttons = msg.PlainText(), msg.Buttons()
-	case fakeslack.EventUpdated:
+	case slacksim.EventUpdated:
 		if ev.Message.TS == "" {
 			return // an edited ephemeral; the bot does not edit those
 		}

@@ -1,4 +1,4 @@
-package qoverytest
+package qoverysim
 
 import (
 	"fmt"
@@ -66,7 +66,7 @@ func (s *Server) SetDelay(route Route, d time.Duration) {
 // code is neither zero nor 2xx; use [Server.FailNext] for failures.
 func (s *Server) SetResponseStatus(route Route, code int) {
 	if code != 0 && (code < 200 || code > 299) {
-		panic(fmt.Sprintf("qoverytest: SetResponseStatus(%s, %d): want a 2xx code", route, code))
+		panic(fmt.Sprintf("qoverysim: SetResponseStatus(%s, %d): want a 2xx code", route, code))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,18 +1,18 @@
-package qoverytest_test
+package qoverysim_test
 
 import (
 	"context"
 	"fmt"
 	"net/http"
 
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
-	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
 )
 
 // A watcher stopping the demo "staging" cluster sees each scripted state in
 // turn, one per status read.
 func ExampleServer_SeedDemo() {
-	s := qoverytest.Start()
+	s := qoverysim.Start()
 	defer s.Close()
 	demo := s.SeedDemo()
 	c := s.Client()
@@ -44,7 +44,7 @@ func ExampleServer_SeedDemo() {
 
 // Stopping a stopped cluster answers 409, with Qovery's detail.
 func ExampleServer_SeedDemo_conflict() {
-	s := qoverytest.Start()
+	s := qoverysim.Start()
 	defer s.Close()
 	demo := s.SeedDemo()
 	_, err := s.Client().StopCluster(context.Background(), demo.OrganizationID, demo.Clusters["sandbox-gcp"])
@@ -57,10 +57,10 @@ func ExampleServer_SeedDemo_conflict() {
 
 // FailNext makes the next requests to a route fail; the client retries GETs.
 func ExampleServer_FailNext() {
-	s := qoverytest.Start()
+	s := qoverysim.Start()
 	defer s.Close()
 	demo := s.SeedDemo()
-	s.FailNext(qoverytest.RouteClusters, http.StatusServiceUnavailable, 2)
+	s.FailNext(qoverysim.RouteClusters, http.StatusServiceUnavailable, 2)
 
 	clusters, err := s.Client().Clusters(context.Background(), demo.OrganizationID)
 	fmt.Println(len(clusters), err)

@@ -1,4 +1,4 @@
-// Package qoverytest runs a fake Qovery API on a loopback port, for tests and
+// Package qoverysim runs a fake Qovery API on a loopback port, for tests and
 // for the program's local console.
 //
 // The fake serves the endpoints [qovery.Client] uses, with the JSON shapes of
@@ -30,7 +30,7 @@
 // Setters naming a cluster or organization the server does not know panic:
 // that is a bug in the test, and the server may be used without a
 // testing.TB to report it to.
-package qoverytest
+package qoverysim
 
 import (
 	"encoding/json"
@@ -184,7 +184,7 @@ func (s *Server) Client(opts ...qovery.Option) *qovery.Client {
 	}
 	c, err := qovery.NewClient(s.token, append(base, opts...)...)
 	if err != nil {
-		panic(fmt.Sprintf("qoverytest: %v", err))
+		panic(fmt.Sprintf("qoverysim: %v", err))
 	}
 	return c
 }

@@ -1,4 +1,4 @@
-package qoverytest_test
+package qoverysim_test
 
 import (
 	"context"
@@ -8,12 +8,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
-	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
 )
 
 // fastWatcher polls every few milliseconds, so that tests see several polls at once.
-func fastWatcher(s *qoverytest.Server, org uuid.UUID, perCluster bool) *qovery.Watcher {
+func fastWatcher(s *qoverysim.Server, org uuid.UUID, perCluster bool) *qovery.Watcher {
 	return s.Client().NewWatcher(org, qovery.WatcherConfig{Interval: 2 * time.Millisecond, FastInterval: time.Millisecond, Floor: time.Millisecond, PerCluster: perCluster})
 }
 
@@ -38,11 +38,11 @@ func next(t *testing.T, ch <-chan qovery.StatusUpdate) qovery.StatusUpdate {
 }
 
 func TestWatcherBatchesOneRequestPerPoll(t *testing.T) {
-	s := qoverytest.NewServer(t)
+	s := qoverysim.NewServer(t)
 	org := s.AddOrganization("Acme")
 	var ids []uuid.UUID
 	for i := range 10 {
-		ids = append(ids, s.AddCluster(org, qoverytest.ClusterSpec{Name: fmt.Sprintf("c%d", i)}))
+		ids = append(ids, s.AddCluster(org, qoverysim.ClusterSpec{Name: fmt.Sprintf("c%d", i)}))
 	}
 	w := fastWatcher(s, org, false)
 	var chans []<-chan qovery.StatusUpdate
@@ -71,9 +71,9 @@ func TestWatcherBatchesOneRequestPerPoll(t *testing.T) {
 	perCluster, orgWide := 0, 0
 	for _, r := range s.Requests() {
 		switch r.Route {
-		case qoverytest.RouteClusterStatuses:
+		case qoverysim.RouteClusterStatuses:
 			orgWide++
-		case qoverytest.RouteClusterStatus:
+		case qoverysim.RouteClusterStatus:
 			perCluster++
 		}
 	}
@@ -83,11 +83,11 @@ func TestWatcherBatchesOneRequestPerPoll(t *testing.T) {
 }
 
 func TestWatcherFallsBackToPerClusterReads(t *testing.T) {
-	s := qoverytest.NewServer(t)
+	s := qoverysim.NewServer(t)
 	org := s.AddOrganization("Acme")
-	a := s.AddCluster(org, qoverytest.ClusterSpec{Name: "a"})
-	b := s.AddCluster(org, qoverytest.ClusterSpec{Name: "b", Status: qovery.StateStopped})
-	s.FailNext(qoverytest.RouteClusterStatuses, 503, 100)
+	a := s.AddCluster(org, qoverysim.ClusterSpec{Name: "a"})
+	b := s.AddCluster(org, qoverysim.ClusterSpec{Name: "b", Status: qovery.StateStopped})
+	s.FailNext(qoverysim.RouteClusterStatuses, 503, 100)
 	w := fastWatcher(s, org, false)
 	cha, ca := w.Subscribe(a, false)
 	chb, cb := w.Subscribe(b, false)
@@ -110,12 +110,12 @@ func TestWatcherFallsBackToPerClusterReads(t *testing.T) {
 }
 
 func TestWatcherPerClusterBaseline(t *testing.T) {
-	s := qoverytest.NewServer(t)
+	s := qoverysim.NewServer(t)
 	org := s.AddOrganization("Acme")
 	w := fastWatcher(s, org, true)
 	var chans []<-chan qovery.StatusUpdate
 	for i := range 4 {
-		ch, cancel := w.Subscribe(s.AddCluster(org, qoverytest.ClusterSpec{Name: fmt.Sprintf("c%d", i)}), false)
+		ch, cancel := w.Subscribe(s.AddCluster(org, qoverysim.ClusterSpec{Name: fmt.Sprintf("c%d", i)}), false)
 		t.Cleanup(cancel)
 		chans = append(chans, ch)
 	}
@@ -125,16 +125,16 @@ func TestWatcherPerClusterBaseline(t *testing.T) {
 	}
 	s.Close()
 	for _, r := range s.Requests() {
-		if r.Route == qoverytest.RouteClusterStatuses {
+		if r.Route == qoverysim.RouteClusterStatuses {
 			t.Fatal("the per-cluster baseline used the org-wide call")
 		}
 	}
 }
 
 func TestWatcherForgetsClustersNobodyWatches(t *testing.T) {
-	s := qoverytest.NewServer(t)
+	s := qoverysim.NewServer(t)
 	org := s.AddOrganization("Acme")
-	id := s.AddCluster(org, qoverytest.ClusterSpec{Name: "a"})
+	id := s.AddCluster(org, qoverysim.ClusterSpec{Name: "a"})
 	w := fastWatcher(s, org, false)
 	ch1, cancel1 := w.Subscribe(id, false)
 	ch2, cancel2 := w.Subscribe(id, false)
@@ -156,9 +156,9 @@ func TestWatcherForgetsClustersNobodyWatches(t *testing.T) {
 }
 
 func TestWatcherIntervals(t *testing.T) {
-	s := qoverytest.NewServer(t)
+	s := qoverysim.NewServer(t)
 	org := s.AddOrganization("Acme")
-	id := s.AddCluster(org, qoverytest.ClusterSpec{Name: "a"})
+	id := s.AddCluster(org, qoverysim.ClusterSpec{Name: "a"})
 	w := s.Client().NewWatcher(org, qovery.WatcherConfig{Interval: 10 * time.Second, FastInterval: 2 * time.Second, FastFor: time.Minute, Floor: 3 * time.Second})
 	_, cancel := w.Subscribe(id, true)
 	defer cancel()

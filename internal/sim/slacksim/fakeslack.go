@@ -1,4 +1,4 @@
-// Package fakeslack is an in-process fake of the Slack platform for a Socket
+// Package slacksim is an in-process fake of the Slack platform for a Socket
 // Mode app. It speaks the real Socket Mode protocol over a WebSocket (hello,
 // PING frames, envelopes, acks, disconnects) to slack-go's socketmode client,
 // serves the Web API methods the bot calls (with the scopes they need), and
@@ -12,7 +12,7 @@
 //
 // The package does not depend on the testing package, so the program's local
 // console can use it too.
-package fakeslack
+package slacksim
 
 import (
 	"errors"
@@ -30,27 +30,27 @@ import (
 var (
 	// ErrNotConnected means no Socket Mode connection was available to
 	// deliver an envelope to.
-	ErrNotConnected = errors.New("fakeslack: no socket mode connection")
+	ErrNotConnected = errors.New("slacksim: no socket mode connection")
 	// ErrAckTimeout means the app did not acknowledge an envelope within
 	// the ack timeout. Slack would show the user operation_timeout.
-	ErrAckTimeout = errors.New("fakeslack: envelope not acknowledged in time")
+	ErrAckTimeout = errors.New("slacksim: envelope not acknowledged in time")
 	// ErrNoSuchMessage means a click named a message that does not exist,
 	// was deleted, or is an ephemeral message of another user.
-	ErrNoSuchMessage = errors.New("fakeslack: no such message")
+	ErrNoSuchMessage = errors.New("slacksim: no such message")
 	// ErrNoSuchButton means the clicked message has no button with the
 	// requested action_id, for example because an update removed it.
-	ErrNoSuchButton = errors.New("fakeslack: no such button")
+	ErrNoSuchButton = errors.New("slacksim: no such button")
 	// ErrClosed means the server was closed.
-	ErrClosed = errors.New("fakeslack: server closed")
+	ErrClosed = errors.New("slacksim: server closed")
 	// ErrNoSuchView means a submission or close named a view that was
 	// never opened, is already closed, is hidden under a view pushed on
 	// top of it, or is shown to another user.
-	ErrNoSuchView = errors.New("fakeslack: no such view")
+	ErrNoSuchView = errors.New("slacksim: no such view")
 	// ErrInvalidSubmission means a [ViewSubmission] asked for something
 	// the user could not do in Slack's client: fill in a field the view
 	// does not have, type into a field that is not a text input, leave a
 	// required field empty, or submit a modal without a submit button.
-	ErrInvalidSubmission = errors.New("fakeslack: invalid view submission")
+	ErrInvalidSubmission = errors.New("slacksim: invalid view submission")
 )
 
 // appID is the app every payload names. Nothing in the bot configures it,

@@ -1,4 +1,4 @@
-package fakeslack
+package slacksim
 
 import (
 	"bytes"
@@ -297,7 +297,7 @@ func (s *Server) waitFor(ctx context.Context, what string, cond func() bool) err
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return fmt.Errorf("fakeslack: %s after %v (%s): %w",
+			return fmt.Errorf("slacksim: %s after %v (%s): %w",
 				what, time.Since(start).Round(time.Millisecond), s.summary(), context.Cause(ctx))
 		}
 	}

@@ -1,4 +1,4 @@
-package fakeslack_test
+package slacksim_test
 
 import (
 	"encoding/json"
@@ -12,7 +12,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/fakeslack"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 )
 
 func plain(text string) *slack.TextBlockObject {
@@ -40,7 +40,7 @@ func stopModal() slack.ModalViewRequest {
 
 // triggerBot runs a bot that acks everything and hands over the
 // trigger_ids of slash commands and clicks.
-func triggerBot(t *testing.T, s *fakeslack.Server) <-chan string {
+func triggerBot(t *testing.T, s *slacksim.Server) <-chan string {
 	t.Helper()
 	triggers := make(chan string, 4)
 	runBot(t, s, s.AppToken(), func(c *socketmode.Client, evt socketmode.Event) {
@@ -70,7 +70,7 @@ func TestViewsOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ClickButton(ctx, fakeslack.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: ts, ActionID: "stop_confirm"}); err != nil {
+	if _, err := s.ClickButton(ctx, slacksim.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: ts, ActionID: "stop_confirm"}); err != nil {
 		t.Fatal(err)
 	}
 	trigger := <-triggers
@@ -102,14 +102,14 @@ func TestViewsOpen(t *testing.T) {
 		t.Fatalf("Views(U0BOB) = %+v; want the open modal", views)
 	}
 	inputs := views[0].Inputs()
-	if len(inputs) != 2 || inputs[0] != (fakeslack.Input{BlockID: "cluster", ActionID: "name", Label: "Cluster name", Type: "plain_text_input"}) ||
+	if len(inputs) != 2 || inputs[0] != (slacksim.Input{BlockID: "cluster", ActionID: "name", Label: "Cluster name", Type: "plain_text_input"}) ||
 		inputs[1].BlockID != "reason" || inputs[1].ActionID == "" || !inputs[1].Optional {
 		t.Errorf("Inputs() = %+v; want cluster/name and reason with a generated action_id", inputs)
 	}
 	for seen := false; !seen; {
 		select {
 		case ev := <-events:
-			if ev.Kind == fakeslack.EventViewOpened {
+			if ev.Kind == slacksim.EventViewOpened {
 				seen = true
 				if ev.View.ID != v.ID || ev.View.UserID != "U0BOB" || !ev.View.Open {
 					t.Errorf("view-opened event = %+v", ev.View)
@@ -128,14 +128,14 @@ func TestViewsOpen(t *testing.T) {
 }
 
 func TestViewsOpenExpiredTrigger(t *testing.T) {
-	s := newServer(t, fakeslack.WithTriggerTTL(0))
+	s := newServer(t, slacksim.WithTriggerTTL(0))
 	ctx := testContext(t)
 	api := apiClient(s)
 	triggers := triggerBot(t, s)
 	if err := s.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "stop"}); err != nil {
+	if _, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "stop"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := api.OpenViewContext(ctx, <-triggers, stopModal())
@@ -153,7 +153,7 @@ func TestViewsOpenInvalidView(t *testing.T) {
 	if err := s.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "stop"}); err != nil {
+	if _, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "stop"}); err != nil {
 		t.Fatal(err)
 	}
 	trigger := <-triggers
@@ -201,7 +201,7 @@ func TestViewsOpenInvalidView(t *testing.T) {
 // "bad" gets errors on that input, "wrong-block" errors on a section,
 // "update", "push" and "clear" those response actions, anything else a
 // bare ack. Every callback is handed over.
-func viewBot(t *testing.T, s *fakeslack.Server) <-chan slack.InteractionCallback {
+func viewBot(t *testing.T, s *slacksim.Server) <-chan slack.InteractionCallback {
 	t.Helper()
 	got := make(chan slack.InteractionCallback, 8)
 	runBot(t, s, s.AppToken(), func(c *socketmode.Client, evt socketmode.Event) {
@@ -261,7 +261,7 @@ func TestSubmitView(t *testing.T) {
 	if err := s.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "stop"}); err != nil {
+	if _, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "stop"}); err != nil {
 		t.Fatal(err)
 	}
 	opened, err := apiClient(s).OpenViewContext(ctx, <-triggers, stopModal())
@@ -273,7 +273,7 @@ func TestSubmitView(t *testing.T) {
 	reason := v.Inputs()[1]
 
 	// Errors keep the view open.
-	res, err := s.SubmitView(ctx, fakeslack.ViewSubmission{UserID: "U0ALICE", ViewID: viewID,
+	res, err := s.SubmitView(ctx, slacksim.ViewSubmission{UserID: "U0ALICE", ViewID: viewID,
 		Values: map[string]map[string]string{"cluster": {"name": "bad"}, reason.BlockID: {reason.ActionID: "maintenance"}}})
 	if err != nil {
 		t.Fatalf("SubmitView: %v", err)
@@ -303,7 +303,7 @@ func TestSubmitView(t *testing.T) {
 	}
 
 	// A bare ack closes it. The reason typed before is still there.
-	res, err = s.SubmitView(ctx, fakeslack.ViewSubmission{ViewID: viewID, Values: map[string]map[string]string{"cluster": {"name": "staging"}}})
+	res, err = s.SubmitView(ctx, slacksim.ViewSubmission{ViewID: viewID, Values: map[string]map[string]string{"cluster": {"name": "staging"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,8 +317,8 @@ func TestSubmitView(t *testing.T) {
 	if v, _ = s.View(viewID); v.Open || v.Errors != nil {
 		t.Errorf("view after bare ack = %+v; want closed without errors", v)
 	}
-	_, err = s.SubmitView(ctx, fakeslack.ViewSubmission{ViewID: viewID})
-	if !errors.Is(err, fakeslack.ErrNoSuchView) {
+	_, err = s.SubmitView(ctx, slacksim.ViewSubmission{ViewID: viewID})
+	if !errors.Is(err, slacksim.ErrNoSuchView) {
 		t.Errorf("submitting a closed view: err = %v; want ErrNoSuchView", err)
 	}
 	var kinds []string
@@ -334,8 +334,8 @@ func TestSubmitView(t *testing.T) {
 	if got := strings.Join(kinds, " "); got != "view-opened view-errors view-closed" {
 		t.Errorf("view events = %s; want opened, errors, closed", got)
 	}
-	_, err = s.SubmitView(ctx, fakeslack.ViewSubmission{ViewID: "V0NOPE"})
-	if !errors.Is(err, fakeslack.ErrNoSuchView) {
+	_, err = s.SubmitView(ctx, slacksim.ViewSubmission{ViewID: "V0NOPE"})
+	if !errors.Is(err, slacksim.ErrNoSuchView) {
 		t.Errorf("submitting an unknown view: err = %v; want ErrNoSuchView", err)
 	}
 }
@@ -359,9 +359,9 @@ func TestSubmitViewResponseActions(t *testing.T) {
 		}
 		return res.View.ID
 	}
-	submit := func(viewID, value string) fakeslack.ViewResult {
+	submit := func(viewID, value string) slacksim.ViewResult {
 		t.Helper()
-		res, err := s.SubmitView(ctx, fakeslack.ViewSubmission{UserID: "U0ALICE", ViewID: viewID, Values: map[string]map[string]string{"cluster": {"name": value}}})
+		res, err := s.SubmitView(ctx, slacksim.ViewSubmission{UserID: "U0ALICE", ViewID: viewID, Values: map[string]map[string]string{"cluster": {"name": value}}})
 		if err != nil {
 			t.Fatalf("SubmitView(%s): %v", value, err)
 		}
@@ -393,7 +393,7 @@ func TestSubmitViewResponseActions(t *testing.T) {
 	if res.Closed || pushed.ID == id || pushed.PreviousViewID != id || pushed.RootViewID != id || !pushed.Open {
 		t.Fatalf("push: %+v; want a new view on top of %s", res, id)
 	}
-	if _, err := s.SubmitView(ctx, fakeslack.ViewSubmission{ViewID: id, Values: map[string]map[string]string{"cluster": {"name": "x"}}}); !errors.Is(err, fakeslack.ErrNoSuchView) {
+	if _, err := s.SubmitView(ctx, slacksim.ViewSubmission{ViewID: id, Values: map[string]map[string]string{"cluster": {"name": "x"}}}); !errors.Is(err, slacksim.ErrNoSuchView) {
 		t.Errorf("submitting the view under a pushed one: err = %v; want ErrNoSuchView", err)
 	}
 	res = submit(pushed.ID, "ok")
@@ -419,7 +419,7 @@ func TestSubmitViewResponseActions(t *testing.T) {
 		"unknown input":  {"nope": {"name": "x"}},
 		"required empty": {"cluster": {"name": ""}},
 	} {
-		if _, err := s.SubmitView(ctx, fakeslack.ViewSubmission{ViewID: id, Values: values}); !errors.Is(err, fakeslack.ErrInvalidSubmission) {
+		if _, err := s.SubmitView(ctx, slacksim.ViewSubmission{ViewID: id, Values: values}); !errors.Is(err, slacksim.ErrInvalidSubmission) {
 			t.Errorf("%s: err = %v; want ErrInvalidSubmission", name, err)
 		}
 	}
@@ -431,13 +431,13 @@ func TestSubmitViewResponseActions(t *testing.T) {
 
 // clickOnConfirm posts the confirmation as the bot and returns alice's
 // click on it.
-func clickOnConfirm(t *testing.T, s *fakeslack.Server) fakeslack.Click {
+func clickOnConfirm(t *testing.T, s *slacksim.Server) slacksim.Click {
 	t.Helper()
 	_, ts, err := apiClient(s).PostMessage("C0OPS", slack.MsgOptionText("Stop?", false), slack.MsgOptionBlocks(confirmBlocks()...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fakeslack.Click{UserID: "U0ALICE", ChannelID: "C0OPS", MessageTS: ts, ActionID: "stop_confirm"}
+	return slacksim.Click{UserID: "U0ALICE", ChannelID: "C0OPS", MessageTS: ts, ActionID: "stop_confirm"}
 }
 
 func TestCloseView(t *testing.T) {
@@ -476,14 +476,14 @@ func TestCloseView(t *testing.T) {
 		if cb.Type != slack.InteractionTypeViewClosed || cb.View.ID != res.View.ID || cb.IsCleared || cb.User.ID != "U0ALICE" || ack.EnvelopeID == "" {
 			t.Errorf("view_closed callback type %q view %s cleared %v; ack %+v", cb.Type, cb.View.ID, cb.IsCleared, ack)
 		}
-		if _, err := s.CloseView(ctx, "U0ALICE", res.View.ID); !errors.Is(err, fakeslack.ErrNoSuchView) {
+		if _, err := s.CloseView(ctx, "U0ALICE", res.View.ID); !errors.Is(err, slacksim.ErrNoSuchView) {
 			t.Errorf("closing twice: err = %v; want ErrNoSuchView", err)
 		}
 	}
 }
 
 func TestGetPermalink(t *testing.T) {
-	s := newServer(t, fakeslack.WithTeam("T0ACME", "Acme Corp"))
+	s := newServer(t, slacksim.WithTeam("T0ACME", "Acme Corp"))
 	api := apiClient(s)
 	_, parent, err := api.PostMessage("C0OPS", slack.MsgOptionText("parent", false))
 	if err != nil {
@@ -534,7 +534,7 @@ func TestScopes(t *testing.T) {
 		mu      sync.Mutex
 		headers = map[string]string{}
 	)
-	client := func(s *fakeslack.Server) *slack.Client {
+	client := func(s *slacksim.Server) *slack.Client {
 		return slack.New(s.BotToken(), slack.OptionAPIURL(s.APIURL()),
 			slack.OptionOnResponseHeaders(func(path string, h http.Header) {
 				mu.Lock()
@@ -553,7 +553,7 @@ func TestScopes(t *testing.T) {
 	}
 	mu.Unlock()
 
-	s = newServer(t, fakeslack.WithBotScopes("commands"))
+	s = newServer(t, slacksim.WithBotScopes("commands"))
 	api := client(s)
 	_, _, err := api.PostMessage("C0OPS", slack.MsgOptionText("x", false))
 	wantSlackError(t, err, "missing_scope")
@@ -621,20 +621,20 @@ func TestVariants(t *testing.T) {
 	}
 
 	for _, tc := range []struct {
-		v                 fakeslack.Variant
+		v                 slacksim.Variant
 		slashInstall      string // raw JSON, "" for absent
 		clickInstall      string
 		enterprise        bool
 		clickEnterpriseID string
 	}{
-		{fakeslack.VariantDefault, `"false"`, `false`, false, ""},
-		{fakeslack.VariantEnterpriseInstallBool, `false`, `false`, false, ""},
-		{fakeslack.VariantEnterpriseInstallString, `"false"`, `false`, false, ""},
-		{fakeslack.VariantEnterpriseInstallMissing, ``, ``, false, ""},
-		{fakeslack.VariantEnterpriseGrid, `"false"`, `false`, true, "E0FAKE"},
+		{slacksim.VariantDefault, `"false"`, `false`, false, ""},
+		{slacksim.VariantEnterpriseInstallBool, `false`, `false`, false, ""},
+		{slacksim.VariantEnterpriseInstallString, `"false"`, `false`, false, ""},
+		{slacksim.VariantEnterpriseInstallMissing, ``, ``, false, ""},
+		{slacksim.VariantEnterpriseGrid, `"false"`, `false`, true, "E0FAKE"},
 	} {
 		t.Run(tc.v.String(), func(t *testing.T) {
-			if _, err := s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "status", Variant: tc.v}); err != nil {
+			if _, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "status", Variant: tc.v}); err != nil {
 				t.Fatal(err)
 			}
 			d := <-got
@@ -652,7 +652,7 @@ func TestVariants(t *testing.T) {
 				t.Errorf("slash enterprise = %q %q; want it only in Enterprise Grid", cmd.EnterpriseID, cmd.EnterpriseName)
 			}
 
-			if _, err := s.ClickButton(ctx, fakeslack.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: ts, ActionID: "stop_cancel", Variant: tc.v}); err != nil {
+			if _, err := s.ClickButton(ctx, slacksim.Click{UserID: "U0BOB", ChannelID: "C0OPS", MessageTS: ts, ActionID: "stop_cancel", Variant: tc.v}); err != nil {
 				t.Fatal(err)
 			}
 			d = <-got

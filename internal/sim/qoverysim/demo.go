@@ -1,4 +1,4 @@
-package qoverytest
+package qoverysim
 
 import (
 	"time"

@@ -1,4 +1,4 @@
-package qoverytest_test
+package qoverysim_test
 
 import (
 	"bytes"
@@ -20,8 +20,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/uuid"
 
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
-	"github.com/qovery-slack-bot/qovery-slack-bot/qovery/qoverytest"
 )
 
 // specServer is the server the spec declares. Recorded requests are
@@ -190,10 +190,10 @@ func TestContract(t *testing.T) {
 // testConformance drives every route through a recording client, in success
 // and error cases, and validates each exchange.
 func testConformance(t *testing.T, sp *spec) {
-	s := qoverytest.NewServer(t)
+	s := qoverysim.NewServer(t)
 	demo := s.SeedDemo()
 	org := demo.OrganizationID
-	fresh := s.AddCluster(org, qoverytest.ClusterSpec{Name: "fresh-azure", CloudProvider: "AZURE", Region: "westeurope", Status: qovery.StateReady})
+	fresh := s.AddCluster(org, qoverysim.ClusterSpec{Name: "fresh-azure", CloudProvider: "AZURE", Region: "westeurope", Status: qovery.StateReady})
 	emptyOrg := s.AddOrganization("Empty Org")
 	unknown := uuid.MustParse("00000000-0000-4000-8000-000000000000")
 
@@ -282,11 +282,11 @@ func testConformance(t *testing.T, sp *spec) {
 	}
 
 	// Every route of the fake was exercised.
-	seen := make(map[qoverytest.Route]bool)
+	seen := make(map[qoverysim.Route]bool)
 	for _, r := range s.Requests() {
 		seen[r.Route] = true
 	}
-	for _, r := range qoverytest.Routes() {
+	for _, r := range qoverysim.Routes() {
 		if !seen[r] {
 			t.Errorf("route %s not exercised", r)
 		}
