@@ -640,8 +640,7 @@ func within3s(sorted []time.Duration) int {
 }
 
 // BenchmarkStatusRequestsPerInterval counts the status requests the bot sends to Qovery per poll
-// interval while it watches N stops (clusters held in STOPPING), with the organization-wide batched
-// watcher and with the per-cluster polling of the reference clients (appOptions.perClusterPolling).
+// interval while it watches N stops (clusters held in STOPPING) with the organization-wide watcher.
 // One iteration observes eight intervals of 250 ms; gets/interval is the number of status reads per
 // poll round (the rounds are told apart by the watcher's wait between them), cluster-gets/interval
 // those of them that read one cluster's status rather than the organization's. round-ms is how long
@@ -649,63 +648,57 @@ func within3s(sorted []time.Duration) int {
 func BenchmarkStatusRequestsPerInterval(b *testing.B) {
 	const interval = 250 * time.Millisecond
 	for _, n := range []int{1, 10, 100, 1000} {
-		for _, mode := range []string{"batched", "per-cluster"} {
-			b.Run(fmt.Sprintf("clusters=%d/mode=%s", n, mode), func(b *testing.B) {
-				f := newBenchFakes(b, n, qoverysim.ClusterSpec{StopScript: []qovery.State{qovery.StateStopping}})
-				var opts []func(*appOptions)
-				if mode == "per-cluster" {
-					opts = append(opts, func(o *appOptions) { o.perClusterPolling = true })
-				}
-				bb := startBenchBot(b, f, f.vars(b, interval), opts...)
-				feed, unsubscribe := f.slack.Subscribe()
-				defer unsubscribe()
-				setup := time.Now()
-				f.establishWatches(b, feed, 50)
-				b.Logf("%d watches established through the real flow in %v", n, time.Since(setup).Round(time.Millisecond))
-				idle, cancelIdle := context.WithTimeout(context.Background(), time.Minute)
-				if err := waitBotIdle(idle); err != nil {
-					b.Fatal(err)
-				}
-				cancelIdle()
+		b.Run(fmt.Sprintf("clusters=%d", n), func(b *testing.B) {
+			f := newBenchFakes(b, n, qoverysim.ClusterSpec{StopScript: []qovery.State{qovery.StateStopping}})
+			bb := startBenchBot(b, f, f.vars(b, interval))
+			feed, unsubscribe := f.slack.Subscribe()
+			defer unsubscribe()
+			setup := time.Now()
+			f.establishWatches(b, feed, 50)
+			b.Logf("%d watches established through the real flow in %v", n, time.Since(setup).Round(time.Millisecond))
+			idle, cancelIdle := context.WithTimeout(context.Background(), time.Minute)
+			if err := waitBotIdle(idle); err != nil {
+				b.Fatal(err)
+			}
+			cancelIdle()
 
-				var reads, ownReads, rounds int
-				var roundTime, period time.Duration
-				var periods int
-				for b.Loop() {
-					start := time.Now()
-					time.Sleep(8 * interval)
-					window := f.statusReads(bb.http.since(start))
-					rs := pollRounds(window, interval/2)
-					if len(rs) < 3 {
-						b.Fatalf("%d poll rounds in %v; want at least 3", len(rs), 8*interval)
-					}
-					// The first and last rounds may be cut by the window.
-					full := rs[1 : len(rs)-1]
-					for i, r := range full {
-						reads += len(r)
-						for _, c := range r {
-							if !strings.HasSuffix(c.path, "/cluster/status") {
-								ownReads++ // GET /organization/{id}/cluster/{id}/status
-							}
-						}
-						roundTime += r[len(r)-1].end.Sub(r[0].start)
-						if i > 0 {
-							period += r[0].start.Sub(full[i-1][0].start)
-							periods++
+			var reads, ownReads, rounds int
+			var roundTime, period time.Duration
+			var periods int
+			for b.Loop() {
+				start := time.Now()
+				time.Sleep(8 * interval)
+				window := f.statusReads(bb.http.since(start))
+				rs := pollRounds(window, interval/2)
+				if len(rs) < 3 {
+					b.Fatalf("%d poll rounds in %v; want at least 3", len(rs), 8*interval)
+				}
+				// The first and last rounds may be cut by the window.
+				full := rs[1 : len(rs)-1]
+				for i, r := range full {
+					reads += len(r)
+					for _, c := range r {
+						if !strings.HasSuffix(c.path, "/cluster/status") {
+							ownReads++ // GET /organization/{id}/cluster/{id}/status
 						}
 					}
-					rounds += len(full)
+					roundTime += r[len(r)-1].end.Sub(r[0].start)
+					if i > 0 {
+						period += r[0].start.Sub(full[i-1][0].start)
+						periods++
+					}
 				}
-				b.ReportMetric(float64(reads)/float64(rounds), "gets/interval")
-				b.ReportMetric(float64(ownReads)/float64(rounds), "cluster-gets/interval")
-				b.ReportMetric(ms(roundTime)/float64(rounds), "round-ms")
-				if periods > 0 {
-					b.ReportMetric(ms(period)/float64(periods), "period-ms")
-				}
-				bb.stopIdle(b)
-				logProblems(b, bb.logs.String())
-			})
-		}
+				rounds += len(full)
+			}
+			b.ReportMetric(float64(reads)/float64(rounds), "gets/interval")
+			b.ReportMetric(float64(ownReads)/float64(rounds), "cluster-gets/interval")
+			b.ReportMetric(ms(roundTime)/float64(rounds), "round-ms")
+			if periods > 0 {
+				b.ReportMetric(ms(period)/float64(periods), "period-ms")
+			}
+			bb.stopIdle(b)
+			logProblems(b, bb.logs.String())
+		})
 	}
 }
 

@@ -81,7 +81,7 @@ func runConsole(ctx context.Context, getenv func(string) string, stdin io.Reader
 	fmt.Fprintf(stdout, "Qovery Slack bot, local console: a simulated Slack workspace and %s.\n", where)
 
 	botErr := make(chan error, 1)
-	go func() { botErr <- a.run(ctx, log, nil) }()
+	go func() { botErr <- a.run(ctx, nil) }()
 	// Ready when the fake Slack has a socket that got its hello, which is after slack-go reports
 	// the connection on its side.
 	connected := make(chan error, 1)

@@ -5,11 +5,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore/pgtest"
 	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
@@ -280,4 +282,55 @@ func TestMetricsEndToEnd(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+}
+
+// When serve returns, every goroutine the program started has returned too: the bot and its work,
+// the status watcher, the health endpoints and, with the database, the lease renewals (the store is
+// closed after all of them).
+func TestServeAwaitsWhatItStarts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  func(t *testing.T) map[string]string
+	}{
+		{"data file", func(*testing.T) map[string]string { return nil }},
+		{"database", func(t *testing.T) map[string]string {
+			return map[string]string{"QOVERY_BOT_DATABASE_URL": pgtest.Database(t), "QOVERY_BOT_DATA_DIR": ""}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := startBot(t, tc.env(t), func(o *appOptions) { o.healthListener = ln })
+			h.command(alice, ops, "stop staging")
+			h.click(alice, h.confirmation(ops), commands.ActionConfirm)
+			h.waitLog(`"audit":"stop_called"`)
+			if left := programGoroutines(); len(left) == 0 {
+				t.Fatal("no goroutine of the program found while it runs: the check below would prove nothing")
+			}
+			h.stop()
+			if left := programGoroutines(); len(left) > 0 {
+				t.Errorf("%d goroutines of the program still run after serve returned:\n%s", len(left), strings.Join(left, "\n\n"))
+			}
+		})
+	}
+}
+
+// programGoroutines returns the stacks of the goroutines that the program's own packages run or
+// started (not the simulators', not the tests').
+func programGoroutines() []string {
+	buf := make([]byte, 4<<20)
+	dump := string(buf[:runtime.Stack(buf, true)])
+	const mod = "github.com/qovery-slack-bot/qovery-slack-bot"
+	var found []string
+	for _, g := range strings.Split(dump, "\n\n") {
+		for _, pkg := range []string{mod + ".(*app)", mod + "/bot.", mod + "/commands", mod + "/qovery.", mod + "/ops/"} {
+			if strings.Contains(g, pkg) {
+				found = append(found, g)
+				break
+			}
+		}
+	}
+	return found
 }

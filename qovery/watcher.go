@@ -25,9 +25,6 @@ type WatcherConfig struct {
 	FastFor      time.Duration
 	// Floor is the shortest interval ever used, to protect the API. Default 1s.
 	Floor time.Duration
-	// PerCluster polls each watched cluster on its own, one request per cluster per interval, as
-	// the Qovery CLI and Terraform provider do. It exists only to measure what batching saves.
-	PerCluster bool
 }
 
 // Watcher polls the statuses of the clusters of one organization that someone watches, with one
@@ -166,26 +163,24 @@ func (w *Watcher) poll(ctx context.Context) {
 	if len(ids) == 0 {
 		return
 	}
-	if !w.cfg.PerCluster {
-		statuses, err := w.c.ClusterStatuses(ctx, w.org)
-		if err == nil {
-			byID := make(map[uuid.UUID]*ClusterStatus, len(statuses))
-			for i := range statuses {
-				byID[statuses[i].ClusterID] = &statuses[i]
-			}
-			at := time.Now()
-			var missing []uuid.UUID
-			for _, id := range ids {
-				if st, ok := byID[id]; ok {
-					w.deliver(id, StatusUpdate{Status: st, At: at})
-				} else {
-					missing = append(missing, id)
-				}
-			}
-			ids = missing // not in the list: ask for each (it may answer 404, which is news too)
-		} else if ctx.Err() != nil {
-			return
+	statuses, err := w.c.ClusterStatuses(ctx, w.org)
+	if err == nil {
+		byID := make(map[uuid.UUID]*ClusterStatus, len(statuses))
+		for i := range statuses {
+			byID[statuses[i].ClusterID] = &statuses[i]
 		}
+		at := time.Now()
+		var missing []uuid.UUID
+		for _, id := range ids {
+			if st, ok := byID[id]; ok {
+				w.deliver(id, StatusUpdate{Status: st, At: at})
+			} else {
+				missing = append(missing, id)
+			}
+		}
+		ids = missing // not in the list: ask for each (it may answer 404, which is news too)
+	} else if ctx.Err() != nil {
+		return
 	}
 	for _, id := range ids {
 		st, err := w.c.ClusterStatus(ctx, w.org, id)

@@ -13,8 +13,8 @@ import (
 )
 
 // fastWatcher polls every few milliseconds, so that tests see several polls at once.
-func fastWatcher(s *qoverysim.Server, org uuid.UUID, perCluster bool) *qovery.Watcher {
-	return s.Client().NewWatcher(org, qovery.WatcherConfig{Interval: 2 * time.Millisecond, FastInterval: time.Millisecond, Floor: time.Millisecond, PerCluster: perCluster})
+func fastWatcher(s *qoverysim.Server, org uuid.UUID) *qovery.Watcher {
+	return s.Client().NewWatcher(org, qovery.WatcherConfig{Interval: 2 * time.Millisecond, FastInterval: time.Millisecond, Floor: time.Millisecond})
 }
 
 func runWatcher(t *testing.T, w *qovery.Watcher) {
@@ -44,7 +44,7 @@ func TestWatcherBatchesOneRequestPerPoll(t *testing.T) {
 	for i := range 10 {
 		ids = append(ids, s.AddCluster(org, qoverysim.ClusterSpec{Name: fmt.Sprintf("c%d", i)}))
 	}
-	w := fastWatcher(s, org, false)
+	w := fastWatcher(s, org)
 	var chans []<-chan qovery.StatusUpdate
 	for _, id := range ids {
 		ch, cancel := w.Subscribe(id, false)
@@ -88,7 +88,7 @@ func TestWatcherFallsBackToPerClusterReads(t *testing.T) {
 	a := s.AddCluster(org, qoverysim.ClusterSpec{Name: "a"})
 	b := s.AddCluster(org, qoverysim.ClusterSpec{Name: "b", Status: qovery.StateStopped})
 	s.FailNext(qoverysim.RouteClusterStatuses, 503, 100)
-	w := fastWatcher(s, org, false)
+	w := fastWatcher(s, org)
 	cha, ca := w.Subscribe(a, false)
 	chb, cb := w.Subscribe(b, false)
 	t.Cleanup(ca)
@@ -109,33 +109,11 @@ func TestWatcherFallsBackToPerClusterReads(t *testing.T) {
 	}
 }
 
-func TestWatcherPerClusterBaseline(t *testing.T) {
-	s := qoverysim.NewServer(t)
-	org := s.AddOrganization("Acme")
-	w := fastWatcher(s, org, true)
-	var chans []<-chan qovery.StatusUpdate
-	for i := range 4 {
-		ch, cancel := w.Subscribe(s.AddCluster(org, qoverysim.ClusterSpec{Name: fmt.Sprintf("c%d", i)}), false)
-		t.Cleanup(cancel)
-		chans = append(chans, ch)
-	}
-	runWatcher(t, w)
-	for _, ch := range chans {
-		next(t, ch)
-	}
-	s.Close()
-	for _, r := range s.Requests() {
-		if r.Route == qoverysim.RouteClusterStatuses {
-			t.Fatal("the per-cluster baseline used the org-wide call")
-		}
-	}
-}
-
 func TestWatcherForgetsClustersNobodyWatches(t *testing.T) {
 	s := qoverysim.NewServer(t)
 	org := s.AddOrganization("Acme")
 	id := s.AddCluster(org, qoverysim.ClusterSpec{Name: "a"})
-	w := fastWatcher(s, org, false)
+	w := fastWatcher(s, org)
 	ch1, cancel1 := w.Subscribe(id, false)
 	ch2, cancel2 := w.Subscribe(id, false)
 	runWatcher(t, w)
