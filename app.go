@@ -148,29 +148,31 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		FastFor:      time.Minute,
 		Floor:        min(time.Second, cfg.PollInterval),
 	})
-	h, err := commands.NewHandler(qc, bot.NewNotifier(api, log, audit, pacing, authFailures), store, groups, commands.Config{
+	chat := bot.NewChat(api, log, pacing, cfg.ConfirmTTL, authFailures)
+	h, err := commands.NewHandler(qc, chat, audit, store, groups, commands.Config{
 		OrganizationID:   org.ID,
 		OrganizationName: org.Name,
 		PollInterval:     cfg.PollInterval,
 		WatchTimeout:     cfg.WatchTimeout,
 		ConfirmTTL:       cfg.ConfirmTTL,
 		StaleGrace:       o.staleGrace,
+		ExpirySweep:      o.expirySweep,
+		AdoptEvery:       cfg.LeaseTimeout / 5,
 		Policy:           cfg.Policy,
 		Durable:          !o.memoryStore,
 		Statuses:         watcher,
 		Leases:           st.leases(),
+		Log:              log,
+		Metrics:          m,
 	})
 	if err != nil {
 		_ = st.close()
 		return nil, err
 	}
-	b := bot.New(api, h, audit, log, bot.Config{
+	b := bot.New(api, h, chat, audit, log, bot.Config{
 		OrganizationID:   org.ID,
 		OrganizationName: org.Name,
-		ConfirmTTL:       cfg.ConfirmTTL,
-		ExpirySweep:      o.expirySweep,
 		WorkTimeout:      o.workTimeout,
-		AdoptEvery:       cfg.LeaseTimeout / 5,
 		Dial:             o.dial,
 		PingInterval:     o.pingInterval,
 		Envelopes:        st.envelopes,
@@ -187,8 +189,8 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	return a, nil
 }
 
-// run serves until ctx is done, then stops in order: the bot (work in flight finishes, leases are
-// handed back), then what served it (the status watcher, the lease renewals, the health
+// run serves until ctx is done, then stops in order: the bot and the handler (work in flight
+// finishes, leases are handed back), then what served it (the status watcher, the lease renewals, the health
 // endpoints), and the store last. Every goroutine it starts has returned when it returns.
 func (a *app) run(ctx context.Context, ln net.Listener) error {
 	defer func() {
@@ -228,12 +230,20 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	}
 	g.Go(func() error {
 		defer stopServices()
-		err := a.bot.Run(gctx)
+		// The Slack adapter and the handler's own work (watches, expiry, adoption) stop together.
+		work, wctx := errgroup.WithContext(gctx)
+		work.Go(func() error { return a.bot.Run(wctx) })
+		work.Go(func() error { return a.handler.Run(wctx) })
+		err := work.Wait()
 		a.shutdown(ctx)
 		return err
 	})
 	return g.Wait()
 }
+
+// busy reports whether the program is at work: a command or click being handled, or an operation
+// being watched. The console waits for it before it exits.
+func (a *app) busy() bool { return a.bot.Busy() || a.handler.Busy() }
 
 // shutdown stops what the bot leaves behind, once it has stopped: the leases still held go back to
 // the other replicas at once (instead of after QOVERY_BOT_LEASE_TIMEOUT), and the health endpoints

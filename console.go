@@ -99,7 +99,7 @@ func runConsole(ctx context.Context, getenv func(string) string, stdin io.Reader
 		UserID: userID, UserName: userName, ChannelID: channelID, ChannelName: channelName,
 		Users:    map[string]string{userID: userName, "U0BOB": "bob"},
 		Handling: a.bot.Handling,
-		Busy:     a.bot.Busy,
+		Busy:     a.busy,
 	})
 	cancel()
 	if berr := <-botErr; berr != nil && !errors.Is(berr, context.Canceled) {

@@ -66,17 +66,26 @@ func (a *Auditor) event(action string, op commands.Operation, userID string) *ze
 		Str("cluster_id", op.ClusterID.String()).Str("cluster", op.ClusterName).Str("requested_by", op.RequestedBy)
 }
 
-// denied audits a refusal. op may be partly empty when the refusal came before any request existed.
-func (a *Auditor) denied(op commands.Operation, userID, channelID, reason string) {
+var _ commands.Audit = (*Auditor)(nil)
+
+// Requested implements commands.Audit.
+func (a *Auditor) Requested(op commands.Operation) {
+	a.event(auditRequested, op, op.RequestedBy).Str("message_ts", op.MessageTS).Str("state", string(op.StatusAtRequest)).
+		Bool("production", op.Production).Bool("protected", op.Protected).Msg(string(op.Action()) + " requested")
+}
+
+// Denied implements commands.Audit. op may be partly empty when the refusal came before any
+// request existed.
+func (a *Auditor) Denied(op commands.Operation, by commands.Actor, reason string) {
 	if op.ChannelID == "" {
-		op.ChannelID = channelID
+		op.ChannelID = by.ChannelID
 	}
-	a.event(auditDenied, op, userID).Str("reason", reason).Msg("request denied")
+	a.event(auditDenied, op, by.UserID).Str("reason", reason).Msg("request denied")
 	a.metrics.Confirmation("denied")
 }
 
-// operationEvent audits an event of an operation's lifecycle.
-func (a *Auditor) operationEvent(op commands.Operation, ev commands.Event) {
+// Event implements commands.Audit: it audits an event of an operation's life.
+func (a *Auditor) Event(op commands.Operation, ev commands.Event) {
 	switch ev.Kind {
 	case commands.EventConfirmed:
 		action := auditConfirmed

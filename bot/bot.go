@@ -5,7 +5,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -22,23 +21,13 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/ops/metrics"
 )
 
-// Handler is the part of *commands.Handler the bot drives.
+// Handler is what the bot hands Slack's envelopes to: *commands.Handler. Each method answers the
+// person through the [Chat] itself; what it returns is for the log.
 type Handler interface {
-	Handle(ctx context.Context, req commands.Request) (commands.Reply, error)
-	Attach(ctx context.Context, id uuid.UUID, channelID, ts string) error
-	Discard(ctx context.Context, id uuid.UUID) error
-	Confirm(ctx context.Context, c commands.Click) (commands.Reply, error)
-	Cancel(ctx context.Context, c commands.Click) (commands.Reply, error)
-	Retry(ctx context.Context, c commands.Click) (commands.Reply, error)
-	FollowUp(ctx context.Context, c commands.Click) (commands.Reply, error)
-	Watch(ctx context.Context, id uuid.UUID) error
-	ExpireDue(ctx context.Context) (int, error)
-	TypedNameProblem(ctx context.Context, ref commands.ActionRef, typed string) (string, error)
-	Operation(ctx context.Context, id uuid.UUID) (commands.Operation, error)
-	Adopt(ctx context.Context) ([]commands.Operation, error)
-	LeaseReleases() <-chan struct{}
-	Handback(ctx context.Context)
-	WatchesOrganization() bool
+	Handle(ctx context.Context, req commands.Request) error
+	Click(ctx context.Context, c commands.Click) error
+	CheckTypedName(ctx context.Context, s commands.Submission) (problem string)
+	SubmitTypedName(ctx context.Context, s commands.Submission) error
 }
 
 // EnvelopeLog remembers envelope ids, so that an envelope Slack delivers twice (even to a restarted
@@ -53,13 +42,6 @@ type Config struct {
 	// OrganizationID and OrganizationName are only reported in the start-up log.
 	OrganizationID   uuid.UUID
 	OrganizationName string
-	// ConfirmTTL is shown on confirmation messages ("expires in 10 minutes").
-	ConfirmTTL time.Duration
-	// ExpirySweep is how often expired confirmations lose their buttons. Default 15s.
-	ExpirySweep time.Duration
-	// AdoptEvery is how often the bot looks for operations nobody carries forward (a replica died),
-	// besides start-up and every lease handed back. Default 3s.
-	AdoptEvery time.Duration
 	// WorkTimeout bounds the work behind one envelope (status reads, the stop call, replies).
 	// Default 1m.
 	WorkTimeout time.Duration
@@ -72,9 +54,9 @@ type Config struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Envelopes remembers envelope ids; nil keeps the last 4096 in memory.
 	Envelopes EnvelopeLog
-	// AuthFailures, shared with the Notifier, stops Run when Slack rejects the bot token.
+	// AuthFailures, shared with the Chat, stops Run when Slack rejects the bot token.
 	AuthFailures *AuthFailures
-	// Metrics records ack latency and active watches; nil records nothing.
+	// Metrics records ack latency; nil records nothing.
 	Metrics *metrics.Metrics
 	// MaxHandlers bounds the commands and clicks handled at once. Default 16.
 	MaxHandlers int
@@ -85,14 +67,15 @@ type Bot struct {
 	api   *slack.Client
 	sm    *socketmode.Client
 	h     Handler
+	chat  *Chat
 	audit *Auditor
 	log   zerolog.Logger
 	cfg   Config
 	seen  EnvelopeLog
 
 	wg sync.WaitGroup
-	// inflight counts envelope work and watches (not the expiry sweep), for Busy; handling counts
-	// envelopes from before their ack until their work is done, for Handling.
+	// inflight counts envelope work, for Busy; handling counts envelopes from before their ack
+	// until their work is done, for Handling.
 	inflight atomic.Int64
 	handling atomic.Int64
 	// connected is whether a Socket Mode connection is up, for readiness.
@@ -101,33 +84,22 @@ type Bot struct {
 	// goroutine touches it.
 	received time.Time
 	// slots bounds the envelope handlers running at once (see goHandle).
-	slots chan struct{}
-	// watchesOrg is whether this replica watched the organization at the last adoption; only the
-	// supervise goroutine touches it.
-	watchesOrg bool
-	mu         sync.Mutex
-	team       string
-	teamID     string
-	botUser    string
+	slots   chan struct{}
+	mu      sync.Mutex
+	team    string
+	teamID  string
+	botUser string
 }
 
 // New returns a Bot that talks to Slack through api, which must carry the bot token and the
-// app-level token (slack.OptionAppLevelToken).
-func New(api *slack.Client, h Handler, audit *Auditor, log zerolog.Logger, cfg Config) *Bot {
-	if cfg.ExpirySweep <= 0 {
-		cfg.ExpirySweep = 15 * time.Second
-	}
-	if cfg.AdoptEvery <= 0 {
-		cfg.AdoptEvery = 3 * time.Second
-	}
+// app-level token (slack.OptionAppLevelToken); chat answers what the bot cannot hand to h (a
+// command of another app), and audit learns the workspace's team.
+func New(api *slack.Client, h Handler, chat *Chat, audit *Auditor, log zerolog.Logger, cfg Config) *Bot {
 	if cfg.WorkTimeout <= 0 {
 		cfg.WorkTimeout = time.Minute
 	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 8 * time.Second
-	}
-	if cfg.ConfirmTTL <= 0 {
-		cfg.ConfirmTTL = commands.DefaultConfirmTTL
 	}
 	if cfg.Envelopes == nil {
 		cfg.Envelopes = newEnvelopeSet(4096)
@@ -146,6 +118,7 @@ func New(api *slack.Client, h Handler, audit *Auditor, log zerolog.Logger, cfg C
 		api:   api,
 		sm:    socketmode.New(api, opts...),
 		h:     h,
+		chat:  chat,
 		audit: audit,
 		log:   log,
 		cfg:   cfg,
@@ -175,19 +148,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	go func() { smErr <- b.sm.RunContext(smCtx) }()
 
 	// Envelope work (status reads, the stop call, replies) outlives ctx by up to ShutdownGrace, so
-	// that a stop call in flight at SIGTERM completes and is reported; watches end with ctx at once.
+	// that a stop call in flight at SIGTERM completes and is reported.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-
-	b.wg.Add(2)
-	go func() {
-		defer b.wg.Done()
-		b.sweepExpired(ctx)
-	}()
-	go func() {
-		defer b.wg.Done()
-		b.supervise(ctx, workCtx)
-	}()
 
 	var runErr error
 loop:
@@ -207,10 +170,10 @@ loop:
 			b.log.Error().Err(err).Msg("the bot token no longer works; stopping")
 			break loop
 		case evt := <-b.sm.Events:
-			b.dispatch(ctx, workCtx, evt)
+			b.dispatch(workCtx, evt)
 		}
 	}
-	// Whatever ended the loop, watches and the sweep end now; envelope work gets the grace period.
+	// Whatever ended the loop, no new work starts; envelope work gets the grace period.
 	cancelRun()
 	b.log.Info().Msg("shutting down: no new work; waiting for work in flight")
 	done := make(chan struct{})
@@ -242,8 +205,7 @@ func (b *Bot) goWork(f func()) {
 	}()
 }
 
-// Busy reports whether work is in flight: a command or click being handled, or a stop being
-// watched. The local console waits for it to end before it exits.
+// Busy reports whether a command or click is being handled.
 func (b *Bot) Busy() bool { return b.inflight.Load() > 0 }
 
 // Handling reports whether a command or click is being handled. It turns true before the envelope
@@ -284,9 +246,8 @@ func (b *Bot) workContext(workCtx context.Context) (context.Context, context.Can
 	return context.WithTimeout(workCtx, b.cfg.WorkTimeout)
 }
 
-// dispatch handles one Socket Mode event. Envelope work runs under workCtx; watches it starts run
-// under ctx.
-func (b *Bot) dispatch(ctx, workCtx context.Context, evt socketmode.Event) {
+// dispatch handles one Socket Mode event. Envelope work runs under workCtx.
+func (b *Bot) dispatch(workCtx context.Context, evt socketmode.Event) {
 	b.received = time.Now()
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
@@ -315,10 +276,10 @@ func (b *Bot) dispatch(ctx, workCtx context.Context, evt socketmode.Event) {
 			return
 		}
 		if cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == typedConfirmationCallback {
-			b.handleViewSubmission(ctx, workCtx, evt, cb)
+			b.handleViewSubmission(workCtx, evt, cb)
 			return
 		}
-		b.goHandle(evt, func() { b.handleInteraction(ctx, workCtx, evt.Request.EnvelopeID, cb) })
+		b.goHandle(evt, func() { b.handleInteraction(workCtx, evt.Request.EnvelopeID, cb) })
 	default:
 		// Events API envelopes and anything new: ack so Slack does not retry, and ignore.
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {
@@ -379,79 +340,4 @@ func (b *Bot) firstSight(id string) bool {
 		return true
 	}
 	return isNew
-}
-
-// supervise adopts the operations nobody carries forward: those of a previous run at start-up, then
-// those of replicas that shut down or died, every AdoptEvery and whenever a lease is handed back.
-// When ctx ends it hands the organization's watch lease back, so that another replica takes over
-// the watches at once.
-func (b *Bot) supervise(ctx, workCtx context.Context) {
-	defer func() {
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(workCtx), 2*time.Second)
-		defer cancel()
-		b.h.Handback(hctx)
-	}()
-	t := time.NewTicker(b.cfg.AdoptEvery)
-	defer t.Stop()
-	for {
-		b.adopt(ctx, workCtx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-b.h.LeaseReleases():
-		}
-	}
-}
-
-// adopt takes over the operations nobody carries forward and watches those it should.
-func (b *Bot) adopt(ctx, workCtx context.Context) {
-	actx, cancel := context.WithTimeout(workCtx, 2*time.Minute)
-	defer cancel()
-	ops, err := b.h.Adopt(actx)
-	if err != nil && ctx.Err() == nil {
-		b.log.Error().Err(err).Msg("adopt operations")
-	}
-	if w := b.h.WatchesOrganization(); w != b.watchesOrg {
-		b.watchesOrg = w
-		if w {
-			b.log.Info().Msg("this replica now watches the organization: it polls Qovery and follows accepted operations for every replica")
-		} else {
-			b.log.Warn().Msg("this replica no longer watches the organization (its lease was lost); another replica takes over")
-		}
-	}
-	for _, op := range ops {
-		log := b.opLog(op)
-		log.Info().Str("state", string(op.State)).Msg("watching an adopted operation")
-		b.startWatch(ctx, &op)
-	}
-}
-
-func (b *Bot) sweepExpired(ctx context.Context) {
-	t := time.NewTicker(b.cfg.ExpirySweep)
-	defer t.Stop()
-	for {
-		// At once first: confirmations may have expired while the bot was down.
-		if n, err := b.h.ExpireDue(ctx); err != nil && ctx.Err() == nil {
-			b.log.Error().Err(err).Msg("expire confirmations")
-		} else if n > 0 {
-			b.log.Debug().Int("count", n).Msg("expired confirmations")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (b *Bot) startWatch(ctx context.Context, op *commands.Operation) {
-	log := b.opLog(*op)
-	b.cfg.Metrics.WatchStarted()
-	b.goWork(func() {
-		defer b.cfg.Metrics.WatchEnded()
-		if err := b.h.Watch(ctx, op.ID); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error().Err(err).Msg("watch ended with an error")
-		}
-	})
 }

@@ -1,8 +1,9 @@
 // Package commands is what the bot does, independent of Slack: it parses `/qovery <verb> <cluster>`,
-// answers the read-only verbs, and runs a stop request through its lifecycle (confirmation, the stop
-// call, watching the cluster to a final state). It reaches Qovery through the [Qovery] interface and
-// reports progress through the [Notifier] interface, both declared here where they are used. Reply
-// texts are Slack mrkdwn, escaped with [Escape].
+// answers the read-only verbs, and owns each stop or start from the request to its final message:
+// the confirmation, the call to Qovery, the watch of the cluster to a final state, expiry, and the
+// adoption of work a previous run or another replica left. It reaches Qovery through [Qovery],
+// people through [Chat] and the audit trail through [Audit], all declared here where they are
+// used. Answer texts are Slack mrkdwn, escaped with [Escape].
 package commands
 
 import (
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
@@ -23,18 +25,6 @@ type Qovery interface {
 	ClusterStatus(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ClusterStatus, error)
 	StopCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ActionResponse, error)
 	DeployCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ActionResponse, error)
-}
-
-// Notifier shows operation changes to people: in Slack, it edits the parent message and posts to its
-// thread. Notices come from the operation's outbox; the Notifier reports its own failures.
-type Notifier interface {
-	// Notify shows one notice of op.
-	Notify(ctx context.Context, op Operation, n Notice) error
-	// Delivered reports whether a notice whose delivery was cut short by a crash reached people
-	// anyway, so that a restart neither loses nor repeats it.
-	Delivered(ctx context.Context, op Operation, n Notice) (bool, error)
-	// Permalink returns a link to a message, so that a second request can point to the first.
-	Permalink(ctx context.Context, channelID, ts string) (string, error)
 }
 
 // Config tunes a [Handler].
@@ -61,10 +51,19 @@ type Config struct {
 	// ([LocalLeases]).
 	Leases Leases
 	// Durable says the store survives restarts. Then a watch cut short by a shutdown is left for
-	// [Handler.Resume]; otherwise the thread is told the bot stopped watching.
+	// the next run to adopt; otherwise the thread is told the bot stopped watching.
 	Durable bool
+	// ExpirySweep is how often [Handler.Run] expires the confirmations nobody answered. Default 15s.
+	ExpirySweep time.Duration
+	// AdoptEvery is how often [Handler.Run] looks for operations nobody carries forward (a replica
+	// died), besides start-up and every lease handed back. Default 3s.
+	AdoptEvery time.Duration
 	// Now is the clock; tests replace it. Nil means time.Now.
 	Now func() time.Time
+	// Log is where the work nobody's click carries (watches, expiry, adoption) reports problems.
+	Log zerolog.Logger
+	// Metrics counts watches; nil counts nothing.
+	Metrics Metrics
 }
 
 // Defaults used when a [Config] field is zero.
@@ -74,13 +73,17 @@ const (
 	DefaultConfirmTTL   = 10 * time.Minute
 	DefaultStaleGrace   = 2 * time.Minute
 	DefaultOutageNotice = 2 * time.Minute
+	DefaultExpirySweep  = 15 * time.Second
+	DefaultAdoptEvery   = 3 * time.Second
 )
 
-// Handler handles slash commands and button clicks. Its methods are synchronous and safe for
-// concurrent use; Watch blocks for as long as a stop is watched, and the caller owns that goroutine.
+// Handler handles slash commands, button clicks and dialog submissions, and carries every
+// operation forward. Its methods are safe for concurrent use; [Handler.Run] runs the work that is
+// nobody's click (watches, expiry, adoption) and returns once all of it has stopped.
 type Handler struct {
 	q        Qovery
-	n        Notifier
+	chat     Chat
+	audit    Audit
 	store    Store
 	groups   Groups
 	statuses Statuses
@@ -88,6 +91,8 @@ type Handler struct {
 	leases   Leases
 	// clusterList caches the organization's clusters for resolving names.
 	clusterList listCache
+	// watches are the watches under way; Run waits for them.
+	watches sync.WaitGroup
 
 	mu sync.Mutex
 	// held are the operation leases this process holds; orgWatch is the organization's watch lease
@@ -95,13 +100,17 @@ type Handler struct {
 	held     map[uuid.UUID]*holding
 	orgWatch *Lease
 	watching map[uuid.UUID]bool
+	// running is the context of Run while it runs (watches run under it); nil before and after.
+	// ran is set once Run has returned.
+	running context.Context
+	ran     bool
 }
 
 // NewHandler returns a Handler acting on cfg.OrganizationID. groups resolves the user groups of
 // cfg.Policy; it may be nil when the policy names none.
-func NewHandler(q Qovery, n Notifier, store Store, groups Groups, cfg Config) (*Handler, error) {
-	if q == nil || n == nil || store == nil {
-		return nil, errors.New("commands: NewHandler needs a Qovery client, a notifier and a store")
+func NewHandler(q Qovery, chat Chat, audit Audit, store Store, groups Groups, cfg Config) (*Handler, error) {
+	if q == nil || chat == nil || audit == nil || store == nil {
+		return nil, errors.New("commands: NewHandler needs a Qovery client, a chat, an audit trail and a store")
 	}
 	if len(cfg.Policy.Groups) > 0 && groups == nil {
 		return nil, errors.New("commands: the policy names user groups but no way to resolve them was given")
@@ -109,23 +118,25 @@ func NewHandler(q Qovery, n Notifier, store Store, groups Groups, cfg Config) (*
 	if cfg.OrganizationID == uuid.Nil {
 		return nil, errors.New("commands: an organization id is required")
 	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = DefaultPollInterval
+	defaults := []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&cfg.PollInterval, DefaultPollInterval}, {&cfg.WatchTimeout, DefaultWatchTimeout},
+		{&cfg.ConfirmTTL, DefaultConfirmTTL}, {&cfg.StaleGrace, DefaultStaleGrace},
+		{&cfg.OutageNotice, DefaultOutageNotice}, {&cfg.ExpirySweep, DefaultExpirySweep},
+		{&cfg.AdoptEvery, DefaultAdoptEvery},
 	}
-	if cfg.WatchTimeout <= 0 {
-		cfg.WatchTimeout = DefaultWatchTimeout
-	}
-	if cfg.ConfirmTTL <= 0 {
-		cfg.ConfirmTTL = DefaultConfirmTTL
-	}
-	if cfg.StaleGrace <= 0 {
-		cfg.StaleGrace = DefaultStaleGrace
-	}
-	if cfg.OutageNotice <= 0 {
-		cfg.OutageNotice = DefaultOutageNotice
+	for _, d := range defaults {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	statuses := cfg.Statuses
 	if statuses == nil {
@@ -135,44 +146,38 @@ func NewHandler(q Qovery, n Notifier, store Store, groups Groups, cfg Config) (*
 	if leases == nil {
 		leases = NewLocalLeases()
 	}
-	return &Handler{q: q, n: n, store: store, groups: groups, statuses: statuses, cfg: cfg, leases: leases,
+	return &Handler{q: q, chat: chat, audit: audit, store: store, groups: groups, statuses: statuses, cfg: cfg, leases: leases,
 		held: map[uuid.UUID]*holding{}, watching: map[uuid.UUID]bool{}}, nil
 }
 
 // Request is one slash command invocation.
 type Request struct {
-	// ID identifies the request in logs and becomes the operation id of a stop.
-	ID        uuid.UUID
-	UserID    string
-	ChannelID string
+	// ID identifies the request in logs and becomes the operation id of a stop or start.
+	ID uuid.UUID
+	By Actor
 	// Text is what followed the command name.
 	Text string
 }
 
-// Click is a press on one of an operation's buttons, or the submission of its confirmation modal.
+// Click is a press on one of an operation's buttons.
 type Click struct {
-	Ref    ActionRef
-	UserID string
-	// ChannelID and MessageTS locate the message clicked. A click can arrive before Attach has
-	// recorded where the confirmation was posted; the click itself says where it is.
-	ChannelID, MessageTS string
-	// Typed is set when the click comes with the cluster name typed in the confirmation modal of a
-	// protected cluster; TypedName is what was typed.
-	Typed     bool
-	TypedName string
+	// Action is the button's action id (ActionConfirm, ActionCancel, ActionRetry, ActionFollowUp)
+	// and Value its value, the [ActionRef] the bot wrote.
+	Action, Value string
+	By            Actor
+	// MessageTS is the message clicked. A click can arrive before the handler has recorded where
+	// the confirmation was posted; the click itself says where it is.
+	MessageTS string
+	// Trigger lets the chat open a dialog for the person who clicked (Slack's trigger_id).
+	Trigger string
 }
 
-// Reply is what the bot answers. Text, when set, goes only to the person who acted (ephemeral).
-type Reply struct {
-	Text string
-	// Confirm, when set, is a new pending operation: post its confirmation message, then call
-	// [Handler.Attach] with the message's timestamp, or [Handler.Discard] if it cannot be posted.
-	Confirm *Operation
-	// Watch, when set, is an operation Qovery accepted: run [Handler.Watch] for it.
-	Watch *Operation
-	// TypeName, when set, is a protected operation whose stop needs its cluster name typed: ask the
-	// clicker for it, check it with [Handler.TypedNameProblem], then call Confirm with Typed set.
-	TypeName *Operation
+// Submission is the dialog of a protected operation, submitted with the cluster's name typed.
+type Submission struct {
+	// Value is what the dialog carries: the [ActionRef] the bot wrote.
+	Value string
+	By    Actor
+	Typed string
 }
 
 // UserError is a failure with a message that is safe and useful to show the user; Err keeps the
@@ -209,11 +214,30 @@ func UserMessage(err error) (msg string, expected bool) {
 	return "Something went wrong on the bot's side; the error is in its log. Please try again.", false
 }
 
-// Handle answers one slash command.
-func (h *Handler) Handle(ctx context.Context, req Request) (Reply, error) {
+// Handle answers one slash command: the answer goes to the person who typed it, and a stop or
+// start request posts its confirmation in the channel. The error it returns, if any, was already
+// explained to that person; it is for the caller's log ([Expected] tells a refusal from a fault).
+func (h *Handler) Handle(ctx context.Context, req Request) error {
+	text, err := h.handle(ctx, req)
+	if err != nil {
+		var denied *DeniedError
+		if errors.As(err, &denied) {
+			verb := Verb("")
+			if cmd, perr := Parse(req.Text); perr == nil {
+				verb = cmd.Verb
+			}
+			h.audit.Denied(Operation{ID: req.ID, OrganizationID: h.cfg.OrganizationID, Verb: verb}, req.By, denied.Reason)
+		}
+		text, _ = UserMessage(err)
+	}
+	h.tell(ctx, req.By, text)
+	return err
+}
+
+func (h *Handler) handle(ctx context.Context, req Request) (string, error) {
 	cmd, err := Parse(req.Text)
 	if err != nil {
-		return Reply{}, err
+		return "", err
 	}
 	switch cmd.Verb {
 	case VerbList:
@@ -223,15 +247,39 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Reply, error) {
 	case VerbStop, VerbStart:
 		return h.request(ctx, req, cmd.Verb, cmd.Cluster)
 	default:
-		return Reply{Text: Usage()}, nil
+		return Usage(), nil
 	}
+}
+
+// tell shows text to one person, on a fresh short context: it often follows a failure of ctx's
+// work, and the person must still learn what happened.
+func (h *Handler) tell(ctx context.Context, to Actor, text string) {
+	if text == "" {
+		return
+	}
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tellTimeout)
+	defer cancel()
+	_ = h.chat.Tell(tctx, to, text) // the chat logs its own failures
+}
+
+// tellTimeout bounds an answer to one person.
+const tellTimeout = 5 * time.Second
+
+// Expected reports whether err, returned by a Handler method, is a refusal or a known upstream
+// problem (bad input, a denial, Qovery unavailable) rather than a fault of the bot.
+func Expected(err error) bool {
+	_, expected := UserMessage(err)
+	return expected
 }
 
 func (h *Handler) now() time.Time { return h.cfg.Now() }
 
-// LeaseReleases signals, coalesced, that a lease was handed back somewhere in the fleet: the moment
-// to call [Handler.Adopt].
-func (h *Handler) LeaseReleases() <-chan struct{} { return h.leases.Released() }
+// opLog is the log of one operation's work.
+func (h *Handler) opLog(op Operation) *zerolog.Logger {
+	l := h.cfg.Log.With().Str("request_id", op.ID.String()).Str("cluster_id", op.ClusterID.String()).
+		Str("org_id", op.OrganizationID.String()).Str("channel", op.ChannelID).Logger()
+	return &l
+}
 
 // qoveryError turns a Qovery failure into a message for the user, naming what the bot was doing.
 func qoveryError(doing string, err error) error {

@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -82,11 +84,34 @@ func (g fakeGroups) GroupMembers(_ context.Context, id string) ([]string, error)
 }
 
 // recorder is a Notifier that keeps every event.
+// recorder is the chat and the audit trail of the tests: it records what the handler shows and
+// says, and posts confirmations at once (ts postTS) unless postErr is set.
 type recorder struct {
-	mu     sync.Mutex
-	events []Event
-	ops    []Operation
+	mu      sync.Mutex
+	events  []Event
+	ops     []Operation
+	tells   []told
+	asked   []Operation
+	posted  []Operation
+	denials []string
+	postErr error
+	// duringPost, when set, runs while a confirmation is being posted (a click overtaking it).
+	duringPost func(op Operation)
 }
+
+// told is one answer to one person.
+type told struct {
+	to   Actor
+	text string
+}
+
+// postTS is the timestamp of every confirmation the recorder posts.
+const postTS = "1700000000.000100"
+
+var (
+	_ Chat  = (*recorder)(nil)
+	_ Audit = (*recorder)(nil)
+)
 
 func (r *recorder) Notify(_ context.Context, op Operation, n Notice) error {
 	r.mu.Lock()
@@ -100,6 +125,51 @@ func (r *recorder) Delivered(context.Context, Operation, Notice) (bool, error) {
 
 func (r *recorder) Permalink(_ context.Context, channelID, ts string) (string, error) {
 	return "https://fake.slack.com/archives/" + channelID + "/p" + strings.ReplaceAll(ts, ".", ""), nil
+}
+
+func (r *recorder) PostConfirmation(_ context.Context, op Operation) (string, error) {
+	r.mu.Lock()
+	during, err := r.duringPost, r.postErr
+	r.mu.Unlock()
+	if during != nil {
+		during(op)
+	}
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.posted = append(r.posted, op)
+	return postTS, nil
+}
+
+func (r *recorder) Tell(_ context.Context, to Actor, text string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tells = append(r.tells, told{to, text})
+	return nil
+}
+
+func (r *recorder) AskTypedName(_ context.Context, _ string, op Operation) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.asked = append(r.asked, op)
+	return nil
+}
+
+func (r *recorder) Requested(Operation)    {}
+func (r *recorder) Event(Operation, Event) {}
+func (r *recorder) Denied(_ Operation, _ Actor, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.denials = append(r.denials, reason)
+}
+
+// since returns how many tells, dialogs and posts were recorded so far.
+func (r *recorder) since() (tells, asked, posted int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.tells), len(r.asked), len(r.posted)
 }
 
 func (r *recorder) kinds() []EventKind {
@@ -164,7 +234,7 @@ func newFixture(t *testing.T) *fixture {
 		clock: &clock{now: time.Date(2026, 11, 27, 21, 0, 0, 0, time.UTC)},
 	}
 	f.q.script(qovery.StateDeployed)
-	h, err := NewHandler(f.q, f.n, NewMemoryStore(), f.groups, Config{
+	h, err := NewHandler(f.q, f.n, f.n, NewMemoryStore(), f.groups, Config{
 		OrganizationID: orgID,
 		Policy:         Policy{Users: []string{"U1", "U2"}, Groups: []string{"S1"}, Protected: []string{"prod-*"}},
 		PollInterval:   time.Millisecond,
@@ -180,20 +250,112 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// requestStop runs `/qovery stop <name>` as U1 and returns the pending operation, attached to a message.
+// reply is what one call of the handler did, as the chat and the store saw it.
+type reply struct {
+	// Text is what the person who acted was told, when the call did not fail.
+	Text string
+	// Confirm is the confirmation the call posted; TypeName the operation whose name the person was
+	// asked to type; Watch the operation the call got accepted by Qovery (and watched).
+	Confirm, TypeName, Watch *Operation
+}
+
+// tclick is a press on an operation's button in the tests; Typed presses come from the dialog.
+type tclick struct {
+	Ref                  ActionRef
+	UserID               string
+	ChannelID, MessageTS string
+	Typed                bool
+	TypedName            string
+}
+
+// outcome collects what the handler did for user since the counts of before.
+func (f *fixture) outcome(t *testing.T, user string, tells, asked, posted int, opID uuid.UUID, err error) (reply, error) {
+	t.Helper()
+	f.n.mu.Lock()
+	var r reply
+	if len(f.n.posted) > posted {
+		if op, gerr := f.h.Operation(t.Context(), f.n.posted[len(f.n.posted)-1].ID); gerr == nil {
+			r.Confirm = &op
+		}
+	}
+	if err == nil {
+		for _, tl := range f.n.tells[tells:] {
+			if tl.to.UserID == user {
+				r.Text = tl.text
+			}
+		}
+	}
+	if len(f.n.asked) > asked {
+		op := f.n.asked[len(f.n.asked)-1]
+		r.TypeName = &op
+	}
+	f.n.mu.Unlock()
+	if opID != uuid.Nil && err == nil && r.Text == "" && r.TypeName == nil {
+		if op, gerr := f.h.Operation(t.Context(), opID); gerr == nil && op.Phase == PhaseWatching {
+			r.Watch = &op
+		}
+	}
+	return r, err
+}
+
+// handle runs one slash command.
+func (f *fixture) handle(t *testing.T, req tRequest) (reply, error) {
+	t.Helper()
+	tells, asked, posted := f.n.since()
+	if req.ID == uuid.Nil {
+		req.ID = uuid.New()
+	}
+	err := f.h.Handle(t.Context(), Request{ID: req.ID, By: Actor{UserID: req.UserID, ChannelID: req.ChannelID}, Text: req.Text})
+	r, err := f.outcome(t, req.UserID, tells, asked, posted, uuid.Nil, err)
+	if op, gerr := f.h.Operation(t.Context(), req.ID); gerr == nil {
+		r.Confirm = &op
+	}
+	return r, err
+}
+
+// tRequest is a slash command in the tests.
+type tRequest struct {
+	ID                      uuid.UUID
+	UserID, ChannelID, Text string
+}
+
+// press sends one button press (or, Typed, a dialog submission).
+func (f *fixture) press(t *testing.T, action string, c tclick) (reply, error) {
+	t.Helper()
+	tells, asked, posted := f.n.since()
+	by := Actor{UserID: c.UserID, ChannelID: c.ChannelID}
+	var err error
+	if c.Typed {
+		err = f.h.SubmitTypedName(t.Context(), Submission{Value: c.Ref.String(), By: by, Typed: c.TypedName})
+	} else {
+		err = f.h.Click(t.Context(), Click{Action: action, Value: c.Ref.String(), By: by, MessageTS: c.MessageTS})
+	}
+	return f.outcome(t, c.UserID, tells, asked, posted, c.Ref.OperationID, err)
+}
+
+func (f *fixture) confirm(t *testing.T, c tclick) (reply, error) { return f.press(t, ActionConfirm, c) }
+func (f *fixture) cancel(t *testing.T, c tclick) (reply, error)  { return f.press(t, ActionCancel, c) }
+func (f *fixture) followUp(t *testing.T, c tclick) (reply, error) {
+	return f.press(t, ActionFollowUp, c)
+}
+
+// typedNameProblem checks a name typed in the dialog of ref's operation.
+func (f *fixture) typedNameProblem(t *testing.T, ref ActionRef, typed string) string {
+	return f.h.CheckTypedName(t.Context(), Submission{Value: ref.String(), By: Actor{UserID: "U2"}, Typed: typed})
+}
+
+// requestStop runs `/qovery stop <name>` as U1 and returns the pending operation, its confirmation
+// posted.
 func (f *fixture) requestStop(t *testing.T, name string) Operation {
 	t.Helper()
-	reply, err := f.h.Handle(t.Context(), Request{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "stop " + name})
+	r, err := f.handle(t, tRequest{UserID: "U1", ChannelID: "C1", Text: "stop " + name})
 	if err != nil {
 		t.Fatalf("Handle(stop %s) error = %v", name, err)
 	}
-	if reply.Confirm == nil {
-		t.Fatalf("Handle(stop %s) = %+v; want a confirmation", name, reply)
+	if r.Confirm == nil || r.Confirm.MessageTS != postTS {
+		t.Fatalf("Handle(stop %s) = %+v; want a posted confirmation", name, r)
 	}
-	if err := f.h.Attach(t.Context(), reply.Confirm.ID, "C1", "1700000000.000100"); err != nil {
-		t.Fatal(err)
-	}
-	return *reply.Confirm
+	return *r.Confirm
 }
 
 func TestResolveCluster(t *testing.T) {
@@ -260,7 +422,7 @@ func TestStopRefusedStates(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.q.statuses = []qovery.ClusterStatus{tc.status}
-			reply, err := f.h.Handle(t.Context(), Request{UserID: "U1", ChannelID: "C1", Text: "stop staging"})
+			reply, err := f.handle(t, tRequest{UserID: "U1", ChannelID: "C1", Text: "stop staging"})
 			if err != nil {
 				t.Fatalf("Handle error = %v", err)
 			}
@@ -282,14 +444,14 @@ func TestStopHappyPath(t *testing.T) {
 	}
 	// Confirmation re-read, then the watch reads: stale DEPLOYED, STOP_QUEUED, STOPPING, STOPPED.
 	f.q.script(qovery.StateDeployed, qovery.StateDeployed, qovery.StateStopQueued, qovery.StateStopping, qovery.StateStopped)
-	reply, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
+	reply, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"})
 	if err != nil || reply.Watch == nil || reply.Text != "" {
 		t.Fatalf("Confirm = %+v, %v; want a watch and no text", reply, err)
 	}
 	if f.q.stopCalls != 1 {
 		t.Fatalf("stop calls = %d; want 1", f.q.stopCalls)
 	}
-	if err := f.h.Watch(t.Context(), op.ID); err != nil {
+	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
 		t.Fatalf("Watch = %v", err)
 	}
 	wantKinds := []EventKind{EventConfirmed, EventAccepted, EventState, EventSucceeded}
@@ -309,7 +471,7 @@ func TestStopHappyPath(t *testing.T) {
 func TestConfirmOnce(t *testing.T) {
 	f := newFixture(t)
 	op := f.requestStop(t, "staging")
-	_, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U3"})
+	_, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U3"})
 	var denied *DeniedError
 	if !errors.As(err, &denied) || denied.Reason != DenyUser || !strings.Contains(denied.Msg, "(U3) to `QOVERY_BOT_ALLOWED_USERS`") {
 		t.Fatalf("Confirm by a user who is not allowed = %v; want a denial naming the variable and the user id", err)
@@ -320,12 +482,12 @@ func TestConfirmOnce(t *testing.T) {
 
 	// Two allowed people click at once: exactly one stop call.
 	var wg sync.WaitGroup
-	replies := make([]Reply, 2)
+	replies := make([]reply, 2)
 	for i, user := range []string{"U1", "U2"} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			replies[i], _ = f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: user})
+			replies[i], _ = f.confirm(t, tclick{Ref: op.Ref(), UserID: user})
 		}()
 	}
 	wg.Wait()
@@ -345,7 +507,7 @@ func TestConfirmOnce(t *testing.T) {
 		t.Fatalf("replies = %+v; want one watch and one 'already confirmed'", replies)
 	}
 	// Cancel after confirm changes nothing.
-	reply, _ := f.h.Cancel(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
+	reply, _ := f.cancel(t, tclick{Ref: op.Ref(), UserID: "U1"})
 	if !strings.Contains(reply.Text, "Already confirmed") {
 		t.Errorf("Cancel after confirm = %q", reply.Text)
 	}
@@ -372,7 +534,7 @@ func TestAuthorization(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.h.cfg.Policy = tc.policy
-			reply, err := f.h.Handle(t.Context(), Request{UserID: tc.user, ChannelID: tc.chan_, Text: "stop staging"})
+			reply, err := f.handle(t, tRequest{UserID: tc.user, ChannelID: tc.chan_, Text: "stop staging"})
 			var denied *DeniedError
 			if tc.wantReason == "" {
 				if err != nil || reply.Confirm == nil {
@@ -387,7 +549,7 @@ func TestAuthorization(t *testing.T) {
 				t.Errorf("denial message %q", msg)
 			}
 			// Read-only verbs stay open.
-			if _, err := f.h.Handle(t.Context(), Request{UserID: tc.user, ChannelID: tc.chan_, Text: "status staging"}); err != nil {
+			if _, err := f.handle(t, tRequest{UserID: tc.user, ChannelID: tc.chan_, Text: "status staging"}); err != nil {
 				t.Errorf("status denied: %v", err)
 			}
 		})
@@ -404,29 +566,29 @@ func TestProtectedClusterNeedsTypedNameAndFourEyes(t *testing.T) {
 			t.Fatalf("%s is not protected", name)
 		}
 		// The requester may not confirm under four-eyes, but may cancel.
-		_, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
+		_, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"})
 		var denied *DeniedError
 		if !errors.As(err, &denied) || denied.Reason != DenyFourEyes || !strings.Contains(denied.Msg, "needs a second person") {
 			t.Fatalf("requester's confirm of %s = %v; want four-eyes denial", name, err)
 		}
-		reply, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U2"})
+		reply, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U2"})
 		if err != nil || reply.TypeName == nil || reply.TypeName.ID != op.ID || f.q.stopCalls != i {
 			t.Fatalf("second person's click = %+v, %v; want a request to type the name, no stop call", reply, err)
 		}
-		if p, _ := f.h.TypedNameProblem(t.Context(), op.Ref(), strings.ToUpper(name)); !strings.Contains(p, "Type "+name+" exactly") {
+		if p := f.typedNameProblem(t, op.Ref(), strings.ToUpper(name)); !strings.Contains(p, "Type "+name+" exactly") {
 			t.Errorf("wrong typed name problem = %q", p)
 		}
-		if p, _ := f.h.TypedNameProblem(t.Context(), ActionRef{OperationID: op.ID, ClusterID: uuid.New()}, name); !strings.Contains(p, "unknown") {
+		if p := f.typedNameProblem(t, ActionRef{OperationID: op.ID, ClusterID: uuid.New()}, name); !strings.Contains(p, "unknown") {
 			t.Errorf("forged ref problem = %q", p)
 		}
-		if p, _ := f.h.TypedNameProblem(t.Context(), op.Ref(), " "+name+" "); p != "" {
+		if p := f.typedNameProblem(t, op.Ref(), " "+name+" "); p != "" {
 			t.Errorf("right name refused: %q", p)
 		}
-		if _, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U2", Typed: true, TypedName: "nope"}); !errors.As(err, &denied) {
+		if _, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U2", Typed: true, TypedName: "nope"}); !errors.As(err, &denied) {
 			t.Errorf("confirm with a wrong typed name = %v; want a denial", err)
 		}
 		f.q.script(qovery.StateDeployed)
-		reply, err = f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U2", Typed: true, TypedName: name})
+		reply, err = f.confirm(t, tclick{Ref: op.Ref(), UserID: "U2", Typed: true, TypedName: name})
 		if err != nil || reply.Watch == nil || reply.Watch.ConfirmedBy != "U2" {
 			t.Fatalf("typed confirm = %+v, %v; want a watch confirmed by U2", reply, err)
 		}
@@ -439,7 +601,7 @@ func TestProtectedClusterNeedsTypedNameAndFourEyes(t *testing.T) {
 	if op.Protected {
 		t.Fatal("staging is protected")
 	}
-	if reply, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil || reply.Watch == nil {
+	if reply, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"}); err != nil || reply.Watch == nil {
 		t.Fatalf("requester confirm of an unprotected cluster = %+v, %v", reply, err)
 	}
 }
@@ -451,7 +613,7 @@ func TestForgedReferencesAreRefused(t *testing.T) {
 		{OperationID: uuid.New(), ClusterID: op.ClusterID}, // unknown request
 		{OperationID: op.ID, ClusterID: uuid.New()},        // another cluster
 	} {
-		_, err := f.h.Confirm(t.Context(), Click{Ref: ref, UserID: "U1"})
+		_, err := f.confirm(t, tclick{Ref: ref, UserID: "U1"})
 		var denied *DeniedError
 		if !errors.As(err, &denied) || denied.Reason != "unknown_request" {
 			t.Errorf("Confirm(%v) = %v; want unknown_request", ref, err)
@@ -482,7 +644,7 @@ func TestParseActionRef(t *testing.T) {
 func TestCancel(t *testing.T) {
 	f := newFixture(t)
 	op := f.requestStop(t, "staging")
-	if reply, err := f.h.Cancel(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil || reply.Text != "" {
+	if reply, err := f.cancel(t, tclick{Ref: op.Ref(), UserID: "U1"}); err != nil || reply.Text != "" {
 		t.Fatalf("Cancel = %+v, %v", reply, err)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)
@@ -492,7 +654,7 @@ func TestCancel(t *testing.T) {
 	if k := f.n.kinds(); !equal(k, []EventKind{EventCancelled}) {
 		t.Fatalf("events = %v; want [cancelled]", k)
 	}
-	reply, _ := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
+	reply, _ := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"})
 	if !strings.Contains(reply.Text, "already cancelled by <@U1>") || f.q.stopCalls != 0 {
 		t.Fatalf("Confirm after cancel = %q with %d stop calls", reply.Text, f.q.stopCalls)
 	}
@@ -503,7 +665,7 @@ func TestCancel(t *testing.T) {
 func TestOneActiveOperationPerCluster(t *testing.T) {
 	f := newFixture(t)
 	f.requestStop(t, "staging")
-	reply, err := f.h.Handle(t.Context(), Request{UserID: "U2", ChannelID: "C2", Text: "stop staging"})
+	reply, err := f.handle(t, tRequest{UserID: "U2", ChannelID: "C2", Text: "stop staging"})
 	if err != nil || reply.Confirm != nil || !strings.Contains(reply.Text, "waiting for confirmation (requested by <@U1> in <#C1>: <https://fake.slack.com/archives/C1/p1700000000000100|follow it there>)") {
 		t.Fatalf("second stop = %+v, %v; want a pointer to the first", reply, err)
 	}
@@ -513,7 +675,7 @@ func TestExpiry(t *testing.T) {
 	f := newFixture(t)
 	op := f.requestStop(t, "staging")
 	f.clock.Advance(10 * time.Minute)
-	reply, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
+	reply, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"})
 	if err != nil || !strings.Contains(reply.Text, "expired") || f.q.stopCalls != 0 {
 		t.Fatalf("late Confirm = %+v, %v, %d stop calls; want an expiry and no call", reply, err, f.q.stopCalls)
 	}
@@ -540,7 +702,7 @@ func TestConfirmVoidWhenStatusChanged(t *testing.T) {
 	f := newFixture(t)
 	op := f.requestStop(t, "staging")
 	f.q.script(qovery.StateStopped)
-	reply, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
+	reply, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"})
 	if err != nil || reply.Watch != nil || f.q.stopCalls != 0 {
 		t.Fatalf("Confirm = %+v, %v, %d stop calls; want void without a call", reply, err, f.q.stopCalls)
 	}
@@ -572,7 +734,7 @@ func TestStopCallFailures(t *testing.T) {
 			op := f.requestStop(t, "staging")
 			f.q.script(qovery.StateDeployed, tc.after)
 			f.q.stopErr = tc.stopErr
-			_, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
+			_, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"})
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("Confirm error = %v; want error %v", err, tc.wantErr)
 			}
@@ -606,13 +768,13 @@ func TestWatchOutcomes(t *testing.T) {
 			f := newFixture(t)
 			op := f.requestStop(t, "staging")
 			f.q.script(append([]qovery.State{qovery.StateDeployed}, tc.script...)...)
-			if _, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil {
+			if _, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"}); err != nil {
 				t.Fatal(err)
 			}
 			f.clock.Advance(tc.advance)
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
-			if err := f.h.Watch(ctx, op.ID); err != nil {
+			if err := f.h.watchOp(ctx, op.ID); err != nil {
 				t.Fatalf("Watch = %v", err)
 			}
 			got, _ := f.h.Operation(t.Context(), op.ID)
@@ -633,12 +795,12 @@ func TestWatchAbortsOnShutdownAndOn401(t *testing.T) {
 	f := newFixture(t)
 	op := f.requestStop(t, "staging")
 	f.q.script(qovery.StateDeployed, qovery.StateStopping)
-	if _, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil {
+	if _, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := f.h.Watch(ctx, op.ID); !errors.Is(err, context.Canceled) {
+	if err := f.h.watchOp(ctx, op.ID); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Watch on a cancelled context = %v; want context.Canceled", err)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)
@@ -649,11 +811,11 @@ func TestWatchAbortsOnShutdownAndOn401(t *testing.T) {
 	f = newFixture(t)
 	op = f.requestStop(t, "staging")
 	f.q.script(qovery.StateDeployed)
-	if _, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil {
+	if _, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"}); err != nil {
 		t.Fatal(err)
 	}
 	f.q.statusErr = &qovery.Error{StatusCode: 401}
-	if err := f.h.Watch(t.Context(), op.ID); err != nil {
+	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = f.h.Operation(t.Context(), op.ID)
@@ -664,7 +826,7 @@ func TestWatchAbortsOnShutdownAndOn401(t *testing.T) {
 
 func TestReadOnlyVerbs(t *testing.T) {
 	f := newFixture(t)
-	reply, err := f.h.Handle(t.Context(), Request{Text: "list"})
+	reply, err := f.handle(t, tRequest{Text: "list"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -673,16 +835,16 @@ func TestReadOnlyVerbs(t *testing.T) {
 			t.Errorf("list reply = %q; want it to contain %q", reply.Text, want)
 		}
 	}
-	reply, err = f.h.Handle(t.Context(), Request{Text: "status staging"})
+	reply, err = f.handle(t, tRequest{Text: "status staging"})
 	if err != nil || !strings.Contains(reply.Text, "*staging* is `DEPLOYED`") || !strings.Contains(reply.Text, "https://console.qovery.com/organization/"+orgID.String()+"/cluster/"+stagingID.String()) {
 		t.Fatalf("status reply = %q, %v", reply.Text, err)
 	}
-	reply, _ = f.h.Handle(t.Context(), Request{Text: ""})
+	reply, _ = f.handle(t, tRequest{Text: ""})
 	if !strings.Contains(reply.Text, "/qovery stop &lt;cluster&gt;") {
 		t.Fatalf("help = %q", reply.Text)
 	}
 	f.q.statusErr = &qovery.Error{StatusCode: 500}
-	_, err = f.h.Handle(t.Context(), Request{Text: "status staging"})
+	_, err = f.handle(t, tRequest{Text: "status staging"})
 	if msg, expected := UserMessage(err); !expected || !strings.Contains(msg, "Qovery is unavailable right now") {
 		t.Fatalf("status on a 500 = %q; want the unavailable message", msg)
 	}
@@ -702,21 +864,24 @@ func equal[T comparable](a, b []T) bool {
 
 func TestClickBeforeAttachLocatesTheMessage(t *testing.T) {
 	f := newFixture(t)
-	reply, err := f.h.Handle(t.Context(), Request{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "stop staging"})
-	if err != nil || reply.Confirm == nil {
-		t.Fatalf("Handle = %+v, %v", reply, err)
+	// The click overtakes the recording of the confirmation message: it carries the message's
+	// location itself.
+	f.n.duringPost = func(op Operation) {
+		if _, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1", ChannelID: "C1", MessageTS: postTS}); err != nil {
+			t.Error(err)
+		}
 	}
-	// The click overtakes Attach: it carries the message's location itself.
-	if _, err := f.h.Confirm(t.Context(), Click{Ref: reply.Confirm.Ref(), UserID: "U1", ChannelID: "C1", MessageTS: "1700000000.000200"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.h.Attach(t.Context(), reply.Confirm.ID, "C1", "1700000000.000200"); err != nil {
-		t.Fatal(err)
+	reply, err := f.handle(t, tRequest{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "stop staging"})
+	if err != nil || reply.Confirm == nil || reply.Confirm.Phase != PhaseWatching {
+		t.Fatalf("Handle = %+v, %v; want the request confirmed while its message was posted", reply, err)
 	}
 	f.n.mu.Lock()
 	defer f.n.mu.Unlock()
+	if len(f.n.ops) == 0 {
+		t.Fatal("nothing notified")
+	}
 	for _, op := range f.n.ops {
-		if op.MessageTS != "1700000000.000200" {
+		if op.MessageTS != postTS {
 			t.Errorf("%s notified without the message ts", op.Phase)
 		}
 	}
@@ -727,7 +892,7 @@ func TestWatchReportsALastingOutageOnce(t *testing.T) {
 	f.h.cfg.OutageNotice = 2 * time.Minute
 	op := f.requestStop(t, "staging")
 	f.q.script(qovery.StateDeployed, qovery.StateStopping)
-	if _, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil {
+	if _, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"}); err != nil {
 		t.Fatal(err)
 	}
 	stored, _ := f.h.Operation(t.Context(), op.ID)
@@ -770,29 +935,26 @@ func TestWatchReportsALastingOutageOnce(t *testing.T) {
 func TestStartLifecycle(t *testing.T) {
 	f := newFixture(t)
 	// Refused while running.
-	reply, err := f.h.Handle(t.Context(), Request{UserID: "U1", ChannelID: "C1", Text: "start staging"})
+	reply, err := f.handle(t, tRequest{UserID: "U1", ChannelID: "C1", Text: "start staging"})
 	if err != nil || reply.Confirm != nil || !strings.Contains(reply.Text, "is already `DEPLOYED`. Nothing to start.") {
 		t.Fatalf("start of a running cluster = %+v, %v", reply, err)
 	}
 	f.q.script(qovery.StateStopped)
-	reply, err = f.h.Handle(t.Context(), Request{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "start staging"})
+	reply, err = f.handle(t, tRequest{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "start staging"})
 	if err != nil || reply.Confirm == nil || reply.Confirm.Action() != VerbStart {
 		t.Fatalf("start of a stopped cluster = %+v, %v", reply, err)
 	}
 	op := *reply.Confirm
-	if err := f.h.Attach(t.Context(), op.ID, "C1", "1700000000.000300"); err != nil {
-		t.Fatal(err)
-	}
 	// Confirmation re-read, then a stale STOPPED, then the deploy phase.
 	f.q.script(qovery.StateStopped, qovery.StateStopped, qovery.StateDeploying, qovery.StateDeployed)
-	reply, err = f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U2"})
+	reply, err = f.confirm(t, tclick{Ref: op.Ref(), UserID: "U2"})
 	if err != nil || reply.Watch == nil {
 		t.Fatalf("Confirm = %+v, %v", reply, err)
 	}
 	if f.q.deployCalls != 1 || f.q.stopCalls != 0 {
 		t.Fatalf("calls: %d deploy, %d stop; want 1 deploy", f.q.deployCalls, f.q.stopCalls)
 	}
-	if err := f.h.Watch(t.Context(), op.ID); err != nil {
+	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)
@@ -804,7 +966,7 @@ func TestStartLifecycle(t *testing.T) {
 	}
 	// The follow-up of a successful start is a stop request.
 	f.q.script(qovery.StateDeployed)
-	reply, err = f.h.FollowUp(t.Context(), Click{Ref: op.Ref(), UserID: "U2"})
+	reply, err = f.followUp(t, tclick{Ref: op.Ref(), UserID: "U2"})
 	if err != nil || reply.Confirm == nil || reply.Confirm.Action() != VerbStop || reply.Confirm.RequestedBy != "U2" {
 		t.Fatalf("FollowUp = %+v, %v; want a stop request by U2", reply, err)
 	}
@@ -813,14 +975,13 @@ func TestStartLifecycle(t *testing.T) {
 func TestStartFailsOnDeploymentError(t *testing.T) {
 	f := newFixture(t)
 	f.q.script(qovery.StateStopped)
-	reply, _ := f.h.Handle(t.Context(), Request{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "start staging"})
+	reply, _ := f.handle(t, tRequest{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "start staging"})
 	op := *reply.Confirm
-	_ = f.h.Attach(t.Context(), op.ID, "C1", "1700000000.000300")
 	f.q.script(qovery.StateStopped, qovery.StateDeploying, qovery.StateDeploymentError)
-	if _, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"}); err != nil {
+	if _, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.h.Watch(t.Context(), op.ID); err != nil {
+	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)
@@ -830,16 +991,17 @@ func TestStartFailsOnDeploymentError(t *testing.T) {
 }
 
 // A request whose confirmation was never posted holds its cluster only until its TTL: then it
-// expires (reported to the Notifier, which audits it) and settles, and the cluster is free again.
+// expires (audited, nothing shown) and settles, and the cluster is free again.
 func TestUnpostedRequestExpires(t *testing.T) {
 	f := newFixture(t)
-	reply, err := f.h.Handle(t.Context(), Request{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "stop staging"})
-	if err != nil || reply.Confirm == nil {
-		t.Fatalf("stop = %+v, %v; want a confirmation", reply, err)
+	// Recorded, never posted: the process died between the two.
+	now := f.clock.Now()
+	op := Operation{ID: uuid.New(), Verb: VerbStop, OrganizationID: orgID, ClusterID: stagingID, ClusterName: "staging",
+		RequestedBy: "U1", ChannelID: "C1", RequestedAt: now, ExpiresAt: now.Add(10 * time.Minute), Phase: PhasePending}
+	if err := f.h.store.Create(t.Context(), op); err != nil {
+		t.Fatal(err)
 	}
-	op := *reply.Confirm // never attached: the post failed, or the process died during it
-
-	busy, err := f.h.Handle(t.Context(), Request{UserID: "U2", ChannelID: "C2", Text: "stop staging"})
+	busy, err := f.handle(t, tRequest{UserID: "U2", ChannelID: "C2", Text: "stop staging"})
 	if err != nil || !strings.Contains(busy.Text, "has not been posted") || !strings.Contains(busy.Text, "lapses at 21:10 UTC") {
 		t.Fatalf("second stop = %+v, %v; want to hear that the first was never posted and when it lapses", busy, err)
 	}
@@ -854,14 +1016,14 @@ func TestUnpostedRequestExpires(t *testing.T) {
 	if k := f.n.kinds(); !equal(k, []EventKind{EventExpired}) {
 		t.Fatalf("events = %v; want [expired]", k)
 	}
-	again, err := f.h.Handle(t.Context(), Request{ID: uuid.New(), UserID: "U2", ChannelID: "C2", Text: "stop staging"})
+	again, err := f.handle(t, tRequest{UserID: "U2", ChannelID: "C2", Text: "stop staging"})
 	if err != nil || again.Confirm == nil {
 		t.Fatalf("stop after the expiry = %+v, %v; want a confirmation", again, err)
 	}
 
 	// Its message shows up after all (a post held up past the TTL): it is edited to say how the
 	// request ended.
-	if err := f.h.Attach(t.Context(), op.ID, "C1", "1700000000.000200"); err != nil {
+	if err := f.h.attach(t.Context(), op.ID, "C1", "1700000000.000200"); err != nil {
 		t.Fatal(err)
 	}
 	if k := f.n.kinds(); !equal(k, []EventKind{EventExpired, EventExpired}) {
@@ -869,5 +1031,79 @@ func TestUnpostedRequestExpires(t *testing.T) {
 	}
 	if last := f.n.ops[len(f.n.ops)-1]; last.MessageTS != "1700000000.000200" {
 		t.Fatalf("expiry shown in message %q; want the late one", last.MessageTS)
+	}
+}
+
+// A confirmation the chat cannot post withdraws its request, so that it does not hold the cluster,
+// and the requester learns why.
+func TestUnpostableConfirmationIsWithdrawn(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"not in channel", fmt.Errorf("%w (not_in_channel)", ErrCannotPost), "Invite it with `/invite @Qovery`"},
+		{"chat down", errors.New("connection refused"), "could not post the confirmation message, so nothing will be stopped"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.n.postErr = tc.err
+			r, err := f.handle(t, tRequest{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "stop staging"})
+			if msg, _ := UserMessage(err); !strings.Contains(msg, tc.want) {
+				t.Fatalf("answer = %q (%v); want %q", msg, err, tc.want)
+			}
+			if r.Confirm == nil || r.Confirm.Phase != PhaseDiscarded {
+				t.Fatalf("request = %+v; want it withdrawn", r.Confirm)
+			}
+			f.n.postErr = nil
+			if again := f.requestStop(t, "staging"); again.Phase != PhasePending {
+				t.Fatalf("next stop = %s; want pending", again.Phase)
+			}
+		})
+	}
+}
+
+// Run owns the watches of accepted operations: a confirmed stop is watched to its end without
+// anyone calling for it, and when Run's context ends, a watch that nothing will resume (the store
+// does not outlive the process) tells its thread, and Run returns only once it has.
+func TestRunOwnsTheWatches(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- f.h.Run(ctx) }()
+
+	op := f.requestStop(t, "staging")
+	f.q.script(qovery.StateDeployed, qovery.StateStopping) // held in STOPPING
+	if r, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"}); err != nil || r.Watch == nil {
+		t.Fatalf("confirm = %+v, %v; want it watched", r, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !f.h.Busy() || !equal(f.n.states(), []qovery.State{qovery.StateStopping}); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the watch never reported STOPPING: events %v", f.n.kinds())
+		}
+		runtime.Gosched() // the watch sees STOPPING within a few polls of a millisecond
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if f.h.Busy() {
+		t.Error("Run returned with a watch still running")
+	}
+	got, _ := f.h.Operation(t.Context(), op.ID)
+	if got.Phase != PhaseAborted || !strings.Contains(got.Note, "stopped watching because it is shutting down") {
+		t.Fatalf("operation after shutdown = %s %q; want aborted, its thread told", got.Phase, got.Note)
+	}
+	if k := f.n.kinds(); k[len(k)-1] != EventAborted {
+		t.Errorf("events = %v; want the abort shown last", k)
+	}
+	// A stop accepted after Run ended is not watched, and its thread is told.
+	f.q.script(qovery.StateDeployed)
+	op2 := f.requestStop(t, "staging-us")
+	if _, err := f.confirm(t, tclick{Ref: op2.Ref(), UserID: "U1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.h.Operation(t.Context(), op2.ID); got.Phase != PhaseAborted {
+		t.Errorf("stop accepted after Run ended = %s; want aborted", got.Phase)
 	}
 }

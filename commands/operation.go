@@ -171,10 +171,10 @@ func (o *Operation) Elapsed(now time.Time) time.Duration {
 	return now.Sub(o.AcceptedAt)
 }
 
-// EventKind says what just happened to an [Operation]; the [Notifier] decides how to show it.
+// EventKind says what just happened to an [Operation]; the [Chat] decides how to show it.
 type EventKind string
 
-// The events a [Notifier] receives.
+// The events of an operation's life.
 const (
 	EventConfirmed  EventKind = "confirmed"   // the click was taken; Qovery is being called
 	EventAccepted   EventKind = "accepted"    // Qovery accepted the stop

@@ -83,7 +83,7 @@ func claimNext(op *Operation) int {
 
 var errNothingToDeliver = errors.New("no notice to deliver")
 
-// deliver sends an operation's pending notices to the Notifier, in order, each once, under the
+// deliver sends an operation's pending notices to the chat, in order, each once, under the
 // operation's lease: when another replica holds it, that replica delivers them. Within the lease, a
 // notice is claimed (pending → sending) in the store before it is sent and marked posted after, so
 // that two goroutines never send the same notice. A notice left "sending" by a crash is settled by
@@ -149,7 +149,11 @@ func (h *Handler) send(ctx context.Context, op Operation, seq int) (Operation, i
 	// without the parent's edit) would leave the parent stale, since the notice counts as posted.
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
 	defer cancel()
-	err := h.n.Notify(nctx, op, op.Notices[seq-1])
+	n := op.Notices[seq-1]
+	if n.Attempts == 0 {
+		h.audit.Event(op, n.Event) // once, whether or not the chat takes it
+	}
+	err := h.chat.Notify(nctx, op, n)
 	next := NoticePosted
 	if err != nil {
 		next = NoticePending // tried again with the next change, or by Adopt after its back-off

@@ -182,18 +182,18 @@ func (h *Handler) watchLease(ctx context.Context) (*Lease, error) {
 	return l, nil
 }
 
-// WatchesOrganization reports whether this replica holds the organization's watch lease: it polls
+// watchesOrganization reports whether this replica holds the organization's watch lease: it polls
 // Qovery and watches the accepted operations for the whole fleet.
-func (h *Handler) WatchesOrganization() bool {
+func (h *Handler) watchesOrganization() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.orgWatch != nil && !isLost(h.orgWatch)
 }
 
-// Handback releases the organization's watch lease, when this replica holds it, so that another
-// replica takes over the watches at once rather than after the lease expires. The bot calls it when
-// it shuts down; the watches themselves hand their operations back as they end.
-func (h *Handler) Handback(ctx context.Context) {
+// handback releases the organization's watch lease, when this replica holds it, so that another
+// replica takes over the watches at once rather than after the lease expires. Run calls it when it
+// ends; the watches themselves hand their operations back as they end.
+func (h *Handler) handback(ctx context.Context) {
 	h.mu.Lock()
 	l := h.orgWatch
 	h.orgWatch = nil

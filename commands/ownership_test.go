@@ -60,29 +60,29 @@ func TestOnlyTheWatchingReplicaWatches(t *testing.T) {
 
 	op := f.requestStop(t, "staging")
 	f.q.script(qovery.StateDeployed, qovery.StateStopping, qovery.StateStopped)
-	reply, err := f.h.Confirm(t.Context(), Click{Ref: op.Ref(), UserID: "U1"})
+	reply, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"})
 	if err != nil || reply.Watch == nil {
 		t.Fatalf("Confirm = %+v, %v; want a watch", reply, err)
 	}
-	if err := f.h.Watch(t.Context(), op.ID); err != nil {
+	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
 		t.Fatalf("Watch = %v", err)
 	}
 	if got, _ := f.h.Operation(t.Context(), op.ID); got.Phase != PhaseWatching || got.State != qovery.StateStopQueued {
 		t.Fatalf("after Watch on a replica that does not watch: %s %s; want watching STOP_QUEUED, untouched", got.Phase, got.State)
 	}
-	if f.h.WatchesOrganization() {
+	if f.h.watchesOrganization() {
 		t.Fatal("WatchesOrganization = true while another replica holds the lease")
 	}
-	if w, err := f.h.Adopt(t.Context()); err != nil || len(w) != 0 {
+	if w, err := f.h.adopt(t.Context()); err != nil || len(w) != 0 {
 		t.Fatalf("Adopt = %d operations, %v; want none to watch here", len(w), err)
 	}
 
 	fleet.set(watchLeaseName(orgID), false) // the watching replica shut down
-	w, err := f.h.Adopt(t.Context())
-	if err != nil || len(w) != 1 || w[0].ID != op.ID || !f.h.WatchesOrganization() {
-		t.Fatalf("Adopt after the hand-back = %v, %v (watches: %v); want the operation", w, err, f.h.WatchesOrganization())
+	w, err := f.h.adopt(t.Context())
+	if err != nil || len(w) != 1 || w[0].ID != op.ID || !f.h.watchesOrganization() {
+		t.Fatalf("Adopt after the hand-back = %v, %v (watches: %v); want the operation", w, err, f.h.watchesOrganization())
 	}
-	if err := f.h.Watch(t.Context(), op.ID); err != nil {
+	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
 		t.Fatalf("Watch = %v", err)
 	}
 	if got, _ := f.h.Operation(t.Context(), op.ID); got.Phase != PhaseSucceeded {
@@ -108,7 +108,7 @@ func TestAdoptLeavesWorkItsOwnerCarries(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.h.Adopt(t.Context()); err != nil {
+	if _, err := f.h.adopt(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := f.h.Operation(t.Context(), op.ID); got.Phase != PhaseConfirmed {
@@ -116,7 +116,7 @@ func TestAdoptLeavesWorkItsOwnerCarries(t *testing.T) {
 	}
 
 	fleet.set(operationLeaseName(op.ID), false)
-	if _, err := f.h.Adopt(t.Context()); err != nil {
+	if _, err := f.h.adopt(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := f.h.Operation(t.Context(), op.ID); got.Phase != PhaseVoid {
@@ -143,14 +143,14 @@ func TestRefusedNoticeWaitsForItsRetry(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.h.Adopt(t.Context()); err != nil {
+	if _, err := f.h.adopt(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.n.kinds(); len(got) != 0 {
 		t.Fatalf("events before the retry time = %v; want none", got)
 	}
 	f.clock.Advance(retryBackoff(1))
-	if _, err := f.h.Adopt(t.Context()); err != nil {
+	if _, err := f.h.adopt(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.n.kinds(); !equal(got, []EventKind{EventCancelled}) {

@@ -9,17 +9,17 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
-func (h *Handler) list(ctx context.Context) (Reply, error) {
+func (h *Handler) list(ctx context.Context) (string, error) {
 	clusters, err := h.q.Clusters(ctx, h.cfg.OrganizationID)
 	if err != nil {
-		return Reply{}, qoveryError("list the organization's clusters", err)
+		return "", qoveryError("list the organization's clusters", err)
 	}
 	org := "this organization"
 	if h.cfg.OrganizationName != "" {
 		org = "*" + Escape(h.cfg.OrganizationName) + "*"
 	}
 	if len(clusters) == 0 {
-		return Reply{Text: fmt.Sprintf("There are no clusters in %s.", org)}, nil
+		return fmt.Sprintf("There are no clusters in %s.", org), nil
 	}
 	sort.SliceStable(clusters, func(i, j int) bool {
 		return strings.ToLower(clusters[i].Name) < strings.ToLower(clusters[j].Name)
@@ -32,17 +32,17 @@ func (h *Handler) list(ctx context.Context) (Reply, error) {
 		}
 		lines = append(lines, line)
 	}
-	return Reply{Text: strings.Join(lines, "\n")}, nil
+	return strings.Join(lines, "\n"), nil
 }
 
-func (h *Handler) status(ctx context.Context, typed string) (Reply, error) {
+func (h *Handler) status(ctx context.Context, typed string) (string, error) {
 	c, err := h.findCluster(ctx, typed)
 	if err != nil {
-		return Reply{}, err
+		return "", err
 	}
 	st, err := h.q.ClusterStatus(ctx, h.cfg.OrganizationID, c.ID)
 	if err != nil {
-		return Reply{}, qoveryError("read the cluster's status", err)
+		return "", qoveryError("read the cluster's status", err)
 	}
 	lines := []string{
 		fmt.Sprintf("%s *%s* is %s", StateEmoji(st.Status), Escape(c.Name), stateName(st.Status)),
@@ -58,7 +58,7 @@ func (h *Handler) status(ctx context.Context, typed string) (Reply, error) {
 		lines = append(lines, lockText(st.ClusterLock))
 	}
 	lines = append(lines, "<"+qovery.ConsoleClusterURL(h.cfg.OrganizationID, c.ID)+"|Open in the Qovery console>")
-	return Reply{Text: strings.Join(lines, "\n")}, nil
+	return strings.Join(lines, "\n"), nil
 }
 
 // lockText describes a Qovery cluster lock: who, why, since when and for how long.

@@ -11,7 +11,7 @@ import (
 // Adopt takes over the operations nobody carries forward: at start-up, those of the previous run;
 // later, those a replica left by shutting down (handed back) or dying (its lease expired). For
 // each, under its lease, from what the store recorded:
-//   - notices whose delivery was cut short are checked with the Notifier (posted, or sent again);
+//   - notices whose delivery was cut short are checked with the chat (posted, or sent again);
 //   - a stop call recorded as "sending" is settled by reading the cluster's status, never by
 //     sending it again;
 //   - a confirmation whose stop call was never sent is voided (the person who confirmed may have
@@ -20,9 +20,9 @@ import (
 //
 // It returns the operations to watch, when this replica holds the organization's watch lease (then
 // it watches every accepted operation of the organization, and polls Qovery for the whole fleet);
-// the caller runs [Handler.Watch] for each, which reports what happened meanwhile. Call it at
-// start-up, then periodically and on [Leases.Released].
-func (h *Handler) Adopt(ctx context.Context) ([]Operation, error) {
+// [Handler.Run] watches each, which reports what happened meanwhile. Run calls it at start-up,
+// then periodically and on [Leases.Released].
+func (h *Handler) adopt(ctx context.Context) ([]Operation, error) {
 	_, err := h.watchLease(ctx)
 	watcher := err == nil
 	if err != nil && !errors.Is(err, ErrLeaseHeld) {
@@ -61,7 +61,7 @@ func (h *Handler) Adopt(ctx context.Context) ([]Operation, error) {
 	SortOldestFirst(ops) // the oldest first: fairer, and logs compare from one run to the next
 	var watch []Operation
 	for _, op := range ops {
-		if w, ok := h.adopt(ctx, op.ID, watcher); ok {
+		if w, ok := h.adoptOne(ctx, op.ID, watcher); ok {
 			watch = append(watch, w)
 		}
 	}
@@ -89,9 +89,9 @@ func (h *Handler) needsOwner(op Operation, watcher bool) bool {
 	return false
 }
 
-// adopt settles one operation under its lease and reports whether this replica, the watcher or not,
-// is to watch it.
-func (h *Handler) adopt(ctx context.Context, id uuid.UUID, watcher bool) (Operation, bool) {
+// adoptOne settles one operation under its lease and reports whether this replica, the watcher or
+// not, is to watch it.
+func (h *Handler) adoptOne(ctx context.Context, id uuid.UUID, watcher bool) (Operation, bool) {
 	lctx, _, release, err := h.holdOp(ctx, id)
 	if err != nil {
 		return Operation{}, false // taken by another replica meanwhile
@@ -103,29 +103,24 @@ func (h *Handler) adopt(ctx context.Context, id uuid.UUID, watcher bool) (Operat
 		return Operation{}, false
 	}
 	h.settleDeliveries(lctx, op)
-	var watch *Operation
-	switch op.Phase {
-	case PhaseConfirmed:
-		r, _ := h.settleCall(lctx, op)
-		watch = r.Watch
-	case PhaseWatching:
-		watch = &op
+	if op.Phase == PhaseConfirmed {
+		_ = h.settleCall(lctx, op) // accepted: it is being watched; not settled: tried again later
 	}
 	h.deliver(lctx, id)
-	if watch == nil || !watcher {
+	if op.Phase != PhaseWatching || !watcher {
 		return Operation{}, false // the watching replica adopts it in turn
 	}
-	return *watch, true
+	return op, true
 }
 
-// settleDeliveries asks the Notifier about notices left "sending" and records the answer; when it
+// settleDeliveries asks the chat about notices left "sending" and records the answer; when it
 // cannot tell, the notice is sent again (a repeated line is better than a lost one).
 func (h *Handler) settleDeliveries(ctx context.Context, op Operation) {
 	for _, n := range op.Notices {
 		if n.State != NoticeSending {
 			continue
 		}
-		posted, err := h.n.Delivered(ctx, op, n)
+		posted, err := h.chat.Delivered(ctx, op, n)
 		next := NoticePending
 		if err == nil && posted {
 			next = NoticePosted
@@ -141,32 +136,26 @@ func (h *Handler) settleDeliveries(ctx context.Context, op Operation) {
 
 // settleCall decides what became of a confirmed operation whose run ended before the outcome of
 // its stop call was recorded.
-func (h *Handler) settleCall(ctx context.Context, op Operation) (Reply, error) {
+func (h *Handler) settleCall(ctx context.Context, op Operation) error {
 	a := op.action()
 	if op.Call == CallNone {
 		h.finish(ctx, op.ID, PhaseVoid, EventVoided, "", fmt.Sprintf("The bot restarted before it called Qovery, so nothing was %s. Run the command again if the %s is still needed.", a.past, a.noun))
-		return Reply{}, nil
+		return nil
 	}
 	st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID)
 	if err != nil {
-		// Leave it confirmed: the next start tries again, and the call is never sent blindly.
-		return Reply{}, qoveryError("check whether Qovery received the "+a.noun, err)
+		// Leave it confirmed: the next look tries again, and the call is never sent blindly.
+		return qoveryError("check whether Qovery received the "+a.noun, err)
 	}
 	switch {
-	case a.inPhase(st.Status) && st.Status != a.success && !failed(st.Status):
+	case a.inPhase(st.Status) && st.Status != a.success && !failed(st.Status),
+		st.Status == a.success: // Qovery took the call, and maybe finished it while the bot was down
 		return h.accept(ctx, op.ID, st.Status, 0)
-	case st.Status == a.success:
-		// Qovery took the call and finished it while the bot was down.
-		if _, err := h.accept(ctx, op.ID, st.Status, 0); err != nil {
-			return Reply{}, err
-		}
-		op, _ := h.store.Get(ctx, op.ID)
-		return Reply{Watch: &op}, nil
 	default:
 		h.markRetryable(ctx, op.ID)
 		h.finish(ctx, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf(
 			"The bot restarted while sending the %s, and Qovery shows *%s* as %s: the %s was not taken. Run the command again if it is still needed.",
 			a.noun, Escape(op.ClusterName), stateName(st.Status), a.noun))
-		return Reply{}, nil
+		return nil
 	}
 }

@@ -11,16 +11,16 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
-// Watch follows the cluster of an accepted stop and notifies each state change until the stop ends:
+// watchOp follows the cluster of an accepted operation and notifies each state change until it ends:
 // STOPPED, a failure state, the stop not starting within StaleGrace, or WatchTimeout. Statuses come
 // from Config.Statuses (one poll per organization for every watch), or from a poll of this cluster
 // every PollInterval when that is nil. It returns when the operation is final or ctx is done; on ctx
-// done, a durable operation is left for [Handler.Adopt], and otherwise the thread is told.
+// done, a durable operation is left for the next adoption, and otherwise the thread is told.
 //
 // Only the replica holding the organization's watch lease watches (so that the fleet polls Qovery
-// once per interval), under the operation's lease. Elsewhere Watch returns at once: the holder
+// once per interval), under the operation's lease. Elsewhere watchOp returns at once: the holder
 // adopts the operation. The watch also ends when either lease is lost.
-func (h *Handler) Watch(ctx context.Context, id uuid.UUID) error {
+func (h *Handler) watchOp(ctx context.Context, id uuid.UUID) error {
 	wl, err := h.watchLease(ctx)
 	if errors.Is(err, ErrLeaseHeld) {
 		return nil
@@ -64,13 +64,9 @@ func (h *Handler) Watch(ctx context.Context, id uuid.UUID) error {
 		var u qovery.StatusUpdate
 		select {
 		case <-ctx.Done():
-			if h.cfg.Durable {
-				return ctx.Err() // the next start resumes this watch
+			if !h.cfg.Durable {
+				h.stoppedWatching(ctx, id) // nothing will resume this watch
 			}
-			// The notification must still go out while the process shuts down.
-			nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			h.finish(nctx, id, PhaseAborted, EventAborted, "", fmt.Sprintf("The bot stopped watching because it is shutting down. The %s itself goes on in Qovery; check the cluster in the Qovery console.", w.op.action().noun))
 			return ctx.Err()
 		case u = <-updates:
 		}
@@ -83,7 +79,7 @@ func (h *Handler) Watch(ctx context.Context, id uuid.UUID) error {
 //go:noinline
 func newWatch(h *Handler) *watch { return &watch{h: h} } // on the heap, whatever escape analysis says of the caller
 
-// watch is the state of one Watch loop.
+// watch is the state of one watchOp loop.
 type watch struct {
 	h  *Handler
 	op Operation

@@ -12,9 +12,9 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
-// TestNotifierCoalescesParentEdits: several states queued at once each get a thread line, in order,
+// TestChatCoalescesParentEdits: several states queued at once each get a thread line, in order,
 // but the parent is edited once, with the latest state.
-func TestNotifierCoalescesParentEdits(t *testing.T) {
+func TestChatCoalescesParentEdits(t *testing.T) {
 	s := slacksim.NewServer()
 	t.Cleanup(s.Close)
 	api := slack.New(s.BotToken(), slack.OptionAPIURL(s.APIURL()))
@@ -22,7 +22,7 @@ func TestNotifierCoalescesParentEdits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := NewNotifier(api, zerolog.Nop(), NewAuditor(zerolog.Nop(), nil), 0, nil)
+	n := NewChat(api, zerolog.Nop(), 0, 0, nil)
 
 	op := testOp()
 	op.ChannelID, op.MessageTS, op.Phase = "C0OPS", ts, commands.PhaseWatching

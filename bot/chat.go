@@ -12,39 +12,89 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 )
 
-// Notifier shows operation events in Slack: a thread reply under the confirmation message when the
-// event deserves one, and the confirmation message itself edited into the live view. It also writes
-// the audit log line of each step. It implements commands.Notifier.
-type Notifier struct {
-	api   *slack.Client
-	log   zerolog.Logger
-	audit *Auditor
-	pace  *pacer
-	auth  *AuthFailures
-	now   func() time.Time
+// Chat speaks to people in Slack for the handler: it posts confirmations, shows operation events
+// (a thread reply under the confirmation message when the event deserves one, and the message
+// itself edited into the live view), answers one person at a time, and opens the typed-name
+// dialog. It implements commands.Chat; everything it shows is rendered here, from the handler's
+// values.
+type Chat struct {
+	api  *slack.Client
+	log  zerolog.Logger
+	pace *pacer
+	auth *AuthFailures
+	now  func() time.Time
+	// confirmTTL is shown on confirmation messages ("expires in 10 minutes").
+	confirmTTL time.Duration
 }
 
-// NewNotifier returns a Notifier posting with api and auditing to audit, with at least pacing
-// between two posts to one channel (0 for none).
-func NewNotifier(api *slack.Client, log zerolog.Logger, audit *Auditor, pacing time.Duration, auth *AuthFailures) *Notifier {
-	return &Notifier{api: api, log: log, audit: audit, pace: newPacer(pacing), auth: auth, now: time.Now}
+var _ commands.Chat = (*Chat)(nil)
+
+// NewChat returns a Chat posting with api, with at least pacing between two posts to one channel
+// (0 for none), showing confirmTTL on confirmations, and telling auth when Slack rejects the token.
+func NewChat(api *slack.Client, log zerolog.Logger, pacing, confirmTTL time.Duration, auth *AuthFailures) *Chat {
+	if confirmTTL <= 0 {
+		confirmTTL = commands.DefaultConfirmTTL
+	}
+	return &Chat{api: api, log: log, pace: newPacer(pacing), auth: auth, now: time.Now, confirmTTL: confirmTTL}
 }
 
-// Permalink implements commands.Notifier with chat.getPermalink.
-func (n *Notifier) Permalink(ctx context.Context, channelID, ts string) (string, error) {
+// Permalink implements commands.Chat with chat.getPermalink.
+func (n *Chat) Permalink(ctx context.Context, channelID, ts string) (string, error) {
 	return n.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channelID, Ts: ts})
+}
+
+// PostConfirmation implements commands.Chat with chat.postMessage in the operation's channel.
+func (n *Chat) PostConfirmation(ctx context.Context, op commands.Operation) (string, error) {
+	_, ts, err := n.api.PostMessageContext(ctx, op.ChannelID,
+		slack.MsgOptionText(confirmationFallback(op), false),
+		slack.MsgOptionBlocks(confirmationBlocks(op, n.confirmTTL)...))
+	if err != nil {
+		n.auth.check(err)
+		var serr slack.SlackErrorResponse
+		if errors.As(err, &serr) && (serr.Err == "not_in_channel" || serr.Err == "channel_not_found") {
+			return "", fmt.Errorf("%w (%s)", commands.ErrCannotPost, serr.Err)
+		}
+		return "", fmt.Errorf("post the confirmation: %w", err)
+	}
+	return ts, nil
+}
+
+// AskTypedName implements commands.Chat with views.open.
+func (n *Chat) AskTypedName(ctx context.Context, trigger string, op commands.Operation) error {
+	_, err := n.api.OpenViewContext(ctx, trigger, typedConfirmationView(op))
+	return err
+}
+
+// Tell implements commands.Chat. The interaction's response_url works in every channel and DM
+// without membership; chat.postEphemeral is the fallback.
+func (n *Chat) Tell(ctx context.Context, to commands.Actor, text string) error {
+	log := n.log.With().Str("slack_user", to.UserID).Str("channel", to.ChannelID).Logger()
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionBlocks(textBlocks(text)...),
+	}
+	if to.ReplyTo != "" {
+		_, _, err := n.api.PostMessageContext(ctx, to.ChannelID, append(opts, slack.MsgOptionResponseURL(to.ReplyTo, slack.ResponseTypeEphemeral))...)
+		if err == nil {
+			return nil
+		}
+		log.Warn().Err(err).Msg("reply through response_url failed; trying chat.postEphemeral")
+	}
+	if _, err := n.api.PostEphemeralContext(ctx, to.ChannelID, to.UserID, opts...); err != nil {
+		n.auth.check(err)
+		log.Error().Err(err).Msg("reply to user failed")
+		return err
+	}
+	return nil
 }
 
 // noticeEventType marks the bot's thread replies (message metadata), so that after a crash the bot
 // can tell which of its notices reached the thread.
 const noticeEventType = "qovery_bot_notice"
 
-// Notify implements commands.Notifier.
-func (n *Notifier) Notify(ctx context.Context, op commands.Operation, notice commands.Notice) error {
+// Notify implements commands.Chat.
+func (n *Chat) Notify(ctx context.Context, op commands.Operation, notice commands.Notice) error {
 	ev := notice.Event
-	if notice.Attempts == 0 {
-		n.audit.operationEvent(op, ev)
-	}
 	if op.MessageTS == "" {
 		return nil // the confirmation was never posted: nothing to edit, no thread
 	}
@@ -91,9 +141,9 @@ func (n *Notifier) Notify(ctx context.Context, op commands.Operation, notice com
 	return nil
 }
 
-// Delivered implements commands.Notifier: it looks for the notice's thread reply, by its metadata.
+// Delivered implements commands.Chat: it looks for the notice's thread reply, by its metadata.
 // A notice without a thread reply only edits the parent, which is safe to repeat.
-func (n *Notifier) Delivered(ctx context.Context, op commands.Operation, notice commands.Notice) (bool, error) {
+func (n *Chat) Delivered(ctx context.Context, op commands.Operation, notice commands.Notice) (bool, error) {
 	if op.MessageTS == "" || threadLine(op, notice.Event) == "" {
 		return false, nil
 	}

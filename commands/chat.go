@@ -1,0 +1,53 @@
+package commands
+
+import (
+	"context"
+	"errors"
+)
+
+// Chat is how the handler speaks to people. The bot implements it over Slack: what to say, and
+// when, is decided here; how it looks is decided there.
+type Chat interface {
+	// PostConfirmation posts the confirmation message of a pending operation in its channel and
+	// returns the message's timestamp. It returns an error matching [ErrCannotPost] when the
+	// channel does not take the bot's messages.
+	PostConfirmation(ctx context.Context, op Operation) (ts string, err error)
+	// Notify shows one notice of op: a reply in the thread of its message when the event
+	// deserves one, and the message itself kept current. Nothing is shown for an operation whose
+	// message was never posted.
+	Notify(ctx context.Context, op Operation, n Notice) error
+	// Delivered reports whether a notice whose delivery was cut short by a crash reached people
+	// anyway, so that a restart neither loses nor repeats it.
+	Delivered(ctx context.Context, op Operation, n Notice) (bool, error)
+	// Permalink returns a link to a message, so that a second request can point to the first.
+	Permalink(ctx context.Context, channelID, ts string) (string, error)
+	// Tell shows text to one person only.
+	Tell(ctx context.Context, to Actor, text string) error
+	// AskTypedName asks the person behind trigger to type the cluster's name to confirm op (a
+	// dialog); their answer comes back through [Handler.CheckTypedName] and [Handler.SubmitTypedName].
+	AskTypedName(ctx context.Context, trigger string, op Operation) error
+}
+
+// ErrCannotPost means the chat does not take the bot's messages in a channel: the bot is not a
+// member, or the channel is a direct message. [Chat] implementations wrap it.
+var ErrCannotPost = errors.New("the bot cannot post in this channel")
+
+// Actor is the person behind a command or a click, and where an answer for them alone goes.
+type Actor struct {
+	UserID    string
+	ChannelID string
+	// ReplyTo is the chat's own way back to this person for this one action (Slack's
+	// response_url); empty when there is none. The handler only hands it back to [Chat.Tell].
+	ReplyTo string
+}
+
+// Audit keeps the trail of every decision about an operation: who asked, who was refused and why,
+// who confirmed or cancelled, and how it ended.
+type Audit interface {
+	// Requested records a new request, once its confirmation is out.
+	Requested(op Operation)
+	// Denied records a refusal. op may be empty when nothing was requested yet.
+	Denied(op Operation, by Actor, reason string)
+	// Event records one step of an operation's life, once.
+	Event(op Operation, ev Event)
+}
