@@ -3,11 +3,12 @@
 //
 // Usage:
 //
-//	qovery-slack-bot             serve Slack with the configuration in the environment
-//	qovery-slack-bot console     a local console against a simulated organization (no accounts needed)
-//	qovery-slack-bot doctor      check the configuration, tokens, scopes, data directory or database, and health address
-//	qovery-slack-bot version     print the version
-//	qovery-slack-bot healthcheck GET /healthz of the running bot (the image's HEALTHCHECK)
+//	qovery-slack-bot                 serve Slack with the configuration in the environment
+//	qovery-slack-bot console         a local console against a simulated organization (no accounts needed)
+//	qovery-slack-bot console --real  the same against the real Qovery API (typed input only)
+//	qovery-slack-bot doctor          check the configuration, tokens, scopes, data directory or database, and health address
+//	qovery-slack-bot version         print the version
+//	qovery-slack-bot healthcheck     GET /healthz of the running bot (the image's HEALTHCHECK)
 package main
 
 import (
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "":
 		return serve(ctx, getenv, stderr)
 	case "console":
-		return runConsole(ctx, getenv, stdin, stdout, stderr)
+		return runConsole(ctx, args[1:], getenv, consoleIO{in: stdin, out: stdout, errOut: stderr, interactive: isTerminal(stdin)})
 	case "doctor":
 		return runDoctor(ctx, getenv, stdout)
 	case "version":
@@ -80,9 +81,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "healthcheck":
 		return runHealthcheck(ctx, getenv, stdout)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: qovery-slack-bot [console|doctor|version|healthcheck]\n\n"+
+		fmt.Fprintln(stdout, "usage: qovery-slack-bot [console [--real]|doctor|version|healthcheck]\n\n"+
 			"Without arguments it serves Slack (see README.md for the environment variables).\n"+
-			"`console` runs a local chat against a simulated Qovery organization.\n"+
+			"`console` runs a local chat against a simulated Qovery organization, whatever QOVERY_API_TOKEN says.\n"+
+			"`console --real` runs it against the real Qovery API (QOVERY_API_TOKEN, QOVERY_API_URL), from a terminal only,\n"+
+			"  and asks for the organization's name before the first confirmed action.\n"+
 			"`doctor` checks the configuration, the tokens, the data directory (or the database) and the health address, one line each.\n"+
 			"`version` prints the version.\n"+
 			"`healthcheck` asks the running bot's /healthz (for Docker's HEALTHCHECK).")
@@ -143,6 +146,8 @@ func newLoggers(cfg config, stderr io.Writer) (log, audit zerolog.Logger, closeF
 
 // app is the wired program.
 type app struct {
+	// org is the organization the bot acts on, as Qovery names it.
+	org     qovery.Organization
 	bot     *bot.Bot
 	handler *commands.Handler
 	qovery  *qovery.Client
@@ -409,7 +414,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		AuthFailures:     authFailures,
 		Metrics:          m,
 	})
-	a := &app{bot: b, handler: h, qovery: qc, watcher: watcher, store: store, fleet: fleet, closeStore: closeStore}
+	a := &app{org: org, bot: b, handler: h, qovery: qc, watcher: watcher, store: store, fleet: fleet, closeStore: closeStore}
 	if cfg.HTTPAddr != "" || o.healthListener != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +34,19 @@ type Options struct {
 	Busy func() bool
 	// ReplyTimeout bounds the wait for the bot's answer to a command or click. Default 15s.
 	ReplyTimeout time.Duration
+	// Guard, when set, holds back clicks that act on the world until a word is typed.
+	Guard *Guard
+}
+
+// Guard makes the console ask for Word before the first click on a button whose action id is one
+// of Actions. The line typed after the prompt answers it: Word (spaces around it aside) sends the
+// click and lifts the guard for the rest of the session; anything else drops the click, and the
+// next such click asks again.
+type Guard struct {
+	Actions []string
+	Word    string
+	// Prompt asks for Word and says why.
+	Prompt string
 }
 
 // Run reads commands from in until it ends or ctx is done, and writes the conversation to out.
@@ -86,6 +100,14 @@ func Run(ctx context.Context, s *fakeslack.Server, in io.Reader, out io.Writer, 
 			return nil
 		}
 		c.echo(line)
+		if c.guarding != nil {
+			if err := c.answerGuard(ctx, line); err != nil {
+				c.say("%v", err)
+			} else if err := c.settle(ctx, opts.Handling); err != nil {
+				c.say("(%v)", err)
+			}
+			continue
+		}
 		if err := c.act(ctx, line); err != nil {
 			c.say("%v", err)
 			continue
@@ -138,6 +160,7 @@ func (c *console) settle(parent context.Context, busy func() bool) error {
 }
 
 type button struct {
+	number                      int
 	channel, ts, actionID, text string
 }
 
@@ -153,6 +176,10 @@ type console struct {
 	buttons map[int]button
 	// view is the dialog open for the user, if any: the next plain line answers it.
 	view *fakeslack.View
+	// guarding is the click held back until the guard's word is typed; guardLifted is set once it
+	// was typed right. Only the input loop reads and writes them.
+	guarding    *button
+	guardLifted bool
 	// messages numbers top-level messages by timestamp.
 	messages map[string]int
 	// printed is the Seq of the last event printed; printedCh is closed and replaced on each print.
@@ -174,11 +201,12 @@ func (c *console) act(ctx context.Context, line string) error {
 		if !ok {
 			return fmt.Errorf("there is no button [%d]", n)
 		}
-		_, err := c.s.ClickButton(ctx, fakeslack.Click{UserID: c.opts.UserID, ChannelID: b.channel, MessageTS: b.ts, ActionID: b.actionID})
-		if errors.Is(err, fakeslack.ErrNoSuchButton) {
-			return fmt.Errorf("button [%d] is no longer on its message", n)
+		if c.guarded(b.actionID) {
+			c.guarding = &b
+			c.say("%s", c.opts.Guard.Prompt)
+			return nil
 		}
-		return err
+		return c.click(ctx, b)
 	}
 	if !strings.HasPrefix(line, "/") {
 		return errors.New("type a slash command such as `/qovery help`, or a button number")
@@ -186,6 +214,34 @@ func (c *console) act(ctx context.Context, line string) error {
 	command, text, _ := strings.Cut(line, " ")
 	_, err := c.s.SlashCommand(ctx, fakeslack.SlashCommand{UserID: c.opts.UserID, ChannelID: c.opts.ChannelID, Command: command, Text: strings.TrimSpace(text)})
 	return err
+}
+
+// click clicks b as the console user.
+func (c *console) click(ctx context.Context, b button) error {
+	_, err := c.s.ClickButton(ctx, fakeslack.Click{UserID: c.opts.UserID, ChannelID: b.channel, MessageTS: b.ts, ActionID: b.actionID})
+	if errors.Is(err, fakeslack.ErrNoSuchButton) {
+		return fmt.Errorf("button [%d] is no longer on its message", b.number)
+	}
+	return err
+}
+
+// guarded reports whether a click on a button with this action id waits for the guard's word.
+func (c *console) guarded(actionID string) bool {
+	return c.opts.Guard != nil && !c.guardLifted && slices.Contains(c.opts.Guard.Actions, actionID)
+}
+
+// answerGuard takes line as the answer to the guard's prompt: the held click is sent if it is the
+// word, and dropped otherwise.
+func (c *console) answerGuard(ctx context.Context, line string) error {
+	b := *c.guarding
+	c.guarding = nil
+	if strings.TrimSpace(line) != c.opts.Guard.Word {
+		c.say("That is not %q: button [%d] was not clicked, nothing was sent. The next such click asks again.", c.opts.Guard.Word, b.number)
+		return nil
+	}
+	c.guardLifted = true
+	c.say("Confirmed for this session; clicking [%d] %s.", b.number, b.text)
+	return c.click(ctx, b)
 }
 
 // messageNumber names a top-level message by its order of appearance, so that thread replies and
@@ -308,7 +364,7 @@ func (c *console) print(ev fakeslack.Event) {
 		c.mu.Lock()
 		for _, b := range buttons {
 			c.next++
-			c.buttons[c.next] = button{channel: msg.Channel, ts: msg.TS, actionID: b.ActionID, text: b.Text}
+			c.buttons[c.next] = button{number: c.next, channel: msg.Channel, ts: msg.TS, actionID: b.ActionID, text: b.Text}
 			labels = append(labels, fmt.Sprintf("[%d] %s", c.next, b.Text))
 		}
 		c.mu.Unlock()
