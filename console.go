@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/bot/console"
@@ -27,8 +28,8 @@ const (
 type consoleIO struct {
 	in          io.Reader
 	out, errOut io.Writer
-	// interactive says that standard input is a terminal: a person types the lines. Only then does
-	// `console --real` run.
+	// interactive says that standard input is a terminal: a person types the lines, and the
+	// terminal shows them. Only then does `console --real` run.
 	interactive bool
 }
 
@@ -47,6 +48,9 @@ func isTerminal(r io.Reader) bool {
 type consoleFlags struct {
 	// real uses the Qovery API of QOVERY_API_TOKEN and QOVERY_API_URL instead of the simulation.
 	real bool
+	// log is where the bot's log goes: a file, "-" for standard error, or "" for a new file in the
+	// temporary directory. Never the chat: the terminal shows the conversation only.
+	log string
 }
 
 func parseConsoleFlags(args []string, stderr io.Writer) (consoleFlags, error) {
@@ -54,8 +58,9 @@ func parseConsoleFlags(args []string, stderr io.Writer) (consoleFlags, error) {
 	fs := flag.NewFlagSet("console", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&f.real, "real", false, "use the real Qovery API (QOVERY_API_TOKEN, QOVERY_API_URL); typed input only, the organization's name asked before the first confirmed action")
+	fs.StringVar(&f.log, "log", "", "the file the bot's log goes to (`-` for standard error); by default a new file in the temporary directory, named in the banner")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: qovery-slack-bot console [--real]\n\n"+
+		fmt.Fprintln(stderr, "usage: qovery-slack-bot console [--real] [--log FILE]\n\n"+
 			"A local chat with the bot in a simulated Slack workspace, against a simulated Qovery organization\n"+
 			"(QOVERY_API_TOKEN in the environment is ignored). With --real, against the real Qovery API:")
 		fs.PrintDefaults()
@@ -64,7 +69,7 @@ func parseConsoleFlags(args []string, stderr io.Writer) (consoleFlags, error) {
 		return f, err
 	}
 	if fs.NArg() > 0 {
-		return f, fmt.Errorf("console: unexpected argument %q; usage: console [--real]", fs.Arg(0))
+		return f, fmt.Errorf("console: unexpected argument %q; usage: console [--real] [--log FILE]", fs.Arg(0))
 	}
 	return f, nil
 }
@@ -94,14 +99,19 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	slackFake := fakeslack.NewServer()
 	defer slackFake.Close()
 	const userID, userName, channelID, channelName = "U0ALICE", "alice", "C0OPS", "ops"
+	// bob is a second person, for what needs one (QOVERY_BOT_FOUR_EYES): `as @bob <line>`.
+	const bobID, bobName = "U0BOB", "bob"
 
 	env := map[string]string{
 		"SLACK_APP_TOKEN":          slackFake.AppToken(),
 		"SLACK_BOT_TOKEN":          slackFake.BotToken(),
 		"SLACK_API_URL":            slackFake.APIURL(),
 		"QOVERY_BOT_POLL_INTERVAL": consolePollInterval.String(),
-		"LOG_LEVEL":                "warn",
-		"LOG_FORMAT":               "console",
+		"LOG_LEVEL":                "info",
+		"LOG_FORMAT":               "json",
+	}
+	if flags.log == "-" {
+		env["LOG_LEVEL"], env["LOG_FORMAT"] = "warn", "console"
 	}
 	// The policy and the bot's own knobs are passed on from the environment; the Qovery API's
 	// variables only with --real, so that a token exported for other tools is never used by mistake.
@@ -127,12 +137,17 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	// The console's user is the one person in its workspace allowed to stop clusters, unless the
+	// The console's two people are the ones in its workspace allowed to stop clusters, unless the
 	// environment says otherwise.
 	if getenv("QOVERY_BOT_ALLOWED_USERS") == "" && getenv("QOVERY_BOT_ALLOWED_USERGROUPS") == "" {
-		cfg.Policy.Users = []string{userID}
+		cfg.Policy.Users = []string{userID, bobID}
 	}
-	log, audit, closeLogs, err := newLoggers(cfg, tio.errOut)
+	logOut, logName, closeLogOut, err := consoleLog(flags.log, tio.errOut)
+	if err != nil {
+		return err
+	}
+	defer closeLogOut()
+	log, audit, closeLogs, err := newLoggers(cfg, logOut)
 	if err != nil {
 		return err
 	}
@@ -164,9 +179,20 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 			fmt.Fprintln(tio.out, "QOVERY_API_TOKEN is set but ignored: nothing real is stopped here. `console --real` uses it.")
 		}
 	}
+	if logName != "" {
+		fmt.Fprintf(tio.out, "The bot's log goes to %s.\n", logName)
+	}
 
+	botCtx, stopBot := context.WithCancel(ctx)
+	defer stopBot()
 	botErr := make(chan error, 1)
-	go func() { botErr <- a.run(ctx, log, nil) }()
+	go func() { botErr <- a.run(botCtx, log, nil) }()
+	// The bot shuts down the way the program does on SIGTERM (a watch it stops says so in its
+	// thread), while the console still prints.
+	shutdown := sync.OnceValue(func() error {
+		stopBot()
+		return <-botErr
+	})
 	// Ready when the fake Slack has a socket that got its hello, which is after slack-go reports
 	// the connection on its side.
 	connected := make(chan error, 1)
@@ -174,7 +200,7 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	select {
 	case err := <-connected:
 		if err != nil {
-			return nil // ctx done
+			return shutdown() // ctx done
 		}
 	case err := <-botErr:
 		return err
@@ -182,16 +208,35 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 
 	err = console.Run(ctx, slackFake, tio.in, tio.out, console.Options{
 		UserID: userID, UserName: userName, ChannelID: channelID, ChannelName: channelName,
-		Users:    map[string]string{userID: userName, "U0BOB": "bob"},
+		Users:    map[string]string{userID: userName, bobID: bobName},
+		Echo:     !tio.interactive,
 		Handling: a.bot.Handling,
 		Busy:     a.bot.Busy,
+		Shutdown: func() { _ = shutdown() },
 		Guard:    guard,
 	})
-	cancel()
-	if berr := <-botErr; berr != nil && !errors.Is(berr, context.Canceled) {
+	if berr := shutdown(); berr != nil && !errors.Is(berr, context.Canceled) {
 		return errors.Join(err, berr)
 	}
 	return err
+}
+
+// consoleLog opens where the bot's log goes (see consoleFlags.log) and returns its name when it is
+// a file.
+func consoleLog(name string, stderr io.Writer) (w io.Writer, fileName string, closeFn func(), err error) {
+	var f *os.File
+	switch name {
+	case "-":
+		return stderr, "", func() {}, nil
+	case "":
+		f, err = os.CreateTemp("", "qovery-slack-bot-console-*.log")
+	default:
+		f, err = os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	}
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("console log: %w", err)
+	}
+	return f, f.Name(), func() { _ = f.Close() }, nil
 }
 
 // apiHost is the host of the Qovery API URL, as the banner names it.
