@@ -166,7 +166,7 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	if flags.real {
 		host := apiHost(cfg.QoveryAPIURL)
 		fmt.Fprintf(tio.out, "Qovery Slack bot, local console: a simulated Slack workspace and %s, organization %q.\n", realAPIName(host), a.org.Name)
-		fmt.Fprintf(tio.out, "A confirmed stop is REAL: it is sent to %s and stops the cluster. Before the first one you type the organization's name.\n", host)
+		fmt.Fprintf(tio.out, "A confirmed stop is REAL: it is sent to %s and stops the cluster (a confirmed start deploys it). Before the first one you type the organization's name.\n", host)
 		guard = &console.Guard{
 			Actions: []string{commands.ActionConfirm},
 			Word:    a.org.Name,
@@ -222,7 +222,8 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 // consoleLog opens where the bot's log goes (see consoleFlags.log) and returns its name when it is
-// a file.
+// a file. A temporary file still empty when closed (the console did not get as far as starting the
+// bot) is removed.
 func consoleLog(name string, stderr io.Writer) (w io.Writer, fileName string, closeFn func(), err error) {
 	var f *os.File
 	switch name {
@@ -236,7 +237,13 @@ func consoleLog(name string, stderr io.Writer) (w io.Writer, fileName string, cl
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("console log: %w", err)
 	}
-	return f, f.Name(), func() { _ = f.Close() }, nil
+	return f, f.Name(), func() {
+		st, err := f.Stat()
+		_ = f.Close()
+		if name == "" && err == nil && st.Size() == 0 {
+			_ = os.Remove(f.Name())
+		}
+	}, nil
 }
 
 // apiHost is the host of the Qovery API URL, as the banner names it.

@@ -177,7 +177,7 @@ func TestConsoleRealAsksOrganizationName(t *testing.T) {
 		}
 		for _, want := range []string{
 			`the Qovery API at ` + strings.TrimPrefix(q.URL(), "http://") + ` (QOVERY_API_URL), organization "Real Org"`,
-			"A confirmed stop is REAL",
+			"A confirmed stop is REAL: it is sent to " + strings.TrimPrefix(q.URL(), "http://"),
 			prompt,
 			`That is not "Real Org": button [1] was not clicked`,
 		} {

@@ -81,9 +81,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "healthcheck":
 		return runHealthcheck(ctx, getenv, stdout)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: qovery-slack-bot [console [--real]|doctor|version|healthcheck]\n\n"+
+		fmt.Fprintln(stdout, "usage: qovery-slack-bot [console [--real] [--log FILE]|doctor|version|healthcheck]\n\n"+
 			"Without arguments it serves Slack (see README.md for the environment variables).\n"+
-			"`console` runs a local chat against a simulated Qovery organization, whatever QOVERY_API_TOKEN says.\n"+
+			"`console` runs a local chat against a simulated Qovery organization, whatever QOVERY_API_TOKEN says;\n"+
+			"  the bot's log goes to a file named in its banner (`--log FILE` picks it, `--log -` is standard error).\n"+
 			"`console --real` runs it against the real Qovery API (QOVERY_API_TOKEN, QOVERY_API_URL), from a terminal only,\n"+
 			"  and asks for the organization's name before the first confirmed action.\n"+
 			"`doctor` checks the configuration, the tokens, the data directory (or the database) and the health address, one line each.\n"+

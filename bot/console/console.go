@@ -56,7 +56,8 @@ type Guard struct {
 
 // Run reads lines from in until it ends, `quit` or `exit` is typed, or ctx is done, and writes the
 // conversation to out. Lines are slash commands (`/qovery stop staging`), button numbers (`1`),
-// console commands (see [help]) or `#` comments.
+// the console's own lines (`help`, `as @name <line>`) or `#` comments. When the session ends it
+// calls opts.Shutdown, if set.
 func Run(ctx context.Context, s *fakeslack.Server, in io.Reader, out io.Writer, opts Options) error {
 	if opts.ReplyTimeout <= 0 {
 		opts.ReplyTimeout = 15 * time.Second
