@@ -22,7 +22,9 @@ import (
 
 // app is the wired program.
 type app struct {
-	log     zerolog.Logger
+	log zerolog.Logger
+	// org is the organization the bot acts on, as Qovery names it.
+	org     qovery.Organization
 	bot     *bot.Bot
 	handler *commands.Handler
 	qovery  *qovery.Client
@@ -179,7 +181,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		AuthFailures:     authFailures,
 		Metrics:          m,
 	})
-	a := &app{log: log, bot: b, handler: h, qovery: qc, watcher: watcher, storage: st}
+	a := &app{log: log, org: org, bot: b, handler: h, qovery: qc, watcher: watcher, storage: st}
 	if cfg.HTTPAddr != "" || o.healthListener != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())

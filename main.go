@@ -3,11 +3,12 @@
 //
 // Usage:
 //
-//	qovery-slack-bot             serve Slack with the configuration in the environment
-//	qovery-slack-bot console     a local console against a simulated organization (no accounts needed)
-//	qovery-slack-bot doctor      check the configuration, tokens, scopes, data directory or database, and health address
-//	qovery-slack-bot version     print the version
-//	qovery-slack-bot healthcheck GET /healthz of the running bot (the image's HEALTHCHECK)
+//	qovery-slack-bot                 serve Slack with the configuration in the environment
+//	qovery-slack-bot console         a local console against a simulated organization (no accounts needed)
+//	qovery-slack-bot console --real  the same against the real Qovery API (typed input only)
+//	qovery-slack-bot doctor          check the configuration, tokens, scopes, data directory or database, and health address
+//	qovery-slack-bot version         print the version
+//	qovery-slack-bot healthcheck     GET /healthz of the running bot (the image's HEALTHCHECK)
 package main
 
 import (
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "":
 		return serve(ctx, getenv, stderr)
 	case "console":
-		return runConsole(ctx, getenv, stdin, stdout, stderr)
+		return runConsole(ctx, args[1:], getenv, consoleIO{in: stdin, out: stdout, errOut: stderr, interactive: isTerminal(stdin)})
 	case "doctor":
 		return runDoctor(ctx, getenv, stdout)
 	case "version":
@@ -63,9 +64,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "healthcheck":
 		return runHealthcheck(ctx, getenv, stdout)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: qovery-slack-bot [console|doctor|version|healthcheck]\n\n"+
+		fmt.Fprintln(stdout, "usage: qovery-slack-bot [console [--real] [--log FILE]|doctor|version|healthcheck]\n\n"+
 			"Without arguments it serves Slack (see README.md for the environment variables).\n"+
-			"`console` runs a local chat against a simulated Qovery organization.\n"+
+			"`console` runs a local chat against a simulated Qovery organization, whatever QOVERY_API_TOKEN says;\n"+
+			"  the bot's log goes to a file named in its banner (`--log FILE` picks it, `--log -` is standard error).\n"+
+			"`console --real` runs it against the real Qovery API (QOVERY_API_TOKEN, QOVERY_API_URL), from a terminal only,\n"+
+			"  and asks for the organization's name before the first confirmed action.\n"+
 			"`doctor` checks the configuration, the tokens, the data directory (or the database) and the health address, one line each.\n"+
 			"`version` prints the version.\n"+
 			"`healthcheck` asks the running bot's /healthz (for Docker's HEALTHCHECK).")

@@ -164,6 +164,10 @@ func (h *Handler) send(ctx context.Context, op Operation, seq int) (Operation, i
 		n := &o.Notices[seq-1]
 		n.Attempts++
 		n.State = next
+		if err == nil && op.MessageTS == "" && o.MessageTS != "" {
+			// Shown with no message, whose post came back meanwhile: show it there too.
+			n.State = NoticePending
+		}
 		if err != nil {
 			n.RetryAt = h.now().Add(retryBackoff(n.Attempts))
 			if n.Attempts >= maxDeliveryAttempts {

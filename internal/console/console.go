@@ -4,12 +4,11 @@
 package console
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,8 +21,12 @@ import (
 type Options struct {
 	UserID, UserName       string
 	ChannelID, ChannelName string
-	// Users maps Slack user ids to names, to show mentions readably.
+	// Users maps Slack user ids to names, to show mentions readably. Each of them but the console
+	// user can also type a line: `as @name <line>`.
 	Users map[string]string
+	// Echo repeats each input line in the transcript, with its author. A terminal already shows what
+	// is typed; a script on a pipe does not.
+	Echo bool
 	// Handling reports whether the bot is still answering a command or click; after each input
 	// the console waits until it is false, so that scripted input ("1" after a command) refers to
 	// buttons that exist by then.
@@ -31,17 +34,36 @@ type Options struct {
 	// Busy reports whether the bot still has work whose messages are to come (a stop being
 	// watched). At the end of the input the console waits until it is false.
 	Busy func() bool
+	// Shutdown, when set, stops the bot and returns once it has stopped. Run calls it when the
+	// session ends (quit, end of input, ctx done) and prints what the bot says while it shuts down.
+	Shutdown func()
 	// ReplyTimeout bounds the wait for the bot's answer to a command or click. Default 15s.
 	ReplyTimeout time.Duration
+	// Guard, when set, holds back clicks that act on the world until a word is typed.
+	Guard *Guard
 }
 
-// Run reads commands from in until it ends or ctx is done, and writes the conversation to out.
-// Input lines are slash commands (`/qovery stop staging`), button numbers (`1`), or `quit`.
+// Guard makes the console ask for Word before the first click on a button whose action id is one
+// of Actions. The line typed after the prompt answers it: Word (spaces around it aside) sends the
+// click and lifts the guard for the rest of the session; anything else drops the click, and the
+// next such click asks again.
+type Guard struct {
+	Actions []string
+	Word    string
+	// Prompt asks for Word and says why.
+	Prompt string
+}
+
+// Run reads lines from in until it ends, `quit` or `exit` is typed, or ctx is done, and writes the
+// conversation to out. Lines are slash commands (`/qovery stop staging`), button numbers (`1`),
+// the console's own lines (`help`, `as @name <line>`) or `#` comments. When the session ends it
+// calls opts.Shutdown, if set.
 func Run(ctx context.Context, s *slacksim.Server, in io.Reader, out io.Writer, opts Options) error {
 	if opts.ReplyTimeout <= 0 {
 		opts.ReplyTimeout = 15 * time.Second
 	}
-	c := &console{s: s, out: out, opts: opts, start: time.Now(), buttons: map[int]button{}, messages: map[string]int{}, printedCh: make(chan struct{})}
+	c := &console{s: s, out: out, opts: opts, start: time.Now(), buttons: map[int]button{}, views: map[string]slacksim.View{},
+		messages: map[string]int{}, printedCh: make(chan struct{})}
 	events, unsubscribe := s.Subscribe()
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -54,50 +76,70 @@ func Run(ctx context.Context, s *slacksim.Server, in io.Reader, out io.Writer, o
 	defer wg.Wait()
 	defer unsubscribe()
 
-	c.say("You are @%s in #%s. Type `/qovery help` to start; type a button's number to click it; `quit` or end of input to leave.", opts.UserName, opts.ChannelName)
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(in)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
+	err := c.converse(ctx, in)
+	if opts.Shutdown != nil {
+		if opts.Busy != nil && opts.Busy() {
+			c.say("(leaving: the bot shuts down as it does on SIGTERM; operations under way go on in Qovery)")
 		}
-	}()
+		opts.Shutdown()
+		// What the bot said while shutting down is printed even after Ctrl-C.
+		if serr := c.settle(context.WithoutCancel(ctx), nil); serr != nil {
+			c.say("(%v)", serr)
+		}
+	}
+	return err
+}
+
+// converse handles the input lines until the session ends.
+func (c *console) converse(ctx context.Context, in io.Reader) error {
+	c.say("You are @%s in #%s. Type `/qovery help` to start; type a button's number to click it.", c.opts.UserName, c.opts.ChannelName)
+	c.say("%s", c.help())
+	lines := make(chan inputLine)
+	go readLines(ctx, in, lines)
 	for {
-		var line string
+		var l inputLine
 		var ok bool
 		select {
 		case <-ctx.Done():
 			return nil
-		case line, ok = <-lines:
+		case l, ok = <-lines:
 		}
 		if !ok {
 			break
 		}
-		line = strings.TrimSpace(line)
+		if l.tooLong {
+			c.say("That line is over %d KiB; it was ignored.", maxLine>>10)
+			continue
+		}
+		line := strings.TrimSpace(l.text)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		if line == "quit" || line == "exit" {
 			return nil
 		}
-		c.echo(line)
-		if err := c.act(ctx, line); err != nil {
+		if line == "help" {
+			c.say("%s", c.help())
+			continue
+		}
+		u, line, err := c.author(line)
+		if err != nil {
 			c.say("%v", err)
 			continue
 		}
-		if err := c.settle(ctx, opts.Handling); err != nil {
+		c.echo(u, line)
+		if err := c.handle(ctx, u, line); err != nil {
+			c.say("%v", err)
+			continue
+		}
+		if err := c.settle(ctx, c.opts.Handling); err != nil {
 			c.say("(%v)", err)
 		}
 	}
-	if opts.Busy != nil && opts.Busy() {
+	if c.opts.Busy != nil && c.opts.Busy() {
 		c.say("(end of input: waiting for the operations under way to finish; Ctrl-C to leave now)")
 	}
-	return c.settle(ctx, opts.Busy)
+	return c.settle(ctx, c.opts.Busy)
 }
 
 // settle waits until busy reports false and everything the fake Slack showed by then is printed.
@@ -138,8 +180,12 @@ func (c *console) settle(parent context.Context, busy func() bool) error {
 }
 
 type button struct {
+	number                      int
 	channel, ts, actionID, text string
 }
+
+// user is someone typing in the console: its user, or another one with `as @name`.
+type user struct{ id, name string }
 
 type console struct {
 	s     *slacksim.Server
@@ -151,8 +197,12 @@ type console struct {
 	mu      sync.Mutex
 	next    int
 	buttons map[int]button
-	// view is the dialog open for the user, if any: the next plain line answers it.
-	view *slacksim.View
+	// views are the dialogs open, by user id: that user's next plain line answers it.
+	views map[string]slacksim.View
+	// guarding is the click held back until the guard's word is typed, and who clicked;
+	// guardLifted is set once the word was typed right. Only the input loop reads and writes them.
+	guarding    *heldClick
+	guardLifted bool
 	// messages numbers top-level messages by timestamp.
 	messages map[string]int
 	// printed is the Seq of the last event printed; printedCh is closed and replaced on each print.
@@ -160,12 +210,22 @@ type console struct {
 	printedCh chan struct{}
 }
 
-func (c *console) act(ctx context.Context, line string) error {
+// heldClick is a click the guard holds back.
+type heldClick struct {
+	b  button
+	by user
+}
+
+// handle acts on one line typed by u.
+func (c *console) handle(ctx context.Context, u user, line string) error {
+	if c.guarding != nil {
+		return c.answerGuard(ctx, line)
+	}
 	c.mu.Lock()
-	view := c.view
+	view, open := c.views[u.id]
 	c.mu.Unlock()
-	if view != nil && !strings.HasPrefix(line, "/") {
-		return c.answerView(ctx, *view, line)
+	if open && !strings.HasPrefix(line, "/") {
+		return c.answerView(ctx, u, view, line)
 	}
 	if n, err := strconv.Atoi(line); err == nil {
 		c.mu.Lock()
@@ -174,18 +234,47 @@ func (c *console) act(ctx context.Context, line string) error {
 		if !ok {
 			return fmt.Errorf("there is no button [%d]", n)
 		}
-		_, err := c.s.ClickButton(ctx, slacksim.Click{UserID: c.opts.UserID, ChannelID: b.channel, MessageTS: b.ts, ActionID: b.actionID})
-		if errors.Is(err, slacksim.ErrNoSuchButton) {
-			return fmt.Errorf("button [%d] is no longer on its message", n)
+		if c.guarded(b.actionID) {
+			c.guarding = &heldClick{b: b, by: u}
+			c.say("%s", c.opts.Guard.Prompt)
+			return nil
 		}
-		return err
+		return c.click(ctx, u, b)
 	}
 	if !strings.HasPrefix(line, "/") {
-		return errors.New("type a slash command such as `/qovery help`, or a button number")
+		return errors.New("type a slash command such as `/qovery help`, a button number, or `help` for the console's own commands")
 	}
 	command, text, _ := strings.Cut(line, " ")
-	_, err := c.s.SlashCommand(ctx, slacksim.SlashCommand{UserID: c.opts.UserID, ChannelID: c.opts.ChannelID, Command: command, Text: strings.TrimSpace(text)})
+	_, err := c.s.SlashCommand(ctx, slacksim.SlashCommand{UserID: u.id, ChannelID: c.opts.ChannelID, Command: command, Text: strings.TrimSpace(text)})
 	return err
+}
+
+// click clicks b as u.
+func (c *console) click(ctx context.Context, u user, b button) error {
+	_, err := c.s.ClickButton(ctx, slacksim.Click{UserID: u.id, ChannelID: b.channel, MessageTS: b.ts, ActionID: b.actionID})
+	if errors.Is(err, slacksim.ErrNoSuchButton) {
+		return fmt.Errorf("button [%d] is no longer on its message", b.number)
+	}
+	return err
+}
+
+// guarded reports whether a click on a button with this action id waits for the guard's word.
+func (c *console) guarded(actionID string) bool {
+	return c.opts.Guard != nil && !c.guardLifted && slices.Contains(c.opts.Guard.Actions, actionID)
+}
+
+// answerGuard takes line as the answer to the guard's prompt: the held click is sent if it is the
+// word, and dropped otherwise.
+func (c *console) answerGuard(ctx context.Context, line string) error {
+	h := *c.guarding
+	c.guarding = nil
+	if strings.TrimSpace(line) != c.opts.Guard.Word {
+		c.say("That is not %q: button [%d] was not clicked, nothing was sent. The next such click asks again.", c.opts.Guard.Word, h.b.number)
+		return nil
+	}
+	c.guardLifted = true
+	c.say("Confirmed for this session; clicking [%d] %s.", h.b.number, h.b.text)
+	return c.click(ctx, h.by, h.b)
 }
 
 // messageNumber names a top-level message by its order of appearance, so that thread replies and
@@ -200,151 +289,23 @@ func (c *console) messageNumber(ts string) int {
 	return c.messages[ts]
 }
 
-// answerView types line into the open dialog's input and submits it, or closes the dialog on
-// "back".
-func (c *console) answerView(ctx context.Context, v slacksim.View, line string) error {
+// answerView types line into u's open dialog and submits it, or closes the dialog on "back".
+func (c *console) answerView(ctx context.Context, u user, v slacksim.View, line string) error {
 	if line == "back" {
-		_, err := c.s.CloseView(ctx, c.opts.UserID, v.ID)
+		_, err := c.s.CloseView(ctx, u.id, v.ID)
 		return err
 	}
 	inputs := v.Inputs()
 	if len(inputs) == 0 {
 		return errors.New("this dialog has nothing to type in; type `back` to close it")
 	}
-	res, err := c.s.SubmitView(ctx, slacksim.ViewSubmission{UserID: c.opts.UserID, ViewID: v.ID,
+	res, err := c.s.SubmitView(ctx, slacksim.ViewSubmission{UserID: u.id, ViewID: v.ID,
 		Values: map[string]map[string]string{inputs[0].BlockID: {inputs[0].ActionID: line}}})
 	if err != nil {
 		return err
 	}
 	for _, msg := range res.Errors {
-		c.say("Qovery (in the dialog): %s", c.readable(msg))
+		c.say("Qovery (in the dialog%s): %s", c.forWhom(u.id), c.readable(msg))
 	}
 	return nil
-}
-
-func (c *console) stamp() string {
-	d := time.Since(c.start).Round(time.Second)
-	return fmt.Sprintf("[%02d:%02d]", int(d.Minutes()), int(d.Seconds())%60)
-}
-
-// write prints s whole: the input loop and the event printer both write, and their lines must not
-// interleave.
-func (c *console) write(s string) {
-	c.outMu.Lock()
-	defer c.outMu.Unlock()
-	_, _ = io.WriteString(c.out, s)
-}
-
-func (c *console) echo(line string) {
-	c.write(fmt.Sprintf("%s @%s: %s\n", c.stamp(), c.opts.UserName, line))
-}
-
-func (c *console) say(format string, args ...any) {
-	c.write(fmt.Sprintf("%s %s\n", c.stamp(), fmt.Sprintf(format, args...)))
-}
-
-func (c *console) print(ev slacksim.Event) {
-	defer func() {
-		c.mu.Lock()
-		c.printed = ev.Seq
-		close(c.printedCh)
-		c.printedCh = make(chan struct{})
-		c.mu.Unlock()
-	}()
-	var head, body string
-	var buttons []slacksim.Button
-	var msg slacksim.Message
-	switch ev.Kind {
-	case slacksim.EventViewOpened, slacksim.EventViewUpdated:
-		if ev.View.UserID != c.opts.UserID {
-			return
-		}
-		v := ev.View
-		c.mu.Lock()
-		c.view = &v
-		c.mu.Unlock()
-		head, body = "Qovery opened a dialog:", v.PlainText()+"\n(type your answer, or `back` to close the dialog)"
-	case slacksim.EventViewClosed:
-		if ev.View.UserID != c.opts.UserID {
-			return
-		}
-		c.mu.Lock()
-		c.view = nil
-		c.mu.Unlock()
-		return
-	case slacksim.EventEphemeral:
-		if ev.Ephemeral.User != c.opts.UserID {
-			return
-		}
-		head, body = "Qovery (only visible to you):", ev.Ephemeral.PlainText()
-	case slacksim.EventPosted:
-		msg = ev.Message
-		if msg.ThreadTS != "" && msg.ThreadTS != msg.TS {
-			head = fmt.Sprintf("  ↳ Qovery in the thread of message %d:", c.messageNumber(msg.ThreadTS))
-		} else {
-			head = fmt.Sprintf("Qovery in #%s (message %d):", c.opts.ChannelName, c.messageNumber(msg.TS))
-		}
-		body, buttons = msg.PlainText(), msg.Buttons()
-	case slacksim.EventUpdated:
-		if ev.Message.TS == "" {
-			return // an edited ephemeral; the bot does not edit those
-		}
-		msg = ev.Message
-		head = fmt.Sprintf("Qovery edited message %d:", c.messageNumber(msg.TS))
-		body, buttons = msg.PlainText(), msg.Buttons()
-	default:
-		return
-	}
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s %s\n", c.stamp(), head)
-	for _, l := range strings.Split(c.readable(body), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(l), "[") && len(buttons) > 0 {
-			continue // the fake's own button rendering; numbered below
-		}
-		fmt.Fprintf(&sb, "    %s\n", l)
-	}
-	if len(buttons) > 0 {
-		var labels []string
-		c.mu.Lock()
-		for _, b := range buttons {
-			c.next++
-			c.buttons[c.next] = button{channel: msg.Channel, ts: msg.TS, actionID: b.ActionID, text: b.Text}
-			labels = append(labels, fmt.Sprintf("[%d] %s", c.next, b.Text))
-		}
-		c.mu.Unlock()
-		fmt.Fprintf(&sb, "    %s\n", strings.Join(labels, "   "))
-	}
-	c.write(sb.String())
-}
-
-var (
-	mentionRE = regexp.MustCompile(`<@([A-Z0-9]+)>`)
-	linkRE    = regexp.MustCompile(`<(https?://[^|>]+)\|([^>]+)>`)
-	channelRE = regexp.MustCompile(`<#([A-Z0-9]+)(\|[^>]*)?>`)
-	emojiText = strings.NewReplacer(
-		":warning:", "⚠️", ":white_check_mark:", "✅", ":x:", "❌", ":gear:", "⚙️",
-		":inbox_tray:", "📥", ":hourglass_flowing_sand:", "⏳", ":lock:", "🔒",
-		":no_entry_sign:", "🚫", ":grey_question:", "❔", ":white_circle:", "⚪", ":large_green_circle:", "🟢",
-	)
-	unescape = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
-)
-
-// readable turns mrkdwn into what a person would see in Slack: names for mentions, link text with
-// its address, emoji for shortcodes.
-func (c *console) readable(s string) string {
-	s = mentionRE.ReplaceAllStringFunc(s, func(m string) string {
-		id := mentionRE.FindStringSubmatch(m)[1]
-		if name, ok := c.opts.Users[id]; ok {
-			return "@" + name
-		}
-		return "@" + id
-	})
-	s = linkRE.ReplaceAllString(s, "$2 ($1)")
-	s = channelRE.ReplaceAllStringFunc(s, func(m string) string {
-		if m := channelRE.FindStringSubmatch(m); m[1] == c.opts.ChannelID {
-			return "#" + c.opts.ChannelName
-		}
-		return "#" + channelRE.FindStringSubmatch(m)[1]
-	})
-	return unescape.Replace(emojiText.Replace(s))
 }
