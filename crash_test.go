@@ -96,11 +96,11 @@ func (s crashStore) Create(ctx context.Context, op commands.Operation) error {
 	return s.Store.Create(ctx, op)
 }
 
-func (s crashStore) Update(ctx context.Context, id uuid.UUID, fn func(*commands.Operation) error) (commands.Operation, error) {
+func (s crashStore) Update(ctx context.Context, id uuid.UUID, fence *commands.Lease, fn func(*commands.Operation) error) (commands.Operation, error) {
 	if s.c.isTripped() {
 		return commands.Operation{}, errCrashed
 	}
-	return s.Store.Update(ctx, id, func(op *commands.Operation) error {
+	return s.Store.Update(ctx, id, fence, func(op *commands.Operation) error {
 		if s.c.isTripped() {
 			return errCrashed
 		}

@@ -175,7 +175,7 @@ func (h *Handler) checkPress(ctx context.Context, p press, confirming bool) (Ope
 // expire ends a pending operation whose confirmation TTL has passed and reports errExpired.
 func (h *Handler) expire(ctx context.Context, op Operation, p press) (Operation, error) {
 	now := h.now()
-	expired, err := h.change(ctx, op.ID, func(o *Operation) (*Event, error) {
+	expired, err := h.change(ctx, nil, op.ID, func(o *Operation) (*Event, error) {
 		if o.Phase != PhasePending {
 			return nil, &errNotPending{*o}
 		}
@@ -192,10 +192,10 @@ func (h *Handler) expire(ctx context.Context, op Operation, p press) (Operation,
 }
 
 // claim moves a pending operation to next for the person who pressed, atomically: of two racing
-// clicks, exactly one gets the operation.
-func (h *Handler) claim(ctx context.Context, p press, next Phase) (Operation, error) {
+// clicks, exactly one gets the operation. l is the operation's lease, when the caller holds it.
+func (h *Handler) claim(ctx context.Context, l *Lease, p press, next Phase) (Operation, error) {
 	now := h.now()
-	return h.change(ctx, p.ref.OperationID, func(op *Operation) (*Event, error) {
+	return h.change(ctx, l, p.ref.OperationID, func(op *Operation) (*Event, error) {
 		switch {
 		case op.Phase != PhasePending:
 			return nil, &errNotPending{*op}
@@ -266,7 +266,7 @@ func (h *Handler) confirm(ctx context.Context, p press) (string, error) {
 	// replica adopting unfinished work then never mistakes this confirmation for one whose
 	// replica died before calling Qovery. A press on another replica waits for it, then finds the
 	// request answered.
-	lctx, _, release, err := h.holdOpWait(ctx, op.ID)
+	l, release, err := h.holdOpWait(ctx, op.ID)
 	if errors.Is(err, ErrLeaseHeld) {
 		return "Another click on this request is still being handled; its outcome will show in the message.", nil
 	}
@@ -274,11 +274,11 @@ func (h *Handler) confirm(ctx context.Context, p press) (string, error) {
 		return "", fmt.Errorf("take the lease of operation %s: %w", op.ID, err)
 	}
 	defer release()
-	op, err = h.claim(lctx, p, PhaseConfirmed)
+	op, err = h.claim(ctx, l, p, PhaseConfirmed)
 	if err != nil {
 		return pressRefusal(op, err)
 	}
-	return h.act(lctx, op)
+	return h.act(ctx, l, op)
 }
 
 // cancel handles a press on the Cancel button. The requester, or any allowed user, may cancel.
@@ -287,7 +287,7 @@ func (h *Handler) cancel(ctx context.Context, p press) (string, error) {
 	if err != nil {
 		return pressRefusal(op, err)
 	}
-	if _, err := h.claim(ctx, p, PhaseCancelled); err != nil {
+	if _, err := h.claim(ctx, nil, p, PhaseCancelled); err != nil {
 		return pressRefusal(op, err)
 	}
 	return "", nil

@@ -14,7 +14,7 @@ import (
 // holder renews it; implementations renew the leases they hand out until they are released, and
 // close [Lease.Lost] when a renewal fails. A lone replica uses [LocalLeases]; replicas sharing a
 // database use that database's leases, whose fencing counter the store checks on every write made
-// under a lease (see [WithLease]).
+// under a lease (the fence given to [Store.Update]).
 type Leases interface {
 	// Acquire takes the named lease if nobody holds it, its holder released it, or its holder
 	// stopped renewing it. It returns [ErrLeaseHeld] when another holder has it.
@@ -71,20 +71,6 @@ func (l *Lease) MarkLost() { l.markLost() }
 func (l *Lease) Release(ctx context.Context) error {
 	l.MarkLost()
 	return l.release(ctx)
-}
-
-type leaseKey struct{}
-
-// WithLease returns a context carrying l: a store that supports fencing refuses writes made with it
-// once l has changed hands ([ErrLeaseLost]).
-func WithLease(ctx context.Context, l *Lease) context.Context {
-	return context.WithValue(ctx, leaseKey{}, l)
-}
-
-// LeaseFrom returns the lease a context carries, or nil.
-func LeaseFrom(ctx context.Context) *Lease {
-	l, _ := ctx.Value(leaseKey{}).(*Lease)
-	return l
 }
 
 // Lease names.

@@ -27,15 +27,13 @@ const notifyTimeout = 5 * time.Second
 // change that causes it means a crash between the two cannot lose the message, and delivering
 // after the write means no message announces a change that was not recorded.
 //
-// When ctx carries the operation's lease (a watch, a confirmation), the same write also claims the
-// notice for delivery, which is then sent at once: one write fewer per notice.
-func (h *Handler) change(ctx context.Context, id uuid.UUID, fn func(op *Operation) (*Event, error)) (Operation, error) {
-	leased := false
-	if l := LeaseFrom(ctx); l != nil && l.Name == operationLeaseName(id) {
-		leased = h.holdsOp(id)
-	}
+// l is the operation's lease when the caller holds it (a watch, a confirmation), or nil. Under it,
+// the write is fenced, and it also claims the notice for delivery, which the caller's goroutine then
+// sends at once: one write fewer per notice. Without it, the notice is delivered by whoever holds the
+// lease: this process after taking it, or another replica.
+func (h *Handler) change(ctx context.Context, l *Lease, id uuid.UUID, fn func(op *Operation) (*Event, error)) (Operation, error) {
 	var claimed int
-	op, err := h.store.Update(ctx, id, func(op *Operation) error {
+	op, err := h.store.Update(ctx, id, l, func(op *Operation) error {
 		claimed = 0
 		ev, err := fn(op)
 		if err != nil {
@@ -43,7 +41,7 @@ func (h *Handler) change(ctx context.Context, id uuid.UUID, fn func(op *Operatio
 		}
 		if ev != nil {
 			op.Notices = append(op.Notices, Notice{Seq: len(op.Notices) + 1, Event: *ev, State: NoticePending})
-			if leased {
+			if l != nil {
 				claimed = claimNext(op)
 			}
 		}
@@ -53,10 +51,12 @@ func (h *Handler) change(ctx context.Context, id uuid.UUID, fn func(op *Operatio
 		return op, err
 	}
 	if claimed != 0 {
-		h.deliverFrom(ctx, op, claimed)
+		h.deliverFrom(ctx, l, op, claimed)
 		return op, nil
 	}
-	h.deliver(ctx, op.ID)
+	if l == nil {
+		h.deliver(ctx, op.ID)
+	}
 	return op, nil
 }
 
@@ -91,11 +91,11 @@ var errNothingToDeliver = errors.New("no notice to deliver")
 func (h *Handler) deliver(ctx context.Context, id uuid.UUID) {
 	_, lone := h.leases.(*LocalLeases)
 	for round := 0; ; round++ {
-		lctx, _, release, err := h.holdOp(ctx, id)
+		l, release, err := h.holdOp(ctx, id)
 		if err != nil {
 			return // another replica carries the operation and delivers
 		}
-		h.deliverHeld(lctx, id)
+		h.deliverHeld(ctx, l, id)
 		if !release() || lone || round > 0 {
 			return
 		}
@@ -121,30 +121,31 @@ func (h *Handler) undelivered(ctx context.Context, id uuid.UUID) bool {
 	return false
 }
 
-// deliverHeld is deliver once the operation's lease is held.
-func (h *Handler) deliverHeld(ctx context.Context, id uuid.UUID) {
+// deliverHeld is deliver once the operation's lease l is held.
+func (h *Handler) deliverHeld(ctx context.Context, l *Lease, id uuid.UUID) {
 	var seq int
-	op, err := h.store.Update(ctx, id, func(op *Operation) error {
+	op, err := h.store.Update(ctx, id, l, func(op *Operation) error {
 		if seq = claimNext(op); seq == 0 {
 			return errNothingToDeliver
 		}
 		return nil
 	})
 	if err == nil {
-		h.deliverFrom(ctx, op, seq)
+		h.deliverFrom(ctx, l, op, seq)
 	}
 }
 
-// deliverFrom sends notice seq of op, which is claimed, then the pending notices after it, in order.
-func (h *Handler) deliverFrom(ctx context.Context, op Operation, seq int) {
+// deliverFrom sends notice seq of op, which is claimed under l, then the pending notices after it,
+// in order.
+func (h *Handler) deliverFrom(ctx context.Context, l *Lease, op Operation, seq int) {
 	for seq != 0 {
-		op, seq = h.send(ctx, op, seq)
+		op, seq = h.send(ctx, l, op, seq)
 	}
 }
 
 // send delivers notice seq of op and records the outcome; when it went out, the same write claims
 // the next pending notice, whose sequence number it returns (0 for none, or after a failure).
-func (h *Handler) send(ctx context.Context, op Operation, seq int) (Operation, int) {
+func (h *Handler) send(ctx context.Context, l *Lease, op Operation, seq int) (Operation, int) {
 	// A notice under way is finished even when ctx ends (shutdown): half a notice (the thread reply
 	// without the parent's edit) would leave the parent stale, since the notice counts as posted.
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
@@ -159,7 +160,7 @@ func (h *Handler) send(ctx context.Context, op Operation, seq int) (Operation, i
 		next = NoticePending // tried again with the next change, or by Adopt after its back-off
 	}
 	var claimed int
-	op, uerr := h.store.Update(context.WithoutCancel(ctx), op.ID, func(o *Operation) error {
+	op, uerr := h.store.Update(context.WithoutCancel(ctx), op.ID, l, func(o *Operation) error {
 		claimed = 0
 		n := &o.Notices[seq-1]
 		n.Attempts++

@@ -38,12 +38,13 @@ const leaseRetry = 25 * time.Millisecond
 // releaseTimeout bounds handing a lease back; past it the lease simply expires.
 const releaseTimeout = 2 * time.Second
 
-// holdOp returns ctx carrying the operation's lease (so that the store fences every write made with
-// it), taking the lease unless this process holds it already. It returns [ErrLeaseHeld] when another
-// replica holds it. release must be called once the work is done; it reports whether the lease was
-// handed back (the last user in this process released it). Taking a lease is a database round
-// trip: it is made outside the handler's lock, and goroutines wanting the same lease share it.
-func (h *Handler) holdOp(ctx context.Context, id uuid.UUID) (_ context.Context, _ *Lease, release func() bool, _ error) {
+// holdOp returns the operation's lease, taking it unless this process holds it already; the caller
+// hands it to every store write it makes for the operation, which the store fences with it. It
+// returns [ErrLeaseHeld] when another replica holds it. release must be called once the work is
+// done; it reports whether the lease was handed back (the last user in this process released it).
+// Taking a lease is a database round trip: it is made outside the handler's lock, and goroutines
+// wanting the same lease share it.
+func (h *Handler) holdOp(ctx context.Context, id uuid.UUID) (_ *Lease, release func() bool, _ error) {
 	h.mu.Lock()
 	for {
 		hd := h.held[id]
@@ -62,9 +63,9 @@ func (h *Handler) holdOp(ctx context.Context, id uuid.UUID) (_ context.Context, 
 					delete(h.held, id)
 				}
 				h.mu.Unlock()
-				return ctx, nil, nil, hd.err
+				return nil, nil, hd.err
 			}
-			return WithLease(ctx, hd.lease), hd.lease, h.releaser(ctx, id, hd), nil
+			return hd.lease, h.releaser(ctx, id, hd), nil
 		}
 		select {
 		case <-hd.ready:
@@ -80,14 +81,14 @@ func (h *Handler) holdOp(ctx context.Context, id uuid.UUID) (_ context.Context, 
 			}
 			if hd.err != nil {
 				h.mu.Unlock()
-				return ctx, nil, nil, hd.err // another replica holds it: so the taker was told
+				return nil, nil, hd.err // another replica holds it: so the taker was told
 			}
 			delete(h.held, id) // lost: take it again if it is free
 			continue
 		}
 		hd.users++
 		h.mu.Unlock()
-		return WithLease(ctx, hd.lease), hd.lease, h.releaser(ctx, id, hd), nil
+		return hd.lease, h.releaser(ctx, id, hd), nil
 	}
 }
 
@@ -128,18 +129,18 @@ func isLost(l *Lease) bool {
 }
 
 // holdOpWait is holdOp that waits up to leaseWait while another replica holds the lease.
-func (h *Handler) holdOpWait(ctx context.Context, id uuid.UUID) (context.Context, *Lease, func() bool, error) {
+func (h *Handler) holdOpWait(ctx context.Context, id uuid.UUID) (*Lease, func() bool, error) {
 	deadline := time.Now().Add(leaseWait)
 	for {
-		lctx, l, release, err := h.holdOp(ctx, id)
+		l, release, err := h.holdOp(ctx, id)
 		if !errors.Is(err, ErrLeaseHeld) || time.Now().After(deadline) {
-			return lctx, l, release, err
+			return l, release, err
 		}
 		t := time.NewTimer(leaseRetry)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx, nil, nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-t.C:
 		}
 	}

@@ -102,7 +102,7 @@ func TestAdoptLeavesWorkItsOwnerCarries(t *testing.T) {
 	f.h.leases = fleet
 	op := f.requestStop(t, "staging")
 	fleet.set(operationLeaseName(op.ID), true)
-	if _, err := f.h.store.Update(t.Context(), op.ID, func(o *Operation) error {
+	if _, err := f.h.store.Update(t.Context(), op.ID, nil, func(o *Operation) error {
 		o.Phase, o.ConfirmedBy, o.ConfirmedAt = PhaseConfirmed, "U1", f.clock.Now()
 		return nil
 	}); err != nil {
@@ -136,7 +136,7 @@ func TestRefusedNoticeWaitsForItsRetry(t *testing.T) {
 	f := newFixture(t)
 	op := f.requestStop(t, "staging")
 	now := f.clock.Now()
-	if _, err := f.h.store.Update(t.Context(), op.ID, func(o *Operation) error {
+	if _, err := f.h.store.Update(t.Context(), op.ID, nil, func(o *Operation) error {
 		o.Phase, o.FinishedAt = PhaseCancelled, now
 		o.Notices = []Notice{{Seq: 1, Event: Event{Kind: EventCancelled, At: now}, State: NoticePending, Attempts: 1, RetryAt: now.Add(retryBackoff(1))}}
 		return nil
@@ -227,7 +227,7 @@ func TestHoldOpSharesOneAcquisition(t *testing.T) {
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			_, l, release, err := f.h.holdOp(t.Context(), id)
+			l, release, err := f.h.holdOp(t.Context(), id)
 			if err != nil || l == nil {
 				t.Errorf("holdOp = %v, %v", l, err)
 				return

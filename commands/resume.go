@@ -92,21 +92,21 @@ func (h *Handler) needsOwner(op Operation, watcher bool) bool {
 // adoptOne settles one operation under its lease and reports whether this replica, the watcher or
 // not, is to watch it.
 func (h *Handler) adoptOne(ctx context.Context, id uuid.UUID, watcher bool) (Operation, bool) {
-	lctx, _, release, err := h.holdOp(ctx, id)
+	l, release, err := h.holdOp(ctx, id)
 	if err != nil {
 		return Operation{}, false // taken by another replica meanwhile
 	}
 	defer release()
 	// Read it again under the lease: its previous owner may have finished it meanwhile.
-	op, err := h.store.Get(lctx, id)
+	op, err := h.store.Get(ctx, id)
 	if err != nil {
 		return Operation{}, false
 	}
-	h.settleDeliveries(lctx, op)
+	h.settleDeliveries(ctx, l, op)
 	if op.Phase == PhaseConfirmed {
-		_ = h.settleCall(lctx, op) // accepted: it is being watched; not settled: tried again later
+		_ = h.settleCall(ctx, l, op) // accepted: it is being watched; not settled: tried again later
 	}
-	h.deliver(lctx, id)
+	h.deliverHeld(ctx, l, id)
 	if op.Phase != PhaseWatching || !watcher {
 		return Operation{}, false // the watching replica adopts it in turn
 	}
@@ -115,7 +115,7 @@ func (h *Handler) adoptOne(ctx context.Context, id uuid.UUID, watcher bool) (Ope
 
 // settleDeliveries asks the chat about notices left "sending" and records the answer; when it
 // cannot tell, the notice is sent again (a repeated line is better than a lost one).
-func (h *Handler) settleDeliveries(ctx context.Context, op Operation) {
+func (h *Handler) settleDeliveries(ctx context.Context, l *Lease, op Operation) {
 	for _, n := range op.Notices {
 		if n.State != NoticeSending {
 			continue
@@ -125,7 +125,7 @@ func (h *Handler) settleDeliveries(ctx context.Context, op Operation) {
 		if err == nil && posted {
 			next = NoticePosted
 		}
-		_, _ = h.store.Update(ctx, op.ID, func(o *Operation) error {
+		_, _ = h.store.Update(ctx, op.ID, l, func(o *Operation) error {
 			if o.Notices[n.Seq-1].State == NoticeSending {
 				o.Notices[n.Seq-1].State = next
 			}
@@ -136,10 +136,10 @@ func (h *Handler) settleDeliveries(ctx context.Context, op Operation) {
 
 // settleCall decides what became of a confirmed operation whose run ended before the outcome of
 // its stop call was recorded.
-func (h *Handler) settleCall(ctx context.Context, op Operation) error {
+func (h *Handler) settleCall(ctx context.Context, l *Lease, op Operation) error {
 	a := op.action()
 	if op.Call == CallNone {
-		h.finish(ctx, op.ID, PhaseVoid, EventVoided, "", fmt.Sprintf("The bot restarted before it called Qovery, so nothing was %s. Run the command again if the %s is still needed.", a.past, a.noun))
+		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, "", fmt.Sprintf("The bot restarted before it called Qovery, so nothing was %s. Run the command again if the %s is still needed.", a.past, a.noun))
 		return nil
 	}
 	st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID)
@@ -150,10 +150,10 @@ func (h *Handler) settleCall(ctx context.Context, op Operation) error {
 	switch {
 	case a.inPhase(st.Status) && st.Status != a.success && !failed(st.Status),
 		st.Status == a.success: // Qovery took the call, and maybe finished it while the bot was down
-		return h.accept(ctx, op.ID, st.Status, 0)
+		return h.accept(ctx, l, op.ID, st.Status, 0)
 	default:
-		h.markRetryable(ctx, op.ID)
-		h.finish(ctx, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf(
+		h.markRetryable(ctx, l, op.ID)
+		h.finish(ctx, l, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf(
 			"The bot restarted while sending the %s, and Qovery shows *%s* as %s: the %s was not taken. Run the command again if it is still needed.",
 			a.noun, Escape(op.ClusterName), stateName(st.Status), a.noun))
 		return nil

@@ -118,7 +118,7 @@ func (h *Handler) goWatch(id uuid.UUID) {
 	h.mu.Unlock()
 	if ctx == nil {
 		if ended && !h.cfg.Durable {
-			h.stoppedWatching(context.Background(), id)
+			h.stoppedWatching(context.Background(), nil, id)
 		}
 		return
 	}
@@ -133,8 +133,9 @@ func (h *Handler) goWatch(id uuid.UUID) {
 }
 
 // stoppedWatching ends a watched operation that the bot can no longer follow, because it is
-// shutting down and nothing will resume the watch, and tells its thread.
-func (h *Handler) stoppedWatching(ctx context.Context, id uuid.UUID) {
+// shutting down and nothing will resume the watch, and tells its thread. l is the operation's
+// lease, when the caller holds it.
+func (h *Handler) stoppedWatching(ctx context.Context, l *Lease, id uuid.UUID) {
 	// The notice must still go out while the process shuts down.
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
 	defer cancel()
@@ -142,7 +143,7 @@ func (h *Handler) stoppedWatching(ctx context.Context, id uuid.UUID) {
 	if err != nil {
 		return
 	}
-	h.finish(nctx, id, PhaseAborted, EventAborted, "", fmt.Sprintf("The bot stopped watching because it is shutting down. The %s itself goes on in Qovery; check the cluster in the Qovery console.", op.action().noun))
+	h.finish(nctx, l, id, PhaseAborted, EventAborted, "", fmt.Sprintf("The bot stopped watching because it is shutting down. The %s itself goes on in Qovery; check the cluster in the Qovery console.", op.action().noun))
 }
 
 // Busy reports whether the handler is watching an operation.

@@ -128,7 +128,7 @@ func (h *Handler) busyText(ctx context.Context, op Operation) string {
 // operation ended before its message was posted (it expired while the post was held up), its last
 // notice, already audited, is queued again so that the message shows how it ended.
 func (h *Handler) attach(ctx context.Context, id uuid.UUID, channelID, ts string) error {
-	_, err := h.store.Update(ctx, id, func(op *Operation) error {
+	_, err := h.store.Update(ctx, id, nil, func(op *Operation) error {
 		if op.MessageTS == "" && !op.Phase.IsActive() && len(op.Notices) > 0 {
 			if last := &op.Notices[len(op.Notices)-1]; last.State == NoticePosted {
 				last.State = NoticePending
@@ -146,7 +146,7 @@ func (h *Handler) attach(ctx context.Context, id uuid.UUID, channelID, ts string
 
 // discard ends a pending operation whose confirmation could not be posted, releasing its cluster.
 func (h *Handler) discard(ctx context.Context, id uuid.UUID) error {
-	_, err := h.store.Update(ctx, id, func(op *Operation) error {
+	_, err := h.store.Update(ctx, id, nil, func(op *Operation) error {
 		if op.Phase != PhasePending {
 			return nil
 		}
@@ -156,8 +156,9 @@ func (h *Handler) discard(ctx context.Context, id uuid.UUID) error {
 	return err
 }
 
-// act checks a confirmed operation's cluster once more and calls Qovery.
-func (h *Handler) act(ctx context.Context, op Operation) (string, error) {
+// act checks a confirmed operation's cluster once more and calls Qovery, under the operation's
+// lease l.
+func (h *Handler) act(ctx context.Context, l *Lease, op Operation) (string, error) {
 	a := op.action()
 
 	// The confirmation may be minutes old: act only if the cluster's state still allows it.
@@ -165,17 +166,17 @@ func (h *Handler) act(ctx context.Context, op Operation) (string, error) {
 	if err != nil {
 		uerr := qoveryError("check the cluster before the "+a.noun, err)
 		msg, _ := UserMessage(uerr)
-		h.finish(ctx, op.ID, PhaseVoid, EventVoided, "", msg+" Nothing was "+a.past+".")
+		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, "", msg+" Nothing was "+a.past+".")
 		return "", uerr
 	}
 	if why := a.refusal(op.ClusterName, st); why != "" {
-		h.finish(ctx, op.ID, PhaseVoid, EventVoided, st.Status, fmt.Sprintf("Not %s: the cluster changed since the request. %s", a.past, why))
+		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, st.Status, fmt.Sprintf("Not %s: the cluster changed since the request. %s", a.past, why))
 		return "", nil
 	}
 
 	// Record the intent before the side effect: after a crash, a "sending" call is settled by
 	// reading the status, never by sending it again.
-	op, err = h.store.Update(ctx, op.ID, func(o *Operation) error {
+	op, err = h.store.Update(ctx, op.ID, l, func(o *Operation) error {
 		if o.Phase != PhaseConfirmed || o.Call != CallNone {
 			return &errNotPending{*o}
 		}
@@ -187,20 +188,20 @@ func (h *Handler) act(ctx context.Context, op Operation) (string, error) {
 	}
 	resp, err := a.call(ctx, h.q, op.OrganizationID, op.ClusterID)
 	if err != nil {
-		return h.callFailed(ctx, op, err)
+		return h.callFailed(ctx, l, op, err)
 	}
 	state := a.queued
 	if resp.Status != nil && resp.Status.Status != "" {
 		state = resp.Status.Status
 	}
-	return "", h.accept(ctx, op.ID, state, resp.StatusCode)
+	return "", h.accept(ctx, l, op.ID, state, resp.StatusCode)
 }
 
 // accept records that Qovery took the call (httpStatus is 0 when that was learnt from a status read
-// after a lost answer), notifies, and watches the operation.
-func (h *Handler) accept(ctx context.Context, id uuid.UUID, state qovery.State, httpStatus int) error {
+// after a lost answer), notifies, and watches the operation. l is the operation's lease.
+func (h *Handler) accept(ctx context.Context, l *Lease, id uuid.UUID, state qovery.State, httpStatus int) error {
 	now := h.now()
-	op, err := h.change(ctx, id, func(op *Operation) (*Event, error) {
+	op, err := h.change(ctx, l, id, func(op *Operation) (*Event, error) {
 		if op.Phase != PhaseConfirmed {
 			return nil, &errNotPending{*op}
 		}
@@ -219,13 +220,13 @@ func (h *Handler) accept(ctx context.Context, id uuid.UUID, state qovery.State, 
 
 // callFailed tells the truth after a failed call. A 409 or a lost answer is settled by reading the
 // status again, never by sending the call a second time.
-func (h *Handler) callFailed(ctx context.Context, op Operation, callErr error) (string, error) {
+func (h *Handler) callFailed(ctx context.Context, l *Lease, op Operation, callErr error) (string, error) {
 	a := op.action()
 	var qe *qovery.Error
 	answered := errors.As(callErr, &qe)
 	if answered {
 		// Kept for the audit trail of the call.
-		op, _ = h.store.Update(ctx, op.ID, func(o *Operation) error {
+		op, _ = h.store.Update(ctx, op.ID, l, func(o *Operation) error {
 			o.CallHTTPStatus, o.Call = qe.StatusCode, CallAnswered
 			return nil
 		})
@@ -236,27 +237,28 @@ func (h *Handler) callFailed(ctx context.Context, op Operation, callErr error) (
 			switch {
 			case a.inPhase(st.Status) && st.Status != a.success && !failed(st.Status):
 				// Qovery took it (or someone else did the same at the same moment): watch it either way.
-				return "", h.accept(ctx, op.ID, st.Status, 0)
+				return "", h.accept(ctx, l, op.ID, st.Status, 0)
 			case st.Status == a.success:
-				h.finish(ctx, op.ID, PhaseVoid, EventVoided, st.Status, fmt.Sprintf("*%s* is already %s; nothing more to do.", Escape(op.ClusterName), stateName(st.Status)))
+				h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, st.Status, fmt.Sprintf("*%s* is already %s; nothing more to do.", Escape(op.ClusterName), stateName(st.Status)))
 				return "", nil
 			case answered && qe.StatusCode == 409:
-				h.finish(ctx, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf("Qovery refused the %s: an operation is in progress on *%s* (%s). Try again once it settles.", a.noun, Escape(op.ClusterName), stateName(st.Status)))
+				h.finish(ctx, l, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf("Qovery refused the %s: an operation is in progress on *%s* (%s). Try again once it settles.", a.noun, Escape(op.ClusterName), stateName(st.Status)))
 				return "", nil
 			}
 		}
 	}
 	uerr := qoveryError(a.noun+" the cluster", callErr)
 	msg, _ := UserMessage(uerr)
-	h.markRetryable(ctx, op.ID)
-	h.finish(ctx, op.ID, PhaseRejected, EventRejected, "", msg+" Nothing was "+a.past+".")
+	h.markRetryable(ctx, l, op.ID)
+	h.finish(ctx, l, op.ID, PhaseRejected, EventRejected, "", msg+" Nothing was "+a.past+".")
 	return "", uerr
 }
 
-// finish moves an operation to a final phase and notifies once.
-func (h *Handler) finish(ctx context.Context, id uuid.UUID, phase Phase, kind EventKind, state qovery.State, note string) Operation {
+// finish moves an operation to a final phase and notifies once. l is the operation's lease, when
+// the caller holds it.
+func (h *Handler) finish(ctx context.Context, l *Lease, id uuid.UUID, phase Phase, kind EventKind, state qovery.State, note string) Operation {
 	now := h.now()
-	op, _ := h.change(ctx, id, func(op *Operation) (*Event, error) {
+	op, _ := h.change(ctx, l, id, func(op *Operation) (*Event, error) {
 		if !op.Phase.IsActive() {
 			return nil, &errNotPending{*op}
 		}
@@ -274,8 +276,8 @@ func (h *Handler) finish(ctx context.Context, id uuid.UUID, phase Phase, kind Ev
 
 // markRetryable records that the stop call failed without Qovery taking it, so that its final
 // message offers to try again.
-func (h *Handler) markRetryable(ctx context.Context, id uuid.UUID) {
-	_, _ = h.store.Update(ctx, id, func(o *Operation) error { o.Retryable = true; return nil })
+func (h *Handler) markRetryable(ctx context.Context, l *Lease, id uuid.UUID) {
+	_, _ = h.store.Update(ctx, id, l, func(o *Operation) error { o.Retryable = true; return nil })
 }
 
 // ExpireDue expires the pending operations whose confirmation TTL has passed, so that their buttons
@@ -294,7 +296,7 @@ func (h *Handler) ExpireDue(ctx context.Context) (int, error) {
 		if op.Phase != PhasePending || now.Before(op.ExpiresAt) {
 			continue
 		}
-		_, err := h.change(ctx, op.ID, func(op *Operation) (*Event, error) {
+		_, err := h.change(ctx, nil, op.ID, func(op *Operation) (*Event, error) {
 			if op.Phase != PhasePending || now.Before(op.ExpiresAt) {
 				return nil, &errNotPending{*op}
 			}

@@ -23,7 +23,12 @@ type Store interface {
 	// an error, which Update returns (wrapped or as is) with the operation unchanged. fn may be
 	// called again on a fresher copy when another write came first, so it must only change the
 	// operation it is given (what it computes for the caller, it sets anew each call).
-	Update(ctx context.Context, id uuid.UUID, fn func(*Operation) error) (Operation, error)
+	//
+	// fence, when not nil, is the lease the write is made under: a store that replicas share
+	// refuses the write with [ErrLeaseLost] once that lease has changed hands, so that a holder
+	// that stalled past its lease cannot undo the work of the replica that took over. A store only
+	// one process uses ignores it.
+	Update(ctx context.Context, id uuid.UUID, fence *Lease, fn func(*Operation) error) (Operation, error)
 	// Active lists the operations whose phase is active.
 	Active(ctx context.Context) ([]Operation, error)
 	// Unsettled lists the ids of the operations that are not [Operation.Settled]: active, or with
@@ -96,7 +101,7 @@ func (s *MemoryStore) Get(_ context.Context, id uuid.UUID) (Operation, error) {
 }
 
 // Update implements [Store].
-func (s *MemoryStore) Update(_ context.Context, id uuid.UUID, fn func(*Operation) error) (Operation, error) {
+func (s *MemoryStore) Update(_ context.Context, id uuid.UUID, _ *Lease, fn func(*Operation) error) (Operation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	op, ok := s.ops[id]

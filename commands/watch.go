@@ -32,7 +32,7 @@ func (h *Handler) watchOp(ctx context.Context, id uuid.UUID) error {
 		return nil // this process watches it already
 	}
 	defer h.stopWatching(id)
-	ctx, ol, release, err := h.holdOp(ctx, id)
+	ol, release, err := h.holdOp(ctx, id)
 	if errors.Is(err, ErrLeaseHeld) {
 		return nil
 	}
@@ -45,7 +45,7 @@ func (h *Handler) watchOp(ctx context.Context, id uuid.UUID) error {
 
 	// The watch's state lives on the heap, not in this frame: a thousand watches park here, and a
 	// frame over a quarter of a goroutine's first stack keeps every one of them at twice the size.
-	w := newWatch(h)
+	w := newWatch(h, ol)
 	if w.op, err = h.store.Get(ctx, id); err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (h *Handler) watchOp(ctx context.Context, id uuid.UUID) error {
 		select {
 		case <-ctx.Done():
 			if !h.cfg.Durable {
-				h.stoppedWatching(ctx, id) // nothing will resume this watch
+				h.stoppedWatching(ctx, ol, id) // nothing will resume this watch
 			}
 			return ctx.Err()
 		case u = <-updates:
@@ -77,12 +77,14 @@ func (h *Handler) watchOp(ctx context.Context, id uuid.UUID) error {
 }
 
 //go:noinline
-func newWatch(h *Handler) *watch { return &watch{h: h} } // on the heap, whatever escape analysis says of the caller
+func newWatch(h *Handler, l *Lease) *watch { return &watch{h: h, lease: l} } // on the heap, whatever escape analysis says of the caller
 
 // watch is the state of one watchOp loop.
 type watch struct {
-	h  *Handler
-	op Operation
+	h *Handler
+	// lease is the operation's: every write the watch makes is fenced with it.
+	lease *Lease
+	op    Operation
 	// seenActionPhase is set once a status read shows the stop under way; before that, DEPLOYED is
 	// taken to be Qovery's stale answer.
 	seenActionPhase bool
@@ -107,7 +109,7 @@ func (w *watch) observe(ctx context.Context, st *qovery.ClusterStatus, err error
 		var qe *qovery.Error
 		if errors.As(err, &qe) && (qe.StatusCode == 401 || qe.StatusCode == 403 || qe.StatusCode == 404) {
 			msg, _ := UserMessage(qoveryError("read the cluster's status", err))
-			h.finish(ctx, w.op.ID, PhaseAborted, EventAborted, "", msg+" The bot stopped watching; check the cluster in the Qovery console.")
+			h.finish(ctx, w.lease, w.op.ID, PhaseAborted, EventAborted, "", msg+" The bot stopped watching; check the cluster in the Qovery console.")
 			return true, nil
 		}
 		// A passing outage: the client already retried; keep watching until the timeout, and say
@@ -145,7 +147,7 @@ func (w *watch) observe(ctx context.Context, st *qovery.ClusterStatus, err error
 		}
 	}
 	if state != w.op.State || w.seenActionPhase != w.op.SeenActionPhase || !w.upSince.Equal(w.op.UpSince) {
-		op, err := h.change(ctx, w.op.ID, func(op *Operation) (*Event, error) {
+		op, err := h.change(ctx, w.lease, w.op.ID, func(op *Operation) (*Event, error) {
 			if op.Phase != PhaseWatching {
 				return nil, &errNotPending{*op}
 			}
@@ -184,7 +186,7 @@ func (w *watch) outage(ctx context.Context, now time.Time, failing bool) {
 	default:
 		return
 	}
-	updated, err := w.h.change(ctx, op.ID, func(o *Operation) (*Event, error) {
+	updated, err := w.h.change(ctx, w.lease, op.ID, func(o *Operation) (*Event, error) {
 		if o.Phase != PhaseWatching {
 			return nil, &errNotPending{*o}
 		}
@@ -200,13 +202,13 @@ func (w *watch) checkTimeout(ctx context.Context, now time.Time) bool {
 	if now.Sub(w.op.AcceptedAt) < w.h.cfg.WatchTimeout {
 		return false
 	}
-	w.h.finish(ctx, w.op.ID, PhaseTimedOut, EventTimedOut, "", fmt.Sprintf("Still %s after %s; the bot stopped watching. Check the cluster in the Qovery console.", stateName(w.op.State), FormatDuration(now.Sub(w.op.AcceptedAt))))
+	w.h.finish(ctx, w.lease, w.op.ID, PhaseTimedOut, EventTimedOut, "", fmt.Sprintf("Still %s after %s; the bot stopped watching. Check the cluster in the Qovery console.", stateName(w.op.State), FormatDuration(now.Sub(w.op.AcceptedAt))))
 	return true
 }
 
 func (w *watch) end(ctx context.Context, phase Phase, kind EventKind, st *qovery.ClusterStatus, note string) {
 	now := w.h.now()
-	_, _ = w.h.change(ctx, w.op.ID, func(op *Operation) (*Event, error) {
+	_, _ = w.h.change(ctx, w.lease, w.op.ID, func(op *Operation) (*Event, error) {
 		if op.Phase != PhaseWatching {
 			return nil, &errNotPending{*op}
 		}

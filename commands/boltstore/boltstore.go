@@ -311,7 +311,7 @@ func (s *Store) Get(ctx context.Context, id uuid.UUID) (commands.Operation, erro
 //
 // Beyond the contract, Update refuses to change the operation's id, and to make it active on a
 // cluster another active operation holds (a *BusyError): either would corrupt the indexes.
-func (s *Store) Update(ctx context.Context, id uuid.UUID, fn func(*commands.Operation) error) (commands.Operation, error) {
+func (s *Store) Update(ctx context.Context, id uuid.UUID, _ *commands.Lease, fn func(*commands.Operation) error) (commands.Operation, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return commands.Operation{}, err

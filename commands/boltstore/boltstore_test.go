@@ -383,7 +383,7 @@ func TestPrune(t *testing.T) {
 		t.Errorf("second Prune = %d, %v; want 0, nil", n, err)
 	}
 	// Once delivered, the old unsettled operation goes too.
-	if _, err := s.Update(ctx, oldUnsettled.ID, func(op *commands.Operation) error {
+	if _, err := s.Update(ctx, oldUnsettled.ID, nil, func(op *commands.Operation) error {
 		op.Notices[1].State = commands.NoticePosted
 		return nil
 	}); err != nil {
@@ -421,7 +421,7 @@ func TestUpdateKeepsIndexes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := s.Update(ctx, done.ID, func(op *commands.Operation) error {
+			_, err := s.Update(ctx, done.ID, nil, func(op *commands.Operation) error {
 				tc.fn(op)
 				return nil
 			})
@@ -441,7 +441,7 @@ func TestUpdateKeepsIndexes(t *testing.T) {
 
 	// Moving an active operation to another cluster moves its hold.
 	other := uuid.New()
-	if _, err := s.Update(ctx, holder.ID, func(op *commands.Operation) error {
+	if _, err := s.Update(ctx, holder.ID, nil, func(op *commands.Operation) error {
 		op.ClusterID = other
 		return nil
 	}); err != nil {
@@ -480,7 +480,7 @@ func BenchmarkUpdate(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		_, err := s.Update(b.Context(), op.ID, func(op *commands.Operation) error {
+		_, err := s.Update(b.Context(), op.ID, nil, func(op *commands.Operation) error {
 			op.LastExecutionID = fmt.Sprintf("exec-%d", i)
 			op.Notices[2].Attempts = i
 			return nil

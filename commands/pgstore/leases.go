@@ -23,7 +23,7 @@ const acquireTimeout = 5 * time.Second
 // Leases are [commands.Leases] kept in the store's database, shared by every replica using it. A
 // lease row holds its owner, its expiry (on the database's clock, so replicas' clocks do not
 // matter) and a fencing counter that grows every time the lease changes hands; the store's Update
-// checks it for writes made under a lease ([commands.WithLease]).
+// checks it for writes made under a lease (the fence given to [Store.Update]).
 //
 // A lease lasts 4/5 of the takeover time and is renewed every 1/5 of it, all held leases in one
 // statement: a replica that dies loses its leases at most 4/5 of the takeover time after its last

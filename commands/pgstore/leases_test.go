@@ -99,7 +99,7 @@ func TestLeaseTakeoverFencesTheFormerHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	write := func(s *pgstore.Store, l *commands.Lease, by string) error {
-		_, err := s.Update(commands.WithLease(ctx, l), op.ID, func(o *commands.Operation) error { o.ConfirmedBy = by; return nil })
+		_, err := s.Update(ctx, op.ID, l, func(o *commands.Operation) error { o.ConfirmedBy = by; return nil })
 		return err
 	}
 	if err := write(stores[0], la, "a"); err != nil {

@@ -316,7 +316,7 @@ func (e errFn) Error() string { return e.err.Error() }
 //
 // Beyond the contract, Update refuses to change the operation's id, and to make it active on a
 // cluster another active operation holds (a *BusyError), as the embedded store does.
-func (s *Store) Update(ctx context.Context, id uuid.UUID, fn func(*commands.Operation) error) (commands.Operation, error) {
+func (s *Store) Update(ctx context.Context, id uuid.UUID, fence *commands.Lease, fn func(*commands.Operation) error) (commands.Operation, error) {
 	if err := ctx.Err(); err != nil {
 		return commands.Operation{}, err
 	}
@@ -325,7 +325,7 @@ func (s *Store) Update(ctx context.Context, id uuid.UUID, fn func(*commands.Oper
 		cluster uuid.UUID // the cluster the updated operation asked for, when the index refused it
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := checkFence(ctx, tx); err != nil {
+		if err := checkFence(ctx, tx, fence); err != nil {
 			return err
 		}
 		var raw []byte
@@ -386,12 +386,11 @@ func (s *Store) Update(ctx context.Context, id uuid.UUID, fn func(*commands.Oper
 	return commands.Operation{}, fmt.Errorf("update operation %s: %w", id, err)
 }
 
-// checkFence refuses a write made under a lease (see [commands.WithLease]) that is no longer its
-// holder's: expired, handed back, or taken by another replica since. The lease row stays share-locked
-// until the write commits, so a replica taking the lease over waits for the write rather than
-// overtaking it.
-func checkFence(ctx context.Context, tx pgx.Tx) error {
-	l := commands.LeaseFrom(ctx)
+// checkFence refuses a write made under lease l (nil for none) that is no longer its holder's:
+// expired, handed back, or taken by another replica since. The lease row stays share-locked until
+// the write commits, so a replica taking the lease over waits for the write rather than overtaking
+// it.
+func checkFence(ctx context.Context, tx pgx.Tx, l *commands.Lease) error {
 	if l == nil {
 		return nil
 	}

@@ -123,7 +123,7 @@ func TestOneActivePerClusterAcrossReplicas(t *testing.T) {
 			t.Fatalf("Active() = %d operations, %v; want only %s", len(active), err, winner)
 		}
 		// Finish it, so that the next round starts with no active operation.
-		if _, err := stores[2].Update(t.Context(), winner, func(op *commands.Operation) error {
+		if _, err := stores[2].Update(t.Context(), winner, nil, func(op *commands.Operation) error {
 			op.Phase = commands.PhaseCancelled
 			return nil
 		}); err != nil {
@@ -210,14 +210,14 @@ func TestUpdateKeepsIndexes(t *testing.T) {
 			t.Fatalf("Create = %v; want nil", err)
 		}
 	}
-	_, err := s.Update(ctx, done.ID, func(op *commands.Operation) error {
+	_, err := s.Update(ctx, done.ID, nil, func(op *commands.Operation) error {
 		op.Phase = commands.PhasePending
 		return nil
 	})
 	if busy, ok := errors.AsType[*commands.BusyError](err); !ok || busy.Existing.ID != holder.ID {
 		t.Errorf("Update(reactivate on a held cluster) = %v; want a *BusyError for %s", err, holder.ID)
 	}
-	if _, err := s.Update(ctx, done.ID, func(op *commands.Operation) error {
+	if _, err := s.Update(ctx, done.ID, nil, func(op *commands.Operation) error {
 		op.ID = uuid.New()
 		return nil
 	}); err == nil {

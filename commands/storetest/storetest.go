@@ -225,7 +225,7 @@ func mustGet(t *testing.T, s commands.Store, id uuid.UUID) commands.Operation {
 // mustUpdate applies fn or fails the test.
 func mustUpdate(t *testing.T, s commands.Store, id uuid.UUID, fn func(*commands.Operation)) commands.Operation {
 	t.Helper()
-	op, err := s.Update(t.Context(), id, func(op *commands.Operation) error {
+	op, err := s.Update(t.Context(), id, nil, func(op *commands.Operation) error {
 		fn(op)
 		return nil
 	})
@@ -328,7 +328,7 @@ func testGetUnknown(t *testing.T, s commands.Store) {
 
 func testUpdateUnknown(t *testing.T, s commands.Store) {
 	called := false
-	_, err := s.Update(t.Context(), uuid.New(), func(*commands.Operation) error {
+	_, err := s.Update(t.Context(), uuid.New(), nil, func(*commands.Operation) error {
 		called = true
 		return nil
 	})
@@ -423,7 +423,7 @@ func testUpdateFnError(t *testing.T, s commands.Store) {
 	want := fullOperation(uuid.New())
 	mustCreate(t, s, want)
 	errRefused := errors.New("refused")
-	got, err := s.Update(t.Context(), want.ID, func(op *commands.Operation) error {
+	got, err := s.Update(t.Context(), want.ID, nil, func(op *commands.Operation) error {
 		// Change everything an index depends on before refusing, so that a store which writes
 		// before looking at the error, or updates its indexes early, is caught.
 		op.Phase = commands.PhaseSucceeded
@@ -454,7 +454,7 @@ func testConcurrentUpdates(t *testing.T, s commands.Store) {
 	for range n {
 		wg.Go(func() {
 			<-start
-			_, err := s.Update(t.Context(), op.ID, func(op *commands.Operation) error {
+			_, err := s.Update(t.Context(), op.ID, nil, func(op *commands.Operation) error {
 				op.Notices = append(op.Notices, commands.Notice{Seq: len(op.Notices) + 1, State: commands.NoticePending})
 				return nil
 			})
@@ -506,7 +506,7 @@ func RaceToConfirm(t *testing.T, stores []commands.Store, id uuid.UUID) string {
 	for i, s := range stores {
 		wg.Go(func() {
 			<-start
-			_, errs[i] = s.Update(t.Context(), id, func(op *commands.Operation) error {
+			_, errs[i] = s.Update(t.Context(), id, nil, func(op *commands.Operation) error {
 				if op.Phase != commands.PhasePending {
 					return errNotPending
 				}
@@ -617,7 +617,7 @@ func testReturnsCopies(t *testing.T, s commands.Store) {
 	// fn may keep the pointer it was given; what it points at is not the stored operation either.
 	scribble("Update's fn argument", kept)
 
-	got, err := s.Update(t.Context(), want.ID, func(*commands.Operation) error { return errors.New("no") })
+	got, err := s.Update(t.Context(), want.ID, nil, func(*commands.Operation) error { return errors.New("no") })
 	if err == nil {
 		t.Fatalf("Update(fn fails) = nil; want an error")
 	}
