@@ -27,6 +27,11 @@ func (b *Bot) handleSlash(workCtx context.Context, envelopeID string, cmd slack.
 		return
 	}
 	log.Info().Int("text_len", len(cmd.Text)).Msg("slash command")
+	if who := slashActor(cmd); !b.admit(who) {
+		parsed, _ := commands.Parse(cmd.Text)
+		b.refuseForeign(wctx, log, who, commands.Operation{ID: reqID, OrganizationID: b.cfg.OrganizationID, Verb: parsed.Verb}, cmd.ResponseURL, cmd.ChannelID)
+		return
+	}
 	reply, err := b.h.Handle(wctx, commands.Request{ID: reqID, UserID: cmd.UserID, ChannelID: cmd.ChannelID, Text: cmd.Text})
 	if err != nil {
 		var denied *commands.DeniedError
@@ -100,6 +105,18 @@ func cannotPostText(channelID string) string {
 func (b *Bot) handleInteraction(ctx, workCtx context.Context, envelopeID string, cb slack.InteractionCallback) {
 	wctx, cancel := b.workContext(workCtx)
 	defer cancel()
+	if who := interactionActor(cb); !b.admit(who) {
+		log := b.log.With().Str("envelope_id", envelopeID).Str("slack_user", cb.User.ID).Str("channel", cb.Channel.ID).Logger()
+		op := commands.Operation{}
+		for _, action := range cb.ActionCallback.BlockActions {
+			if ref, err := commands.ParseActionRef(action.Value); err == nil {
+				op, _ = b.h.Operation(wctx, ref.OperationID)
+				break
+			}
+		}
+		b.refuseForeign(wctx, log, who, op, cb.ResponseURL, cb.Channel.ID)
+		return
+	}
 	for _, action := range cb.ActionCallback.BlockActions {
 		log := b.log.With().Str("envelope_id", envelopeID).Str("slack_user", cb.User.ID).
 			Str("channel", cb.Channel.ID).Str("action_id", action.ActionID).Logger()
@@ -177,9 +194,14 @@ func (b *Bot) handleViewSubmission(ctx, workCtx context.Context, evt socketmode.
 	ref, refErr := commands.ParseActionRef(cb.View.PrivateMetadata)
 	typed := cb.View.State.Values[typedNameBlock][typedNameAction].Value
 	var problem string
-	if refErr != nil {
+	who := interactionActor(cb)
+	foreign := !b.admit(who)
+	switch {
+	case foreign:
+		problem = foreignText
+	case refErr != nil:
 		problem = "This dialog was not made by this bot. Close it and run the command again."
-	} else {
+	default:
 		lookupCtx, cancel := context.WithTimeout(workCtx, time.Second)
 		p, err := b.h.TypedNameProblem(lookupCtx, ref, typed)
 		cancel()
@@ -199,7 +221,12 @@ func (b *Bot) handleViewSubmission(ctx, workCtx context.Context, evt socketmode.
 		if refErr == nil {
 			op, _ = b.h.Operation(workCtx, ref.OperationID)
 		}
-		b.audit.denied(op, cb.User.ID, op.ChannelID, "typed_name_mismatch")
+		reason := "typed_name_mismatch"
+		if foreign {
+			reason = foreignReason
+			log.Warn().Str("actor_team_id", who.teamID).Str("actor_enterprise_id", who.enterpriseID).Msg("refused a member of another organization")
+		}
+		b.audit.denied(op, cb.User.ID, op.ChannelID, reason)
 		return
 	}
 	b.handling.Add(1)

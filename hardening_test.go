@@ -1,0 +1,96 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
+)
+
+// End-to-end tests of the hardening that followed the security review. Same harness as
+// bot_test.go.
+
+const (
+	mallory    = "U0MALLORY"
+	otherTeam  = "T0OTHERORG"
+	foreignMsg = "your account belongs to another organization, so nothing was done"
+)
+
+// A member of another organization, in a Slack Connect channel shared with the workspace, may
+// neither request, nor confirm or cancel, nor submit the typed confirmation, even when every
+// member may; the audit names the actor's team.
+func TestOtherOrganizationRefusedEndToEnd(t *testing.T) {
+	h := startBot(t, map[string]string{"QOVERY_BOT_ALLOWED_USERS": "*"})
+	h.slack.AddUser(mallory, "mallory")
+
+	if _, err := h.slack.SlashCommand(h.ctx(), slacksim.SlashCommand{UserID: mallory, ChannelID: ops, Text: "stop staging", TeamID: otherTeam}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.ephemeral(mallory, 1); !strings.Contains(got, foreignMsg) {
+		t.Errorf("a command from another organization answered %q", got)
+	}
+	if n := len(h.slack.Messages(ops)); n != 0 {
+		t.Fatalf("a command from another organization posted %d messages", n)
+	}
+
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	for i, action := range []string{commands.ActionConfirm, commands.ActionCancel} {
+		if _, err := h.slack.ClickButton(h.ctx(), slacksim.Click{UserID: mallory, ChannelID: ops, MessageTS: msg.TS, ActionID: action, TeamID: otherTeam}); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.ephemeral(mallory, i+2); !strings.Contains(got, foreignMsg) {
+			t.Errorf("%s by another organization answered %q", action, got)
+		}
+	}
+	if cur, _ := h.slack.Message(ops, msg.TS); len(cur.Buttons()) != 2 {
+		t.Errorf("after clicks from another organization the confirmation is %q; want it untouched", cur.PlainText())
+	}
+
+	// The typed confirmation of a protected cluster, submitted from another team.
+	h.command(alice, ops, "stop production-eu")
+	var prod slacksim.Message
+	if err := h.slack.WaitFor(h.ctx(), func() bool {
+		for _, m := range h.slack.Messages(ops) {
+			if strings.Contains(m.PlainText(), "production-eu") {
+				prod = m
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.click(alice, prod, commands.ActionConfirm)
+	if err := h.slack.WaitFor(h.ctx(), func() bool { return len(h.slack.Views(alice)) > 0 }); err != nil {
+		t.Fatal(err)
+	}
+	views := h.slack.Views(alice)
+	res, err := h.slack.SubmitView(h.ctx(), slacksim.ViewSubmission{UserID: alice, ViewID: views[len(views)-1].ID, TeamID: otherTeam,
+		Values: map[string]map[string]string{"cluster_name": {"typed_name": "production-eu"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Closed || !strings.Contains(res.Errors["cluster_name"], foreignMsg) {
+		t.Errorf("a submission from another organization: closed=%v errors=%v; want it refused in the modal", res.Closed, res.Errors)
+	}
+
+	if err := h.logs.waitForCount(h.ctx(), `"reason":"foreign_team"`, 4); err != nil {
+		t.Fatalf("refusals audited: %v\n%s", err, h.logs.String())
+	}
+	if n := h.stopCalls("staging") + h.stopCalls("production-eu"); n != 0 {
+		t.Errorf("members of another organization caused %d stop calls", n)
+	}
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		if strings.Contains(line, `"reason":"foreign_team"`) && !strings.Contains(line, `"actor_team_id":"`+otherTeam+`"`) {
+			t.Errorf("audit line does not name the actor's team: %s", line)
+		}
+	}
+	// The workspace's own members still act.
+	h.click(bob, msg, commands.ActionConfirm)
+	h.waitParent(msg, "is `STOPPED`")
+	if !strings.Contains(h.logs.String(), `"audit":"stop_approved"`) || !strings.Contains(h.logs.String(), `"actor_team_id":"T0FAKE`) {
+		t.Errorf("the approval's audit line lacks the approver's team:\n%s", h.logs.String())
+	}
+}
