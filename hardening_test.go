@@ -94,3 +94,18 @@ func TestOtherOrganizationRefusedEndToEnd(t *testing.T) {
 		t.Errorf("the approval's audit line lacks the approver's team:\n%s", h.logs.String())
 	}
 }
+
+// The audit trail is written whatever LOG_LEVEL says, with or without an audit file.
+func TestAuditAtWarnLevelEndToEnd(t *testing.T) {
+	h := startBot(t, map[string]string{"LOG_LEVEL": "warn"})
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	h.click(alice, msg, commands.ActionConfirm)
+	h.waitParent(msg, "is `STOPPED`")
+	for _, audit := range []string{`"audit":"stop_requested"`, `"audit":"stop_confirmed"`, `"audit":"stop_called"`, `"audit":"stop_finished"`} {
+		h.waitLog(audit)
+	}
+	if strings.Contains(h.logs.String(), `"level":"debug"`) {
+		t.Error("debug lines at LOG_LEVEL=warn")
+	}
+}
