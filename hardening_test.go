@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -107,5 +109,36 @@ func TestAuditAtWarnLevelEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(h.logs.String(), `"level":"debug"`) {
 		t.Error("debug lines at LOG_LEVEL=warn")
+	}
+}
+
+// failResponseURLs fails every post to a response_url at the network level, as a dropped
+// connection would.
+type failResponseURLs struct{ base http.RoundTripper }
+
+func (f failResponseURLs) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(r.URL.Path, "/response/") {
+		return nil, errors.New("connection reset by peer")
+	}
+	return f.base.RoundTrip(r)
+}
+
+// A response_url can post as the app for 30 minutes: a failed post to one logs its cause, never
+// the URL.
+func TestResponseURLNotLoggedEndToEnd(t *testing.T) {
+	h := startBot(t, nil, func(o *appOptions) {
+		o.wrapTransport = func(base http.RoundTripper) http.RoundTripper { return failResponseURLs{base} }
+	})
+	h.command(alice, ops, "status staging")
+	if got := h.ephemeral(alice, 1); !strings.Contains(got, "*staging* is `DEPLOYED`") {
+		t.Errorf("status answered %q through the fallback", got)
+	}
+	h.waitLog("reply through response_url failed")
+	logs := h.logs.String()
+	if !strings.Contains(logs, "connection reset by peer") {
+		t.Errorf("the log lacks the cause of the failure:\n%s", logs)
+	}
+	if strings.Contains(logs, "/response/") || strings.Contains(logs, h.slack.URL()) {
+		t.Errorf("the log carries a response_url:\n%s", logs)
 	}
 }

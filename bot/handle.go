@@ -275,7 +275,7 @@ func (b *Bot) respond(ctx context.Context, log zerolog.Logger, responseURL, chan
 		if err == nil {
 			return
 		}
-		log.Warn().Err(err).Msg("reply through response_url failed; trying chat.postEphemeral")
+		log.Warn().Err(withoutResponseURL(err, responseURL)).Msg("reply through response_url failed; trying chat.postEphemeral")
 	}
 	if _, err := b.api.PostEphemeralContext(ctx, channelID, userID, opts...); err != nil {
 		b.cfg.AuthFailures.check(err)
