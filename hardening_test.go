@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
@@ -140,5 +141,42 @@ func TestResponseURLNotLoggedEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(logs, "/response/") || strings.Contains(logs, h.slack.URL()) {
 		t.Errorf("the log carries a response_url:\n%s", logs)
+	}
+}
+
+// A burst of read-only commands costs Qovery one listing, a user asking too quickly is told so
+// politely, and what the bot does to a cluster shows at once in its answers. The commands' clock
+// is frozen, so the cache never expires on its own and the throttle never refills.
+func TestReadOnlyVerbsCachedAndThrottledEndToEnd(t *testing.T) {
+	frozen := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	h := startBot(t, nil, func(o *appOptions) { o.now = func() time.Time { return frozen } })
+	listPath := "/organization/" + h.org.String() + "/cluster"
+	for i := 1; i <= commands.DefaultReadBurst+2; i++ {
+		h.command(alice, ops, "list")
+		got := h.ephemeral(alice, i)
+		want := "*4 clusters* in *Acme*"
+		if i > commands.DefaultReadBurst {
+			want = "You are asking quickly; try again in a few seconds."
+		}
+		if !strings.Contains(got, want) {
+			t.Errorf("list #%d answered %q; want %q", i, got, want)
+		}
+	}
+	if n := h.qovery.CountRequests("GET", listPath); n != 1 {
+		t.Errorf("%d lists read the clusters %d times; want once", commands.DefaultReadBurst, n)
+	}
+
+	// Bob is not throttled by Alice's burst; his status is cached, until the bot stops the cluster.
+	h.command(bob, ops, "status staging")
+	if got := h.ephemeral(bob, 1); !strings.Contains(got, "*staging* is `DEPLOYED`") {
+		t.Fatalf("bob's status answered %q", got)
+	}
+	h.command(bob, ops, "stop staging")
+	msg := h.confirmation(ops)
+	h.click(bob, msg, commands.ActionConfirm)
+	h.waitParent(msg, "is `STOPPED`")
+	h.command(bob, ops, "status staging")
+	if got := h.ephemeral(bob, 2); !strings.Contains(got, "*staging* is `STOPPED`") {
+		t.Errorf("status after the bot stopped the cluster answered %q; want STOPPED", got)
 	}
 }

@@ -161,6 +161,8 @@ type appOptions struct {
 	// dial replaces the network dialer of every connection the program makes (Slack, Qovery, the
 	// database): tests kill a replica by cutting it off the network.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// now replaces the commands' clock (tests freeze it to hold the read cache and throttle).
+	now func() time.Time
 	// perClusterPolling polls each watched cluster on its own, as the reference clients do; kept
 	// only so that benchmarks can compare it with the batched watcher.
 	perClusterPolling bool
@@ -374,6 +376,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		Durable:          !o.memoryStore,
 		Statuses:         watcher,
 		Leases:           leases,
+		Now:              o.now,
 	})
 	if err != nil {
 		_ = closeStore()

@@ -65,6 +65,13 @@ type Config struct {
 	Durable bool
 	// Now is the clock; tests replace it. Nil means time.Now.
 	Now func() time.Time
+	// ReadCacheTTL is how long list, status and name resolution reuse what Qovery answered.
+	// Default DefaultReadCacheTTL.
+	ReadCacheTTL time.Duration
+	// ReadBurst and ReadEvery throttle each user's list and status. Defaults DefaultReadBurst and
+	// DefaultReadEvery.
+	ReadBurst int
+	ReadEvery time.Duration
 }
 
 // Defaults used when a [Config] field is zero.
@@ -86,8 +93,11 @@ type Handler struct {
 	statuses Statuses
 	cfg      Config
 	leases   Leases
-	// clusterList caches the organization's clusters for resolving names.
+	// clusterList caches the organization's clusters, statusCache their statuses, for the
+	// read-only verbs and name resolution; readers throttles each user's read-only verbs.
 	clusterList listCache
+	statusCache statusCache
+	readers     readThrottle
 
 	mu sync.Mutex
 	// held are the operation leases this process holds; orgWatch is the organization's watch lease
@@ -127,6 +137,15 @@ func NewHandler(q Qovery, n Notifier, store Store, groups Groups, cfg Config) (*
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.ReadCacheTTL <= 0 {
+		cfg.ReadCacheTTL = DefaultReadCacheTTL
+	}
+	if cfg.ReadBurst <= 0 {
+		cfg.ReadBurst = DefaultReadBurst
+	}
+	if cfg.ReadEvery <= 0 {
+		cfg.ReadEvery = DefaultReadEvery
+	}
 	statuses := cfg.Statuses
 	if statuses == nil {
 		statuses = pollEach{q: q, org: cfg.OrganizationID, every: cfg.PollInterval}
@@ -136,7 +155,10 @@ func NewHandler(q Qovery, n Notifier, store Store, groups Groups, cfg Config) (*
 		leases = NewLocalLeases()
 	}
 	return &Handler{q: q, n: n, store: store, groups: groups, statuses: statuses, cfg: cfg, leases: leases,
-		held: map[uuid.UUID]*holding{}, watching: map[uuid.UUID]bool{}}, nil
+		clusterList: listCache{ttl: cfg.ReadCacheTTL, now: cfg.Now},
+		statusCache: statusCache{ttl: cfg.ReadCacheTTL, now: cfg.Now},
+		readers:     readThrottle{every: cfg.ReadEvery, burst: cfg.ReadBurst},
+		held:        map[uuid.UUID]*holding{}, watching: map[uuid.UUID]bool{}}, nil
 }
 
 // Request is one slash command invocation.
@@ -206,6 +228,10 @@ func UserMessage(err error) (msg string, expected bool) {
 	if errors.As(err, &denied) {
 		return denied.Msg, true
 	}
+	var throttled *ThrottledError
+	if errors.As(err, &throttled) {
+		return throttledText, true
+	}
 	return "Something went wrong on the bot's side; the error is in its log. Please try again.", false
 }
 
@@ -214,6 +240,12 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Reply, error) {
 	cmd, err := Parse(req.Text)
 	if err != nil {
 		return Reply{}, err
+	}
+	switch cmd.Verb {
+	case VerbList, VerbStatus:
+		if !h.readers.allow(req.UserID, h.now()) {
+			return Reply{}, &ThrottledError{UserID: req.UserID}
+		}
 	}
 	switch cmd.Verb {
 	case VerbList:

@@ -320,6 +320,7 @@ func (h *Handler) act(ctx context.Context, op Operation) (Reply, error) {
 		return Reply{}, fmt.Errorf("record %s intent: %w", a.noun, err)
 	}
 	resp, err := a.call(ctx, h.q, op.OrganizationID, op.ClusterID)
+	h.forgetCluster(op.ClusterID) // whatever came of the call, what the cache holds may be past
 	if err != nil {
 		return h.callFailed(ctx, op, err)
 	}
