@@ -30,3 +30,10 @@ func newLoggers(cfg config, stderr io.Writer) (log, audit zerolog.Logger, closeF
 	audit = zerolog.New(zerolog.MultiLevelWriter(w, f)).With().Timestamp().Str("service", "qovery-slack-bot").Str("version", version()).Logger()
 	return log, audit, func() { _ = f.Close() }, nil
 }
+
+// readinessFailed logs a failing readiness check: /readyz answers only "failed", the detail is here.
+func readinessFailed(log zerolog.Logger) func(name string, err error) {
+	return func(name string, err error) {
+		log.Warn().Str("check", name).Err(err).Msg("readiness check failed")
+	}
+}

@@ -399,7 +399,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	if cfg.HTTPAddr != "" || o.healthListener != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
-		mux.Handle("/", health.Handler(a.ready()))
+		mux.Handle("/", health.Handler(a.ready(), health.WithFailed(readinessFailed(log))))
 		a.health = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	}
 	return a, nil
