@@ -180,3 +180,33 @@ func TestReadOnlyVerbsCachedAndThrottledEndToEnd(t *testing.T) {
 		t.Errorf("status after the bot stopped the cluster answered %q; want STOPPED", got)
 	}
 }
+
+// The API base URLs take http only on this machine: elsewhere the tokens would cross the network in
+// clear.
+func TestPlainHTTPOnlyOnLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		key, value string
+		ok         bool
+	}{
+		{"SLACK_API_URL", "http://example.com/api/", false},
+		{"QOVERY_API_URL", "http://example.com", false},
+		{"QOVERY_API_URL", "http://10.0.0.7:8080", false},
+		{"QOVERY_API_URL", "http://localhost.example.com", false},
+		{"SLACK_API_URL", "http://127.0.0.1:1234/api/", true},
+		{"QOVERY_API_URL", "http://127.0.0.1:1234", true},
+		{"QOVERY_API_URL", "http://127.1.2.3:1234", true},
+		{"QOVERY_API_URL", "http://[::1]:1234", true},
+		{"QOVERY_API_URL", "http://localhost:1234", true},
+		{"QOVERY_API_URL", "https://qovery.example.com", true},
+	} {
+		e := validEnv()
+		e[tc.key] = tc.value
+		_, err := loadConfig(env(e))
+		if tc.ok && err != nil {
+			t.Errorf("%s=%s: loadConfig = %v; want it accepted", tc.key, tc.value, err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), tc.key+": want https")) {
+			t.Errorf("%s=%s: loadConfig = %v; want it refused", tc.key, tc.value, err)
+		}
+	}
+}
