@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
@@ -208,5 +211,44 @@ func TestPlainHTTPOnlyOnLoopback(t *testing.T) {
 		if !tc.ok && (err == nil || !strings.Contains(err.Error(), tc.key+": want https")) {
 			t.Errorf("%s=%s: loadConfig = %v; want it refused", tc.key, tc.value, err)
 		}
+	}
+}
+
+// countingPruner counts prunes and reports each cutoff.
+type countingPruner struct{ cutoffs chan time.Time }
+
+func (p countingPruner) Prune(ctx context.Context, before time.Time) (int, error) {
+	select {
+	case p.cutoffs <- before:
+	case <-ctx.Done():
+	}
+	return 0, nil
+}
+
+// Finished operations are pruned periodically, not only at start-up.
+func TestPruneSettledPeriodically(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	p := countingPruner{cutoffs: make(chan time.Time)}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pruneSettled(ctx, zerolog.Nop(), p, time.Millisecond, settledRetention, func() time.Time { return now })
+	}()
+	for i := range 3 {
+		select {
+		case got := <-p.cutoffs:
+			if want := now.Add(-settledRetention); !got.Equal(want) {
+				t.Errorf("prune #%d before %s; want %s", i+1, got, want)
+			}
+		case <-time.After(waitFor):
+			t.Fatalf("prune #%d never came", i+1)
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(waitFor):
+		t.Fatal("pruneSettled did not return after its context ended")
 	}
 }

@@ -135,6 +135,8 @@ type app struct {
 	health *http.Server
 	// closeStore releases the data file or the database connections.
 	closeStore func() error
+	// pruner deletes old finished operations; nil for the console's memory store.
+	pruner pruner
 }
 
 // appOptions are the knobs tests and the console turn beyond the environment.
@@ -213,6 +215,9 @@ func (a *app) run(ctx context.Context, log zerolog.Logger, ln net.Listener) erro
 	wctx, stopWatcher := context.WithCancel(ctx)
 	defer stopWatcher()
 	go func() { _ = a.watcher.Run(wctx) }()
+	if a.pruner != nil {
+		go pruneSettled(wctx, log, a.pruner, pruneInterval, settledRetention, time.Now)
+	}
 	if a.fleet != nil {
 		defer func() {
 			// Whatever is still held once the bot has stopped goes back now, so that the other
@@ -302,9 +307,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		envelopes bot.EnvelopeLog
 		fleet     *pgstore.Leases
 		leases    commands.Leases // nil: this process is alone
-		pruner    interface {
-			Prune(context.Context, time.Time) (int, error)
-		}
+		pruner    pruner
 	)
 	closeStore := func() error { return nil }
 	switch {
@@ -332,13 +335,6 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 			return nil, fmt.Errorf("QOVERY_BOT_DATA_DIR: %w", err)
 		}
 		store, envelopes, pruner, closeStore = bs, bs, bs, bs.Close
-	}
-	if pruner != nil {
-		if n, err := pruner.Prune(ctx, time.Now().Add(-settledRetention)); err != nil {
-			log.Warn().Err(err).Msg("prune old operations")
-		} else if n > 0 {
-			log.Info().Int("count", n).Msg("pruned old operations")
-		}
 	}
 	if o.wrapStore != nil {
 		store = o.wrapStore(store)
@@ -395,7 +391,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		AuthFailures:     authFailures,
 		Metrics:          m,
 	})
-	a := &app{bot: b, handler: h, qovery: qc, watcher: watcher, store: store, fleet: fleet, closeStore: closeStore}
+	a := &app{bot: b, handler: h, qovery: qc, watcher: watcher, store: store, fleet: fleet, closeStore: closeStore, pruner: pruner}
 	if cfg.HTTPAddr != "" || o.healthListener != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
