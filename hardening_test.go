@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -250,5 +253,41 @@ func TestPruneSettledPeriodically(t *testing.T) {
 	case <-done:
 	case <-time.After(waitFor):
 		t.Fatal("pruneSettled did not return after its context ended")
+	}
+}
+
+// logrotate renames the audit file, then sends SIGHUP: the bot then writes to a new file at the
+// configured path.
+func TestAuditFileReopenedOnHangupEndToEnd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	reopen := make(chan os.Signal, 1)
+	h := startBot(t, map[string]string{"QOVERY_BOT_AUDIT_LOG": path}, func(o *appOptions) { o.reopenAudit = reopen })
+	h.command(alice, ops, "stop staging")
+	h.confirmation(ops)
+	h.waitLog(`"audit":"stop_requested"`)
+
+	rotated := path + ".1"
+	if err := os.Rename(path, rotated); err != nil {
+		t.Fatal(err)
+	}
+	reopen <- syscall.SIGHUP
+	h.waitLog("audit log reopened")
+	h.command(bob, ops, "stop preview")
+	h.waitLog(`"cluster":"preview","requested_by":"U0BOB","message_ts"`)
+	h.stop() // flush and close
+
+	old, _ := os.ReadFile(rotated)
+	cur, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no new audit file after the reopen: %v", err)
+	}
+	if !strings.Contains(string(old), `"cluster":"staging"`) || strings.Contains(string(old), `"cluster":"preview"`) {
+		t.Errorf("the rotated file has:\n%s\nwant staging's request only", old)
+	}
+	if !strings.Contains(string(cur), `"cluster":"preview"`) || strings.Contains(string(cur), `"cluster":"staging"`) {
+		t.Errorf("the new file has:\n%s\nwant preview's request only", cur)
+	}
+	if info, err := os.Stat(path); err == nil && info.Mode().Perm() != 0o600 {
+		t.Errorf("new audit file mode = %o; want 600", info.Mode().Perm())
 	}
 }

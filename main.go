@@ -97,15 +97,17 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer, op
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	log, audit, closeLogs, err := newLoggers(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer closeLogs()
 	var o appOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
+	reopen, stopHangups := hangups(cfg, o)
+	defer stopHangups()
+	log, audit, closeLogs, err := openLoggers(cfg, stderr, reopen)
+	if err != nil {
+		return err
+	}
+	defer closeLogs()
 	ln := o.healthListener
 	if ln == nil && cfg.HTTPAddr != "" {
 		// Listen before anything else, so a taken port fails start-up at once.
@@ -165,6 +167,8 @@ type appOptions struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// now replaces the commands' clock (tests freeze it to hold the read cache and throttle).
 	now func() time.Time
+	// reopenAudit replaces SIGHUP as what reopens the audit file.
+	reopenAudit <-chan os.Signal
 	// perClusterPolling polls each watched cluster on its own, as the reference clients do; kept
 	// only so that benchmarks can compare it with the batched watcher.
 	perClusterPolling bool
