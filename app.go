@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -58,6 +59,10 @@ type appOptions struct {
 	// dial replaces the network dialer of every connection the program makes (Slack, Qovery, the
 	// database): tests kill a replica by cutting it off the network.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// now replaces the commands' clock (tests freeze it to hold the read cache and throttle).
+	now func() time.Time
+	// reopenAudit replaces SIGHUP as what reopens the audit file.
+	reopenAudit <-chan os.Signal
 }
 
 // maxConnsPerHost bounds the connections to Slack and to Qovery; calls beyond it wait for one.
@@ -123,7 +128,6 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		m.WatchLeases(st.fleet.Stats)
 		log.Info().Int("schema_version", pgstore.SchemaVersion()).Dur("lease_timeout", cfg.LeaseTimeout).Msg("PostgreSQL store: replicas share the work under leases")
 	}
-	st.prune(ctx, log)
 	store := st.store
 	if o.wrapStore != nil {
 		store = o.wrapStore(store)
@@ -166,6 +170,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		Leases:           st.leases(),
 		Log:              log,
 		Metrics:          m,
+		Now:              o.now,
 	})
 	if err != nil {
 		_ = st.close()
@@ -185,15 +190,15 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	if cfg.HTTPAddr != "" || o.healthListener != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
-		mux.Handle("/", health.Handler(a.ready()))
+		mux.Handle("/", health.Handler(a.ready(), health.WithFailed(readinessFailed(log))))
 		a.health = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	}
 	return a, nil
 }
 
 // run serves until ctx is done, then stops in order: the bot and the handler (work in flight
-// finishes, leases are handed back), then what served it (the status watcher, the lease renewals, the health
-// endpoints), and the store last. Every goroutine it starts has returned when it returns.
+// finishes, leases are handed back), then what served it (the status watcher, the periodic prune,
+// the lease renewals, the health endpoints), and the store last. Every goroutine it starts has returned when it returns.
 func (a *app) run(ctx context.Context, ln net.Listener) error {
 	defer func() {
 		if err := a.storage.close(); err != nil {
@@ -211,6 +216,12 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	g.Go(func() error { return serving(a.watcher.Run(services)) })
+	if p := a.storage.pruner; p != nil {
+		g.Go(func() error {
+			pruneSettled(services, a.log, p, pruneInterval, settledRetention, time.Now)
+			return nil
+		})
+	}
 	if a.health != nil {
 		g.Go(func() error {
 			if err := a.health.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

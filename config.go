@@ -246,5 +246,17 @@ func baseURL(v, def string) (string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("want an absolute http(s) URL such as %s, got %q", def, v)
 	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		return "", fmt.Errorf("want https: the tokens would cross the network in clear; http is only for this machine (localhost, 127.0.0.1, ::1), got %q", v)
+	}
 	return v, nil
+}
+
+// loopback reports whether host names this machine: localhost, 127.0.0.0/8 or ::1.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

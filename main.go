@@ -84,15 +84,17 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer, op
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	log, audit, closeLogs, err := newLoggers(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer closeLogs()
 	var o appOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
+	reopen, stopHangups := hangups(cfg, o)
+	defer stopHangups()
+	log, audit, closeLogs, err := openLoggers(cfg, stderr, reopen)
+	if err != nil {
+		return err
+	}
+	defer closeLogs()
 	ln := o.healthListener
 	if ln == nil && cfg.HTTPAddr != "" {
 		// Listen before anything else, so a taken port fails start-up at once.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/rs/zerolog"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/bot"
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
@@ -31,9 +30,7 @@ type storage struct {
 	// store, where this process is alone.
 	fleet *pgstore.Leases
 	// pruner drops long-finished operations; nil for memory.
-	pruner interface {
-		Prune(context.Context, time.Time) (int, error)
-	}
+	pruner pruner
 	// replica names this process in the lease table; "" when alone.
 	replica string
 	close   func() error
@@ -70,18 +67,6 @@ func openStorage(ctx context.Context, cfg config, o appOptions) (storage, error)
 			return storage{}, fmt.Errorf("QOVERY_BOT_DATA_DIR: %w", err)
 		}
 		return storage{store: bs, envelopes: bs, pruner: bs, close: bs.Close}, nil
-	}
-}
-
-// prune drops the operations finished more than settledRetention ago.
-func (s storage) prune(ctx context.Context, log zerolog.Logger) {
-	if s.pruner == nil {
-		return
-	}
-	if n, err := s.pruner.Prune(ctx, time.Now().Add(-settledRetention)); err != nil {
-		log.Warn().Err(err).Msg("prune old operations")
-	} else if n > 0 {
-		log.Info().Int("count", n).Msg("pruned old operations")
 	}
 }
 

@@ -35,15 +35,21 @@ func auditName(op commands.Operation, what string) string {
 }
 
 // Auditor writes the audit trail: one structured event per decision, each naming the request, the
-// Slack team, user and channel, and the Qovery organization and cluster. main points it at the log
-// and, with QOVERY_BOT_AUDIT_LOG, at a file of its own.
+// Slack team the app is installed in (team_id), the user and the user's own team (actor_team_id,
+// once the bot has seen the user act), the channel, and the Qovery organization and cluster. main
+// points it at a writer no log level filters and, with QOVERY_BOT_AUDIT_LOG, at a file of its own.
 type Auditor struct {
 	log     zerolog.Logger
 	metrics *metrics.Metrics
 
 	mu     sync.Mutex
 	teamID string
+	// actors are the teams of the users seen acting, by user id; see sawActor.
+	actors map[string]actor
 }
+
+// maxActors bounds the users whose team the Auditor remembers; past it, it starts over.
+const maxActors = 4096
 
 // NewAuditor returns an Auditor writing to log and counting decisions in m (nil for none).
 func NewAuditor(log zerolog.Logger, m *metrics.Metrics) *Auditor {
@@ -56,13 +62,32 @@ func (a *Auditor) setTeam(teamID string) {
 	a.teamID = teamID
 }
 
+// sawActor records the team of a user who sent a command, a click or a submission, so that the
+// audit events of what that user did name the user's team.
+func (a *Auditor) sawActor(who actor) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.actors == nil || len(a.actors) >= maxActors {
+		a.actors = map[string]actor{}
+	}
+	a.actors[who.userID] = who
+}
+
 // event starts an audit event about op by userID (who acted; may be empty for the bot itself).
 func (a *Auditor) event(action string, op commands.Operation, userID string) *zerolog.Event {
 	a.mu.Lock()
 	team := a.teamID
+	who, known := a.actors[userID]
 	a.mu.Unlock()
-	return a.log.Info().Str("audit", auditName(op, action)).Str("request_id", op.ID.String()).Str("team_id", team).
-		Str("slack_user", userID).Str("channel", op.ChannelID).Str("org_id", op.OrganizationID.String()).
+	e := a.log.Info().Str("audit", auditName(op, action)).Str("request_id", op.ID.String()).Str("team_id", team).
+		Str("slack_user", userID)
+	if known && userID != "" {
+		e = e.Str("actor_team_id", who.teamID)
+		if who.enterpriseID != "" {
+			e = e.Str("actor_enterprise_id", who.enterpriseID)
+		}
+	}
+	return e.Str("channel", op.ChannelID).Str("org_id", op.OrganizationID.String()).
 		Str("cluster_id", op.ClusterID.String()).Str("cluster", op.ClusterName).Str("requested_by", op.RequestedBy)
 }
 

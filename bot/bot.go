@@ -89,6 +89,8 @@ type Bot struct {
 	team    string
 	teamID  string
 	botUser string
+	// install is where the app is installed: commands and clicks from elsewhere are refused.
+	install installation
 }
 
 // New returns a Bot that talks to Slack through api, which must carry the bot token and the
@@ -136,6 +138,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	b.mu.Lock()
 	b.team, b.teamID, b.botUser = auth.Team, auth.TeamID, auth.UserID
+	b.install = installation{teamID: auth.TeamID, enterpriseID: auth.EnterpriseID}
 	b.mu.Unlock()
 	b.audit.setTeam(auth.TeamID)
 

@@ -78,7 +78,7 @@ func (n *Chat) Tell(ctx context.Context, to commands.Actor, text string) error {
 		if err == nil {
 			return nil
 		}
-		log.Warn().Err(err).Msg("reply through response_url failed; trying chat.postEphemeral")
+		log.Warn().Err(withoutResponseURL(err, to.ReplyTo)).Msg("reply through response_url failed; trying chat.postEphemeral")
 	}
 	if _, err := n.api.PostEphemeralContext(ctx, to.ChannelID, to.UserID, opts...); err != nil {
 		n.auth.check(err)

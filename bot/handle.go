@@ -28,6 +28,11 @@ func (b *Bot) handleSlash(workCtx context.Context, envelopeID string, cmd slack.
 		return
 	}
 	log.Info().Int("text_len", len(cmd.Text)).Msg("slash command")
+	if who := slashActor(cmd); !b.admit(who) {
+		parsed, _ := commands.Parse(cmd.Text)
+		b.refuseForeign(ctx, log, who, commands.Operation{ID: reqID, OrganizationID: b.cfg.OrganizationID, Verb: parsed.Verb}, by)
+		return
+	}
 	logOutcome(log, b.h.Handle(ctx, commands.Request{ID: reqID, By: by, Text: cmd.Text}))
 }
 
@@ -35,6 +40,18 @@ func (b *Bot) handleSlash(workCtx context.Context, envelopeID string, cmd slack.
 func (b *Bot) handleInteraction(workCtx context.Context, envelopeID string, cb slack.InteractionCallback) {
 	ctx, cancel := b.workContext(workCtx)
 	defer cancel()
+	if who := interactionActor(cb); !b.admit(who) {
+		log := b.log.With().Str("envelope_id", envelopeID).Str("slack_user", cb.User.ID).Str("channel", cb.Channel.ID).Logger()
+		var op commands.Operation
+		for _, action := range cb.ActionCallback.BlockActions {
+			if ref, err := commands.ParseActionRef(action.Value); err == nil {
+				op.ID, op.ClusterID, op.OrganizationID = ref.OperationID, ref.ClusterID, b.cfg.OrganizationID
+				break
+			}
+		}
+		b.refuseForeign(ctx, log, who, op, commands.Actor{UserID: cb.User.ID, ChannelID: cb.Channel.ID, ReplyTo: cb.ResponseURL})
+		return
+	}
 	for _, action := range cb.ActionCallback.BlockActions {
 		log := b.log.With().Str("envelope_id", envelopeID).Str("slack_user", cb.User.ID).
 			Str("channel", cb.Channel.ID).Str("action_id", action.ActionID).Logger()
@@ -57,6 +74,17 @@ func (b *Bot) handleViewSubmission(workCtx context.Context, evt socketmode.Event
 		Typed: cb.View.State.Values[typedNameBlock][typedNameAction].Value,
 	}
 	b.handling.Add(1)
+	if who := interactionActor(cb); !b.admit(who) {
+		defer b.handling.Add(-1)
+		b.sendAck(evt, slack.NewErrorsViewSubmissionResponse(map[string]string{typedNameBlock: foreignText}))
+		log.Warn().Str("actor_team_id", who.teamID).Str("actor_enterprise_id", who.enterpriseID).Msg("refused a member of another organization")
+		var op commands.Operation
+		if ref, err := commands.ParseActionRef(sub.Value); err == nil {
+			op.ID, op.ClusterID, op.OrganizationID = ref.OperationID, ref.ClusterID, b.cfg.OrganizationID
+		}
+		b.audit.Denied(op, sub.By, foreignReason)
+		return
+	}
 	if problem := b.h.CheckTypedName(workCtx, sub); problem != "" {
 		defer b.handling.Add(-1)
 		b.sendAck(evt, slack.NewErrorsViewSubmissionResponse(map[string]string{typedNameBlock: problem}))

@@ -64,6 +64,13 @@ type Config struct {
 	Log zerolog.Logger
 	// Metrics counts watches; nil counts nothing.
 	Metrics Metrics
+	// ReadCacheTTL is how long list, status and name resolution reuse what Qovery answered.
+	// Default DefaultReadCacheTTL.
+	ReadCacheTTL time.Duration
+	// ReadBurst and ReadEvery throttle each user's list and status. Defaults DefaultReadBurst and
+	// DefaultReadEvery.
+	ReadBurst int
+	ReadEvery time.Duration
 }
 
 // Defaults used when a [Config] field is zero.
@@ -89,10 +96,13 @@ type Handler struct {
 	statuses Statuses
 	cfg      Config
 	leases   Leases
-	// clusterList caches the organization's clusters for resolving names.
+	// clusterList caches the organization's clusters, statusCache their statuses, for the
+	// read-only verbs and name resolution; readers throttles each user's read-only verbs.
 	clusterList listCache
 	// watches are the watches under way; Run waits for them.
-	watches sync.WaitGroup
+	watches     sync.WaitGroup
+	statusCache statusCache
+	readers     readThrottle
 
 	mu sync.Mutex
 	// held are the operation leases this process holds; orgWatch is the organization's watch lease
@@ -125,7 +135,8 @@ func NewHandler(q Qovery, chat Chat, audit Audit, store Store, groups Groups, cf
 		{&cfg.PollInterval, DefaultPollInterval}, {&cfg.WatchTimeout, DefaultWatchTimeout},
 		{&cfg.ConfirmTTL, DefaultConfirmTTL}, {&cfg.StaleGrace, DefaultStaleGrace},
 		{&cfg.OutageNotice, DefaultOutageNotice}, {&cfg.ExpirySweep, DefaultExpirySweep},
-		{&cfg.AdoptEvery, DefaultAdoptEvery},
+		{&cfg.AdoptEvery, DefaultAdoptEvery}, {&cfg.ReadCacheTTL, DefaultReadCacheTTL},
+		{&cfg.ReadEvery, DefaultReadEvery},
 	}
 	for _, d := range defaults {
 		if *d.v <= 0 {
@@ -138,6 +149,9 @@ func NewHandler(q Qovery, chat Chat, audit Audit, store Store, groups Groups, cf
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
+	if cfg.ReadBurst <= 0 {
+		cfg.ReadBurst = DefaultReadBurst
+	}
 	statuses := cfg.Statuses
 	if statuses == nil {
 		statuses = pollEach{q: q, org: cfg.OrganizationID, every: cfg.PollInterval}
@@ -147,7 +161,10 @@ func NewHandler(q Qovery, chat Chat, audit Audit, store Store, groups Groups, cf
 		leases = NewLocalLeases()
 	}
 	return &Handler{q: q, chat: chat, audit: audit, store: store, groups: groups, statuses: statuses, cfg: cfg, leases: leases,
-		held: map[uuid.UUID]*holding{}, watching: map[uuid.UUID]bool{}}, nil
+		clusterList: listCache{ttl: cfg.ReadCacheTTL, now: cfg.Now},
+		statusCache: statusCache{ttl: cfg.ReadCacheTTL, now: cfg.Now},
+		readers:     readThrottle{every: cfg.ReadEvery, burst: cfg.ReadBurst},
+		held:        map[uuid.UUID]*holding{}, watching: map[uuid.UUID]bool{}}, nil
 }
 
 // Request is one slash command invocation.
@@ -211,6 +228,10 @@ func UserMessage(err error) (msg string, expected bool) {
 	if errors.As(err, &denied) {
 		return denied.Msg, true
 	}
+	var throttled *ThrottledError
+	if errors.As(err, &throttled) {
+		return throttledText, true
+	}
 	return "Something went wrong on the bot's side; the error is in its log. Please try again.", false
 }
 
@@ -238,6 +259,12 @@ func (h *Handler) handle(ctx context.Context, req Request) (string, error) {
 	cmd, err := Parse(req.Text)
 	if err != nil {
 		return "", err
+	}
+	switch cmd.Verb {
+	case VerbList, VerbStatus:
+		if !h.readers.allow(req.By.UserID, h.now()) {
+			return "", &ThrottledError{UserID: req.By.UserID}
+		}
 	}
 	switch cmd.Verb {
 	case VerbList:

@@ -844,7 +844,7 @@ func TestReadOnlyVerbs(t *testing.T) {
 		t.Fatalf("help = %q", reply.Text)
 	}
 	f.q.statusErr = &qovery.Error{StatusCode: 500}
-	_, err = f.handle(t, tRequest{Text: "status staging"})
+	_, err = f.handle(t, tRequest{Text: "status production-eu"}) // staging's is cached
 	if msg, expected := UserMessage(err); !expected || !strings.Contains(msg, "Qovery is unavailable right now") {
 		t.Fatalf("status on a 500 = %q; want the unavailable message", msg)
 	}

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -10,10 +11,11 @@ import (
 )
 
 func (h *Handler) list(ctx context.Context) (string, error) {
-	clusters, err := h.q.Clusters(ctx, h.cfg.OrganizationID)
+	cached, err := h.clusters(ctx)
 	if err != nil {
 		return "", qoveryError("list the organization's clusters", err)
 	}
+	clusters := slices.Clone(cached) // sorted below; the cache's copy is shared
 	org := "this organization"
 	if h.cfg.OrganizationName != "" {
 		org = "*" + Escape(h.cfg.OrganizationName) + "*"
@@ -40,7 +42,7 @@ func (h *Handler) status(ctx context.Context, typed string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	st, err := h.q.ClusterStatus(ctx, h.cfg.OrganizationID, c.ID)
+	st, err := h.cachedStatus(ctx, c.ID)
 	if err != nil {
 		return "", qoveryError("read the cluster's status", err)
 	}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -21,60 +19,11 @@ const maxSuggestions = 5
 // exactly, so an exact match wins). An ambiguous or missing name is a *UserError listing the
 // candidates or the closest names.
 func (h *Handler) findCluster(ctx context.Context, typed string) (qovery.Cluster, error) {
-	clusters, err := h.clusterList.get(ctx, func(ctx context.Context) ([]qovery.Cluster, error) {
-		return h.q.Clusters(ctx, h.cfg.OrganizationID)
-	})
+	clusters, err := h.clusters(ctx)
 	if err != nil {
 		return qovery.Cluster{}, qoveryError("list the organization's clusters", err)
 	}
 	return resolveCluster(clusters, typed)
-}
-
-// clusterListTTL is how long a listing of the organization's clusters serves to resolve names. The
-// list is only used to find a cluster by name or id (its status is always read afresh), and a burst
-// of commands would otherwise fetch and decode it once each.
-const clusterListTTL = 5 * time.Second
-
-// listCache shares one listing of the clusters between the commands of a few seconds, and one
-// request between concurrent callers.
-type listCache struct {
-	mu       sync.Mutex
-	clusters []qovery.Cluster
-	fetched  time.Time
-	inflight chan struct{} // closed when the request under way ends
-}
-
-func (c *listCache) get(ctx context.Context, fetch func(context.Context) ([]qovery.Cluster, error)) ([]qovery.Cluster, error) {
-	for {
-		c.mu.Lock()
-		if c.clusters != nil && time.Since(c.fetched) < clusterListTTL {
-			list := c.clusters
-			c.mu.Unlock()
-			return list, nil
-		}
-		if wait := c.inflight; wait != nil {
-			c.mu.Unlock()
-			select {
-			case <-wait:
-				continue // served by the request under way, or try ourselves if it failed
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		done := make(chan struct{})
-		c.inflight = done
-		c.mu.Unlock()
-
-		list, err := fetch(ctx)
-		c.mu.Lock()
-		if err == nil {
-			c.clusters, c.fetched = list, time.Now()
-		}
-		c.inflight = nil
-		close(done)
-		c.mu.Unlock()
-		return list, err
-	}
 }
 
 func resolveCluster(clusters []qovery.Cluster, typed string) (qovery.Cluster, error) {

@@ -187,6 +187,7 @@ func (h *Handler) act(ctx context.Context, l *Lease, op Operation) (string, erro
 		return "", fmt.Errorf("record %s intent: %w", a.noun, err)
 	}
 	resp, err := a.call(ctx, h.q, op.OrganizationID, op.ClusterID)
+	h.forgetCluster(op.ClusterID) // whatever came of the call, what the cache holds may be past
 	if err != nil {
 		return h.callFailed(ctx, l, op, err)
 	}

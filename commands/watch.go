@@ -118,6 +118,7 @@ func (w *watch) observe(ctx context.Context, st *qovery.ClusterStatus, err error
 		return w.checkTimeout(ctx, now), nil
 	}
 	w.outage(ctx, now, false)
+	h.sawStatus(w.op.ClusterID, st.Status) // the bot's answers are never older than what it saw
 
 	state := st.Status
 	a := w.op.action()

@@ -15,8 +15,27 @@ import (
 // Check reports a problem with one dependency, or nil.
 type Check func(ctx context.Context) error
 
-// Handler serves /healthz and /readyz. checks are named, and /readyz lists each one's result.
-func Handler(checks map[string]Check) http.Handler {
+// Option configures a [Handler].
+type Option func(*options)
+
+type options struct {
+	failed func(name string, err error)
+}
+
+// WithFailed makes /readyz pass each failing check's name and error to failed, for the log.
+func WithFailed(failed func(name string, err error)) Option {
+	return func(o *options) { o.failed = failed }
+}
+
+// Handler serves /healthz and /readyz. checks are named, and /readyz lists each one's result as ok
+// or failed, never the error: the endpoint is often reachable by more than the operators (a load
+// balancer, a shared cluster), and an error's text can name a database user, host or database.
+// [WithFailed] passes the errors on, for the log.
+func Handler(checks map[string]Check, opts ...Option) http.Handler {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	names := make([]string, 0, len(checks))
 	for name := range checks {
 		names = append(names, name)
@@ -35,7 +54,10 @@ func Handler(checks map[string]Check) http.Handler {
 		for _, name := range names {
 			if err := checks[name](ctx); err != nil {
 				ready = false
-				lines = append(lines, fmt.Sprintf("%s: %v", name, err))
+				lines = append(lines, name+": failed")
+				if o.failed != nil {
+					o.failed(name, err)
+				}
 			} else {
 				lines = append(lines, name+": ok")
 			}

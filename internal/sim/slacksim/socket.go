@@ -38,6 +38,11 @@ type SlashCommand struct {
 	// Variant picks the payload's shape; the zero value sends what Slack
 	// sends a workspace outside Enterprise Grid today.
 	Variant Variant
+	// TeamID, when set, is the team of the user instead of the
+	// workspace's: a member of another organization typing the command in
+	// a Slack Connect channel shared with this workspace. The payload's
+	// team_id and team_domain are then that team's.
+	TeamID string
 }
 
 // A Click is a user pressing a button in a message.
@@ -54,6 +59,11 @@ type Click struct {
 	// ForgedValue, when set, replaces the button's value in the payload, as a
 	// tampered or replaying client could: apps must not trust values.
 	ForgedValue string
+	// TeamID, when set, is the team of the user instead of the
+	// workspace's: a member of another organization clicking in a Slack
+	// Connect channel shared with this workspace. The payload's user.team_id
+	// and team are then that team's.
+	TeamID string
 }
 
 // An Ack is the app's acknowledgement of an envelope.
@@ -651,6 +661,10 @@ func (s *Server) SlashCommand(ctx context.Context, cmd SlashCommand) (Ack, error
 	// Field order and the string "false" follow what Slack sends; the
 	// variant can change the type of is_enterprise_install or drop it.
 	entID, entName := cmd.Variant.enterprise()
+	teamID, teamDomain := s.cfg.teamID, s.teamDomain()
+	if cmd.TeamID != "" {
+		teamID, teamDomain = cmd.TeamID, externalDomain
+	}
 	env.payload, _ = json.Marshal(struct {
 		Token               string `json:"token"`
 		TeamID              string `json:"team_id"`
@@ -668,7 +682,7 @@ func (s *Server) SlashCommand(ctx context.Context, cmd SlashCommand) (Ack, error
 		ResponseURL         string `json:"response_url"`
 		TriggerID           string `json:"trigger_id"`
 	}{
-		Token: verificationToken, TeamID: s.cfg.teamID, TeamDomain: s.teamDomain(),
+		Token: verificationToken, TeamID: teamID, TeamDomain: teamDomain,
 		EnterpriseID: entID, EnterpriseName: entName,
 		ChannelID: ch.id, ChannelName: ch.name, UserID: u.id, UserName: u.name,
 		Command: cmd.Command, Text: cmd.Text, APIAppID: appID,
@@ -817,6 +831,9 @@ func (s *Server) clickEnvelopeLocked(click Click) (*envelope, error) {
 	var p blockActionsPayload
 	p.Type = "block_actions"
 	p.User.ID, p.User.Username, p.User.Name, p.User.TeamID = u.id, u.name, u.name, s.cfg.teamID
+	if click.TeamID != "" {
+		p.User.TeamID = click.TeamID
+	}
 	p.APIAppID, p.Token = appID, verificationToken
 	p.Container.Type, p.Container.MessageTS, p.Container.ChannelID = "message", click.MessageTS, ch.id
 	if msg != nil {
@@ -831,6 +848,9 @@ func (s *Server) clickEnvelopeLocked(click Click) (*envelope, error) {
 	}
 	p.TriggerID = s.triggerIDLocked(u.id)
 	p.Team = s.wireTeamLocked(click.Variant)
+	if click.TeamID != "" {
+		p.Team = wireTeam{ID: click.TeamID, Domain: externalDomain}
+	}
 	p.Enterprise = click.Variant.wireEnterprise()
 	p.IsEnterpriseInstall = click.Variant.interactionEnterpriseInstall()
 	p.Channel.ID, p.Channel.Name = ch.id, ch.name

@@ -8,6 +8,10 @@ const (
 	enterpriseName = "Fake Enterprise"
 )
 
+// externalDomain is the domain of the team named by a TeamID on a
+// [SlashCommand], [Click] or [ViewSubmission]: another organization's.
+const externalDomain = "other-org"
+
 // A Variant picks one of the shapes Slack has been seen to give the same
 // payload, so that a bot can be tested against each: slack-go once broke on
 // is_enterprise_install arriving as a string (slack-go#1265). Set it on a

@@ -98,6 +98,10 @@ type ViewSubmission struct {
 	// not named keep what they hold: what an earlier submission typed, or
 	// else their initial_value. An empty string clears an input.
 	Values map[string]map[string]string
+	// TeamID, when set, is the team of the user instead of the
+	// workspace's, as in [Click.TeamID]: the payload's user.team_id and
+	// team are then that team's.
+	TeamID string
 }
 
 // A ViewResult is what a view submission's ack did, by Slack's rules for
@@ -691,6 +695,10 @@ func (s *Server) submitEnvelopeLocked(sub ViewSubmission) (*envelope, error) {
 	// Field order follows Slack's view_submission payload.
 	env := s.newEnvelopeLocked(envelopeInteractive)
 	env.user, env.submits = v.user, v.id
+	team, user := s.wireTeamLocked(VariantDefault), s.wireUserLocked(v.user)
+	if sub.TeamID != "" {
+		team, user.TeamID = wireTeam{ID: sub.TeamID, Domain: externalDomain}, sub.TeamID
+	}
 	env.payload, _ = json.Marshal(struct {
 		Type                string          `json:"type"`
 		Team                wireTeam        `json:"team"`
@@ -703,7 +711,7 @@ func (s *Server) submitEnvelopeLocked(sub ViewSubmission) (*envelope, error) {
 		IsEnterpriseInstall bool            `json:"is_enterprise_install"`
 		Enterprise          *wireEnterprise `json:"enterprise"`
 	}{
-		Type: "view_submission", Team: s.wireTeamLocked(VariantDefault), User: s.wireUserLocked(v.user),
+		Type: "view_submission", Team: team, User: user,
 		APIAppID: appID, Token: verificationToken, TriggerID: s.triggerIDLocked(v.user),
 		View: s.wireViewLocked(v), ResponseURLs: []struct{}{},
 	})
