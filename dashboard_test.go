@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/bot/metrics"
+	"github.com/qovery-slack-bot/qovery-slack-bot/ops/metrics"
 )
 
 // The Grafana dashboard (deploy/grafana) against the metrics the bot really exports: a renamed or
