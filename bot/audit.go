@@ -139,7 +139,7 @@ func (a *Auditor) Event(op commands.Operation, ev commands.Event) {
 		// Not a decision, but the trail shows why the watch went quiet.
 		a.event(string(ev.Kind), op, "").Msg("qovery availability during the watch")
 	case commands.EventVoided:
-		a.event(auditVoided, op, op.ConfirmedBy).Str("state", string(ev.State)).Str("reason", op.Note).Msg("request voided")
+		a.event(auditVoided, op, op.ConfirmedBy).Str("state", string(ev.State)).Str("reason", op.Note.String()).Msg("request voided")
 		a.finished(op)
 	case commands.EventRejected:
 		e := a.event(auditCalled, op, op.ConfirmedBy).Bool("accepted", false)

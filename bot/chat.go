@@ -67,8 +67,9 @@ func (n *Chat) AskTypedName(ctx context.Context, trigger string, op commands.Ope
 
 // Tell implements commands.Chat. The interaction's response_url works in every channel and DM
 // without membership; chat.postEphemeral is the fallback.
-func (n *Chat) Tell(ctx context.Context, to commands.Actor, text string) error {
+func (n *Chat) Tell(ctx context.Context, to commands.Actor, said commands.Text) error {
 	log := n.log.With().Str("slack_user", to.UserID).Str("channel", to.ChannelID).Logger()
+	text := mrkdwn(said)
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(textBlocks(text)...),

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
@@ -24,7 +23,7 @@ func (b *Bot) handleSlash(workCtx context.Context, envelopeID string, cmd slack.
 	by := commands.Actor{UserID: cmd.UserID, ChannelID: cmd.ChannelID, ReplyTo: cmd.ResponseURL}
 	if cmd.Command != commands.CommandName {
 		log.Warn().Str("command", cmd.Command).Msg("unexpected slash command")
-		_ = b.chat.Tell(ctx, by, fmt.Sprintf("This app only answers `%s`.", commands.CommandName))
+		_ = b.chat.Tell(ctx, by, commands.Say("This app only answers ", commands.Code(commands.CommandName), "."))
 		return
 	}
 	log.Info().Int("text_len", len(cmd.Text)).Msg("slash command")

@@ -47,13 +47,13 @@ func contextLine(mrkdwn string) *slack.ContextBlock {
 	return slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, mrkdwn, false, false))
 }
 
-func clusterRef(op commands.Operation) string { return "*" + commands.Escape(op.ClusterName) + "*" }
+func clusterRef(op commands.Operation) string { return "*" + escape(op.ClusterName) + "*" }
 
 func stateCode(s fmt.Stringer) string {
 	if s.String() == "" {
 		return "`UNKNOWN`"
 	}
-	return "`" + commands.Escape(s.String()) + "`"
+	return codeSpan(s.String())
 }
 
 // wording is how messages name an operation's verb.
@@ -83,13 +83,13 @@ func confirmationBlocks(op commands.Operation, ttl time.Duration) []slack.Block 
 	cancel := slack.NewButtonBlockElement(commands.ActionCancel, op.Ref().String(),
 		slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
 	details := fmt.Sprintf("Requested by %s · %s %s · currently %s · production: %s",
-		commands.Mention(op.RequestedBy), commands.Escape(op.CloudProvider), commands.Escape(op.Region),
+		mention(op.RequestedBy), escape(op.CloudProvider), escape(op.Region),
 		stateCode(op.StatusAtRequest), yesNo(op.Production))
 	body := details + "\n" + w.effect
 	if op.Protected {
 		body += "\n:lock: Protected cluster: confirming asks for its name."
 		if op.NeedsSecondPerson {
-			body += " A second person must confirm: not " + commands.Mention(op.RequestedBy) + "."
+			body += " A second person must confirm: not " + mention(op.RequestedBy) + "."
 		}
 	}
 	return []slack.Block{
@@ -102,7 +102,7 @@ func confirmationBlocks(op commands.Operation, ttl time.Duration) []slack.Block 
 
 func confirmationFallback(op commands.Operation) string {
 	return fmt.Sprintf("%s asks to %s cluster %s (currently %s). Confirm or cancel in Slack.",
-		commands.Mention(op.RequestedBy), wordsOf(op).noun, commands.Escape(op.ClusterName), commands.Escape(string(op.StatusAtRequest)))
+		mention(op.RequestedBy), wordsOf(op).noun, escape(op.ClusterName), escape(string(op.StatusAtRequest)))
 }
 
 func humanTTL(d time.Duration) string {
@@ -132,7 +132,7 @@ func parentBlocks(op commands.Operation, now time.Time) ([]slack.Block, string) 
 	case commands.PhaseConfirmed:
 		headline = fmt.Sprintf(":hourglass_flowing_sand: %s %s · checking the cluster and asking Qovery", w.gerund, name)
 	case commands.PhaseWatching:
-		headline = fmt.Sprintf("%s %s %s · %s · %s", commands.StateEmoji(op.State), w.gerund, name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
+		headline = fmt.Sprintf("%s %s %s · %s · %s", stateIcon(op.State), w.gerund, name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
 	case commands.PhaseSucceeded:
 		headline = fmt.Sprintf(":white_check_mark: %s is %s · took %s", name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
 	case commands.PhaseFailed:
@@ -148,23 +148,23 @@ func parentBlocks(op commands.Operation, now time.Time) ([]slack.Block, string) 
 	case commands.PhaseRejected:
 		headline = fmt.Sprintf(":x: %s was not %s: the %s call failed", name, w.past, w.noun)
 	case commands.PhaseCancelled:
-		headline = fmt.Sprintf(":no_entry_sign: %s of %s cancelled by %s", capitalize(w.noun), name, commands.Mention(op.FinishedBy))
+		headline = fmt.Sprintf(":no_entry_sign: %s of %s cancelled by %s", capitalize(w.noun), name, mention(op.FinishedBy))
 	case commands.PhaseExpired:
-		headline = fmt.Sprintf(":no_entry_sign: %s of %s expired: nobody confirmed within %s. Run `%s %s %s` again if it is still needed.",
-			capitalize(w.noun), name, humanTTL(op.ExpiresAt.Sub(op.RequestedAt)), commands.CommandName, op.Action(), commands.Escape(op.ClusterName))
+		headline = fmt.Sprintf(":no_entry_sign: %s of %s expired: nobody confirmed within %s. Run %s again if it is still needed.",
+			capitalize(w.noun), name, humanTTL(op.ExpiresAt.Sub(op.RequestedAt)), codeSpan(commands.CommandName+" "+string(op.Action())+" "+op.ClusterName))
 	default:
 		headline = fmt.Sprintf("%s of %s · %s", capitalize(w.noun), name, op.Phase)
 	}
-	who := "Requested by " + commands.Mention(op.RequestedBy)
+	who := "Requested by " + mention(op.RequestedBy)
 	if op.ConfirmedBy != "" {
-		who += fmt.Sprintf(" · confirmed by %s at %s", commands.Mention(op.ConfirmedBy), commands.FormatTime(op.ConfirmedAt))
+		who += fmt.Sprintf(" · confirmed by %s at %s", mention(op.ConfirmedBy), commands.FormatTime(op.ConfirmedAt))
 	}
 	if op.ConsoleURL != "" {
 		who += " · <" + op.ConsoleURL + "|Open in Qovery>"
 	}
 	blocks := []slack.Block{section(headline)}
-	if op.Note != "" {
-		blocks = append(blocks, section(op.Note))
+	if !op.Note.IsZero() {
+		blocks = append(blocks, section(mrkdwn(op.Note)))
 	}
 	blocks = append(blocks, contextLine(who))
 	return blocks, slackToPlain(headline)
@@ -172,34 +172,34 @@ func parentBlocks(op commands.Operation, now time.Time) ([]slack.Block, string) 
 
 // threadLine is the thread reply for an event, or "" when the event only changes the parent.
 func threadLine(op commands.Operation, ev commands.Event) string {
-	people := commands.Mention(op.RequestedBy)
+	people := mention(op.RequestedBy)
 	if op.ConfirmedBy != "" && op.ConfirmedBy != op.RequestedBy {
-		people += " " + commands.Mention(op.ConfirmedBy)
+		people += " " + mention(op.ConfirmedBy)
 	}
 	elapsed := commands.FormatDuration(op.Elapsed(ev.At))
 	switch ev.Kind {
 	case commands.EventAccepted:
 		return fmt.Sprintf(":inbox_tray: Qovery accepted the %s · %s", wordsOf(op).noun, stateCode(ev.State))
 	case commands.EventState:
-		return fmt.Sprintf("%s %s · %s", commands.StateEmoji(ev.State), stateCode(ev.State), elapsed)
+		return fmt.Sprintf("%s %s · %s", stateIcon(ev.State), stateCode(ev.State), elapsed)
 	case commands.EventSucceeded:
 		return fmt.Sprintf(":white_check_mark: %s after %s · %s", stateCode(ev.State), elapsed, people)
 	case commands.EventFailed:
 		lines := []string{
 			fmt.Sprintf(":x: %s after %s · %s", stateCode(ev.State), elapsed, people),
-			op.Note,
+			mrkdwn(op.Note),
 		}
 		if op.LastExecutionID != "" {
-			lines = append(lines, "Execution id: `"+commands.Escape(op.LastExecutionID)+"`")
+			lines = append(lines, "Execution id: "+codeSpan(op.LastExecutionID))
 		}
 		lines = append(lines, "<"+op.ConsoleURL+"|See the cluster and its logs in Qovery>")
 		return strings.Join(lines, "\n")
 	case commands.EventNotStarted, commands.EventTimedOut, commands.EventAborted:
-		return fmt.Sprintf(":hourglass_flowing_sand: %s %s", op.Note, people)
+		return fmt.Sprintf(":hourglass_flowing_sand: %s %s", mrkdwn(op.Note), people)
 	case commands.EventVoided:
-		return fmt.Sprintf(":no_entry_sign: %s %s", op.Note, people)
+		return fmt.Sprintf(":no_entry_sign: %s %s", mrkdwn(op.Note), people)
 	case commands.EventRejected:
-		return fmt.Sprintf(":x: %s %s", op.Note, people)
+		return fmt.Sprintf(":x: %s %s", mrkdwn(op.Note), people)
 	case commands.EventQoveryUnreachable:
 		return fmt.Sprintf(":hourglass_flowing_sand: The Qovery API has not answered for %s; still watching. Last state seen: %s.",
 			commands.FormatDuration(ev.At.Sub(op.OutageSince)), stateCode(op.State))

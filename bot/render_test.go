@@ -92,7 +92,7 @@ func TestParentBlocks(t *testing.T) {
 			[]string{":no_entry_sign: Stop of *&lt;!channel&gt; &amp; co* cancelled by <@U1>"}},
 		{"expired", func(o *commands.Operation) { o.Phase, o.ConfirmedBy = commands.PhaseExpired, "" },
 			[]string{"expired: nobody confirmed within 10 minutes", "`/qovery stop &lt;!channel&gt; &amp; co`"}},
-		{"void with note", func(o *commands.Operation) { o.Phase, o.Note = commands.PhaseVoid, "Not stopped: busy." },
+		{"void with note", func(o *commands.Operation) { o.Phase, o.Note = commands.PhaseVoid, commands.Say("Not stopped: busy.") },
 			[]string{":no_entry_sign: *&lt;!channel&gt; &amp; co* was not stopped", "Not stopped: busy."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,7 +142,7 @@ func TestThreadLines(t *testing.T) {
 		{commands.Event{Kind: commands.EventCancelled, At: at}, "", ""},
 	} {
 		o := op
-		o.Note = tc.note
+		o.Note = commands.Say(tc.note)
 		if got := threadLine(o, tc.ev); got != tc.want {
 			t.Errorf("threadLine(%s %s) = %q; want %q", tc.ev.Kind, tc.ev.State, got, tc.want)
 		}

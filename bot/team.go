@@ -58,7 +58,8 @@ func interactionActor(cb slack.InteractionCallback) actor {
 	return a
 }
 
-// foreignText answers a member of another organization, whatever the policy says.
+// foreignText answers a member of another organization, whatever the policy says (in the dialog's
+// error too, which is plain text).
 const foreignText = "This app only acts for members of the workspace where it is installed; your account belongs to another organization, so nothing was done."
 
 // foreignReason is the audit reason of a refusal to a member of another organization.
@@ -84,5 +85,5 @@ func (b *Bot) admit(who actor) bool {
 func (b *Bot) refuseForeign(ctx context.Context, log zerolog.Logger, who actor, op commands.Operation, by commands.Actor) {
 	log.Warn().Str("actor_team_id", who.teamID).Str("actor_enterprise_id", who.enterpriseID).Msg("refused a member of another organization")
 	b.audit.Denied(op, by, foreignReason)
-	_ = b.chat.Tell(ctx, by, foreignText)
+	_ = b.chat.Tell(ctx, by, commands.Say(foreignText))
 }

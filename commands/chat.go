@@ -22,7 +22,7 @@ type Chat interface {
 	// Permalink returns a link to a message, so that a second request can point to the first.
 	Permalink(ctx context.Context, channelID, ts string) (string, error)
 	// Tell shows text to one person only.
-	Tell(ctx context.Context, to Actor, text string) error
+	Tell(ctx context.Context, to Actor, text Text) error
 	// AskTypedName asks the person behind trigger to type the cluster's name to confirm op (a
 	// dialog); their answer comes back through [Handler.CheckTypedName] and [Handler.SubmitTypedName].
 	AskTypedName(ctx context.Context, trigger string, op Operation) error

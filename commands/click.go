@@ -45,11 +45,11 @@ func (h *Handler) Click(ctx context.Context, c Click) error {
 	ref, err := ParseActionRef(c.Value)
 	if err != nil {
 		// Not a value this bot wrote: refuse it, and say so in the audit trail.
-		return h.answerPress(ctx, press{by: c.By}, "", &DeniedError{Reason: "malformed_button_value", Err: err,
-			Msg: "This button was not made by this bot, so it was ignored."})
+		return h.answerPress(ctx, press{by: c.By}, nil, &DeniedError{Reason: "malformed_button_value", Err: err,
+			Msg: Say("This button was not made by this bot, so it was ignored.")})
 	}
 	p := press{ref: ref, by: c.By, messageTS: c.MessageTS, trigger: c.Trigger}
-	var text string
+	var text Text
 	switch c.Action {
 	case ActionConfirm:
 		text, err = h.confirm(ctx, p)
@@ -64,7 +64,7 @@ func (h *Handler) Click(ctx context.Context, c Click) error {
 }
 
 // answerPress tells the person who pressed what came of it, auditing denials.
-func (h *Handler) answerPress(ctx context.Context, p press, text string, err error) error {
+func (h *Handler) answerPress(ctx context.Context, p press, text Text, err error) error {
 	if err != nil {
 		var denied *DeniedError
 		if errors.As(err, &denied) {
@@ -167,7 +167,7 @@ func (h *Handler) checkPress(ctx context.Context, p press, confirming bool) (Ope
 		return op, err
 	}
 	if confirming && op.NeedsSecondPerson && p.by.UserID == op.RequestedBy {
-		return op, &DeniedError{Reason: DenyFourEyes, Msg: fmt.Sprintf("*%s* is protected and needs a second person: another allowed user must confirm this %s. You can still cancel it.", Escape(op.ClusterName), op.action().noun)}
+		return op, &DeniedError{Reason: DenyFourEyes, Msg: Say(Strong(op.ClusterName), " is protected and needs a second person: another allowed user must confirm this "+op.action().noun+". You can still cancel it.")}
 	}
 	return op, nil
 }
@@ -217,35 +217,40 @@ func (h *Handler) claim(ctx context.Context, l *Lease, p press, next Phase) (Ope
 
 // pressRefusal turns a refused press into the answer for the person who pressed. Denials stay
 // errors, so that they are audited.
-func pressRefusal(op Operation, err error) (string, error) {
+func pressRefusal(op Operation, err error) (Text, error) {
 	var np *errNotPending
 	switch {
 	case errors.Is(err, errUnknownRef):
-		return "", &DeniedError{Reason: "unknown_request", Err: err, Msg: "This button does not belong to a request the bot knows (it may predate a restart). Run the command again."}
+		return nil, &DeniedError{Reason: "unknown_request", Err: err, Msg: Say("This button does not belong to a request the bot knows (it may predate a restart). Run the command again.")}
 	case errors.Is(err, errExpired):
-		return fmt.Sprintf("This request expired; nothing was done. Run `%s %s %s` again.", CommandName, op.Action(), Escape(op.ClusterName)), nil
+		return Say("This request expired; nothing was done. Run ", runAgain(op), " again."), nil
 	case errors.As(err, &np):
 		return alreadyAnswered(np.op), nil
 	}
-	return "", err
+	return nil, err
 }
 
-func alreadyAnswered(op Operation) string {
+// runAgain is the command that asks for op once more.
+func runAgain(op Operation) Span {
+	return Code(CommandName + " " + string(op.Action()) + " " + op.ClusterName)
+}
+
+func alreadyAnswered(op Operation) Text {
 	switch op.Phase {
 	case PhaseCancelled:
-		return fmt.Sprintf("This request was already cancelled by %s at %s.", Mention(op.FinishedBy), FormatTime(op.FinishedAt))
+		return Say("This request was already cancelled by ", User(op.FinishedBy), " at "+FormatTime(op.FinishedAt)+".")
 	case PhaseExpired:
-		return fmt.Sprintf("This request expired at %s; nothing was done. Run `%s %s %s` again.", FormatTime(op.ExpiresAt), CommandName, op.Action(), Escape(op.ClusterName))
+		return Say("This request expired at "+FormatTime(op.ExpiresAt)+"; nothing was done. Run ", runAgain(op), " again.")
 	case PhaseDiscarded:
-		return "This request was withdrawn. Run the command again."
+		return Say("This request was withdrawn. Run the command again.")
 	}
-	return fmt.Sprintf("Already confirmed by %s at %s.", Mention(op.ConfirmedBy), FormatTime(op.ConfirmedAt))
+	return Say("Already confirmed by ", User(op.ConfirmedBy), " at "+FormatTime(op.ConfirmedAt)+".")
 }
 
 // confirm handles a press on the confirm button: the first valid press wins, the status is
 // checked again, Qovery is called, and the accepted operation is watched. A protected cluster
 // first needs its name typed: the chat asks for it, and the answer comes back typed.
-func (h *Handler) confirm(ctx context.Context, p press) (string, error) {
+func (h *Handler) confirm(ctx context.Context, p press) (Text, error) {
 	op, err := h.checkPress(ctx, p, true)
 	if err != nil {
 		return pressRefusal(op, err)
@@ -253,13 +258,13 @@ func (h *Handler) confirm(ctx context.Context, p press) (string, error) {
 	if op.Protected {
 		if !p.typed {
 			if err := h.chat.AskTypedName(ctx, p.trigger, op); err != nil {
-				return "", &UserError{Err: fmt.Errorf("open the typed confirmation: %w", err),
-					Msg: fmt.Sprintf("The bot could not open the confirmation dialog (Slack allows 3 seconds for it). Click %s cluster again.", strings.ToUpper(op.action().noun[:1])+op.action().noun[1:])}
+				return nil, &UserError{Err: fmt.Errorf("open the typed confirmation: %w", err),
+					Msg: Say(fmt.Sprintf("The bot could not open the confirmation dialog (Slack allows 3 seconds for it). Click %s cluster again.", strings.ToUpper(op.action().noun[:1])+op.action().noun[1:]))}
 			}
-			return "", nil
+			return nil, nil
 		}
 		if strings.TrimSpace(p.typedName) != op.ClusterName {
-			return "", &DeniedError{Reason: "wrong_name", Msg: "The typed name did not match the cluster's; nothing was done."}
+			return nil, &DeniedError{Reason: "wrong_name", Msg: Say("The typed name did not match the cluster's; nothing was done.")}
 		}
 	}
 	// The call is made under the operation's lease, taken before the press is claimed: another
@@ -268,10 +273,10 @@ func (h *Handler) confirm(ctx context.Context, p press) (string, error) {
 	// request answered.
 	l, release, err := h.holdOpWait(ctx, op.ID)
 	if errors.Is(err, ErrLeaseHeld) {
-		return "Another click on this request is still being handled; its outcome will show in the message.", nil
+		return Say("Another click on this request is still being handled; its outcome will show in the message."), nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("take the lease of operation %s: %w", op.ID, err)
+		return nil, fmt.Errorf("take the lease of operation %s: %w", op.ID, err)
 	}
 	defer release()
 	op, err = h.claim(ctx, l, p, PhaseConfirmed)
@@ -282,7 +287,7 @@ func (h *Handler) confirm(ctx context.Context, p press) (string, error) {
 }
 
 // cancel handles a press on the Cancel button. The requester, or any allowed user, may cancel.
-func (h *Handler) cancel(ctx context.Context, p press) (string, error) {
+func (h *Handler) cancel(ctx context.Context, p press) (Text, error) {
 	op, err := h.checkPress(ctx, p, false)
 	if err != nil {
 		return pressRefusal(op, err)
@@ -290,12 +295,12 @@ func (h *Handler) cancel(ctx context.Context, p press) (string, error) {
 	if _, err := h.claim(ctx, nil, p, PhaseCancelled); err != nil {
 		return pressRefusal(op, err)
 	}
-	return "", nil
+	return nil, nil
 }
 
 // retry handles the "Try again" button of a call Qovery did not take: it makes a new request of the
 // same verb for the same cluster on behalf of the person, with the usual checks and confirmation.
-func (h *Handler) retry(ctx context.Context, p press) (string, error) {
+func (h *Handler) retry(ctx context.Context, p press) (Text, error) {
 	op, err := h.store.Get(ctx, p.ref.OperationID)
 	if err != nil || op.ClusterID != p.ref.ClusterID || !op.Retryable {
 		return pressRefusal(op, errUnknownRef)
@@ -305,7 +310,7 @@ func (h *Handler) retry(ctx context.Context, p press) (string, error) {
 
 // followUp handles the button of a successful operation's final message: Start again after a stop,
 // Stop after a start. It makes a new request, with the usual checks and confirmation.
-func (h *Handler) followUp(ctx context.Context, p press) (string, error) {
+func (h *Handler) followUp(ctx context.Context, p press) (Text, error) {
 	op, err := h.store.Get(ctx, p.ref.OperationID)
 	if err != nil || op.ClusterID != p.ref.ClusterID || op.Phase != PhaseSucceeded {
 		return pressRefusal(op, errUnknownRef)

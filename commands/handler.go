@@ -197,16 +197,16 @@ type Submission struct {
 	Typed string
 }
 
-// UserError is a failure with a message that is safe and useful to show the user; Err keeps the
-// detail for the log.
+// UserError is a failure with a message that is useful to show the user; Err keeps the detail for
+// the log.
 type UserError struct {
-	Msg string
+	Msg Text
 	Err error
 }
 
 func (e *UserError) Error() string {
 	if e.Err == nil {
-		return e.Msg
+		return e.Msg.String()
 	}
 	return e.Err.Error()
 }
@@ -215,7 +215,7 @@ func (e *UserError) Unwrap() error { return e.Err }
 
 // UserMessage returns the text to show a user for err, and whether err was expected (bad input or a
 // known upstream problem) rather than a bug.
-func UserMessage(err error) (msg string, expected bool) {
+func UserMessage(err error) (msg Text, expected bool) {
 	var ue *UsageError
 	if errors.As(err, &ue) {
 		return ue.Msg, true
@@ -232,7 +232,7 @@ func UserMessage(err error) (msg string, expected bool) {
 	if errors.As(err, &throttled) {
 		return throttledText, true
 	}
-	return "Something went wrong on the bot's side; the error is in its log. Please try again.", false
+	return Say("Something went wrong on the bot's side; the error is in its log. Please try again."), false
 }
 
 // Handle answers one slash command: the answer goes to the person who typed it, and a stop or
@@ -255,15 +255,15 @@ func (h *Handler) Handle(ctx context.Context, req Request) error {
 	return err
 }
 
-func (h *Handler) handle(ctx context.Context, req Request) (string, error) {
+func (h *Handler) handle(ctx context.Context, req Request) (Text, error) {
 	cmd, err := Parse(req.Text)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	switch cmd.Verb {
 	case VerbList, VerbStatus:
 		if !h.readers.allow(req.By.UserID, h.now()) {
-			return "", &ThrottledError{UserID: req.By.UserID}
+			return nil, &ThrottledError{UserID: req.By.UserID}
 		}
 	}
 	switch cmd.Verb {
@@ -280,8 +280,8 @@ func (h *Handler) handle(ctx context.Context, req Request) (string, error) {
 
 // tell shows text to one person, on a fresh short context: it often follows a failure of ctx's
 // work, and the person must still learn what happened.
-func (h *Handler) tell(ctx context.Context, to Actor, text string) {
-	if text == "" {
+func (h *Handler) tell(ctx context.Context, to Actor, text Text) {
+	if text.IsZero() {
 		return
 	}
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tellTimeout)
@@ -314,22 +314,22 @@ func qoveryError(doing string, err error) error {
 		return err
 	}
 	var qe *qovery.Error
-	var msg string
+	var msg Text
 	switch {
 	case errors.As(err, &qe) && qe.StatusCode == 401:
-		msg = "The bot's Qovery API token is invalid or revoked, so it cannot " + doing + ". An admin must set a valid `QOVERY_API_TOKEN`."
+		msg = Say("The bot's Qovery API token is invalid or revoked, so it cannot "+doing+". An admin must set a valid ", Code("QOVERY_API_TOKEN"), ".")
 	case errors.As(err, &qe) && qe.StatusCode == 403:
-		msg = "Qovery refused access (403) when the bot tried to " + doing + ": its token lacks the rights for this, or the cluster is not in this organization."
+		msg = Say("Qovery refused access (403) when the bot tried to " + doing + ": its token lacks the rights for this, or the cluster is not in this organization.")
 	case errors.As(err, &qe) && qe.StatusCode == 404:
-		msg = "Qovery did not find what the bot asked for (404) when trying to " + doing + "."
+		msg = Say("Qovery did not find what the bot asked for (404) when trying to " + doing + ".")
 	case errors.As(err, &qe) && qe.StatusCode >= 400 && qe.StatusCode < 500 && qe.StatusCode != 429:
-		msg = fmt.Sprintf("Qovery answered %d when the bot tried to %s", qe.StatusCode, doing)
+		msg = Say(fmt.Sprintf("Qovery answered %d when the bot tried to %s", qe.StatusCode, doing))
 		if qe.Message != "" {
-			msg += ": " + Escape(qe.Message)
+			msg = Say(msg, ": "+qe.Message)
 		}
-		msg += "."
+		msg = Say(msg, ".")
 	default:
-		msg = "Qovery is unavailable right now, so the bot could not " + doing + ". Try again in a minute."
+		msg = Say("Qovery is unavailable right now, so the bot could not " + doing + ". Try again in a minute.")
 	}
 	return &UserError{Msg: msg, Err: fmt.Errorf("%s: %w", doing, err)}
 }

@@ -143,10 +143,10 @@ func (r *recorder) PostConfirmation(_ context.Context, op Operation) (string, er
 	return postTS, nil
 }
 
-func (r *recorder) Tell(_ context.Context, to Actor, text string) error {
+func (r *recorder) Tell(_ context.Context, to Actor, text Text) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.tells = append(r.tells, told{to, text})
+	r.tells = append(r.tells, told{to, text.String()})
 	return nil
 }
 
@@ -248,6 +248,12 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.h = h
 	return f
+}
+
+// userText is UserMessage as the tests read it.
+func userText(err error) (string, bool) {
+	msg, expected := UserMessage(err)
+	return msg.String(), expected
 }
 
 // reply is what one call of the handler did, as the chat and the store saw it.
@@ -370,13 +376,13 @@ func TestResolveCluster(t *testing.T) {
 		{typed: stagingID.String(), want: "staging"},
 		{typed: "Production-EU", want: "production-eu"},
 		{typed: "stagin", wantErr: "No cluster named `stagin` in this organization. Did you mean `staging`, `staging-us`?"},
-		{typed: "<b>x</b>", wantErr: "No cluster named `&lt;b&gt;x&lt;/b&gt;`"},
+		{typed: "<b>x</b>", wantErr: "No cluster named `<b>x</b>`"},
 		{typed: "zzzzzzzzzzzzzz", wantErr: "`/qovery list` shows them all."},
 	} {
 		t.Run(tc.typed, func(t *testing.T) {
 			got, err := resolveCluster(f.q.clusters, tc.typed)
 			if tc.wantErr != "" {
-				msg, expected := UserMessage(err)
+				msg, expected := userText(err)
 				if !expected || !strings.Contains(msg, tc.wantErr) {
 					t.Fatalf("resolveCluster(%q) error = %q; want it to contain %q", tc.typed, msg, tc.wantErr)
 				}
@@ -392,7 +398,7 @@ func TestResolveCluster(t *testing.T) {
 func TestResolveClusterAmbiguous(t *testing.T) {
 	clusters := []qovery.Cluster{{ID: uuid.New(), Name: "Staging"}, {ID: uuid.New(), Name: "STAGING"}}
 	_, err := resolveCluster(clusters, "staging")
-	msg, _ := UserMessage(err)
+	msg, _ := userText(err)
 	if !strings.Contains(msg, "Several clusters match") || strings.Count(msg, "• ") != 2 {
 		t.Fatalf("ambiguous resolve message = %q; want both candidates listed", msg)
 	}
@@ -416,7 +422,7 @@ func TestStopRefusedStates(t *testing.T) {
 		{"dry run", qovery.ClusterStatus{Status: qovery.StateDryRun}, "(`DRY_RUN`)"},
 		{"locked", qovery.ClusterStatus{Status: qovery.StateDeployed, ClusterLock: &qovery.ClusterLock{
 			Reason: "load test <now>", OwnerName: "Jane", LockedAt: time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC), TTLInDays: &lockTTL}},
-			"Locked by Jane since 2026-11-26 09:30 UTC: “load test &lt;now&gt;” (lock TTL 2 days)"},
+			"Locked by Jane since 2026-11-26 09:30 UTC: “load test <now>” (lock TTL 2 days)"},
 		{"deleted", qovery.ClusterStatus{Status: qovery.StateDeleted}, "a state from which the bot does not stop clusters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -473,7 +479,7 @@ func TestConfirmOnce(t *testing.T) {
 	op := f.requestStop(t, "staging")
 	_, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U3"})
 	var denied *DeniedError
-	if !errors.As(err, &denied) || denied.Reason != DenyUser || !strings.Contains(denied.Msg, "(U3) to `QOVERY_BOT_ALLOWED_USERS`") {
+	if !errors.As(err, &denied) || denied.Reason != DenyUser || !strings.Contains(denied.Msg.String(), "(U3) to `QOVERY_BOT_ALLOWED_USERS`") {
 		t.Fatalf("Confirm by a user who is not allowed = %v; want a denial naming the variable and the user id", err)
 	}
 	if f.q.stopCalls != 0 || len(f.n.kinds()) != 0 {
@@ -545,7 +551,7 @@ func TestAuthorization(t *testing.T) {
 			if !errors.As(err, &denied) || denied.Reason != tc.wantReason {
 				t.Fatalf("Handle error = %v; want a denial %q", err, tc.wantReason)
 			}
-			if msg, _ := UserMessage(err); msg == "" || strings.Contains(msg, "slack:") {
+			if msg, _ := userText(err); msg == "" || strings.Contains(msg, "slack:") {
 				t.Errorf("denial message %q", msg)
 			}
 			// Read-only verbs stay open.
@@ -568,7 +574,7 @@ func TestProtectedClusterNeedsTypedNameAndFourEyes(t *testing.T) {
 		// The requester may not confirm under four-eyes, but may cancel.
 		_, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"})
 		var denied *DeniedError
-		if !errors.As(err, &denied) || denied.Reason != DenyFourEyes || !strings.Contains(denied.Msg, "needs a second person") {
+		if !errors.As(err, &denied) || denied.Reason != DenyFourEyes || !strings.Contains(denied.Msg.String(), "needs a second person") {
 			t.Fatalf("requester's confirm of %s = %v; want four-eyes denial", name, err)
 		}
 		reply, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U2"})
@@ -707,7 +713,7 @@ func TestConfirmVoidWhenStatusChanged(t *testing.T) {
 		t.Fatalf("Confirm = %+v, %v, %d stop calls; want void without a call", reply, err, f.q.stopCalls)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)
-	if got.Phase != PhaseVoid || !strings.Contains(got.Note, "already `STOPPED`") {
+	if got.Phase != PhaseVoid || !strings.Contains(got.Note.String(), "already `STOPPED`") {
 		t.Fatalf("op = %+v; want void explaining the cluster is stopped", got)
 	}
 }
@@ -727,7 +733,7 @@ func TestStopCallFailures(t *testing.T) {
 		{"timeout, not accepted", context.DeadlineExceeded, qovery.StateDeployed, PhaseRejected, "Qovery is unavailable", true},
 		{"403", &qovery.Error{StatusCode: 403}, qovery.StateDeployed, PhaseRejected, "refused access (403)", true},
 		{"401", &qovery.Error{StatusCode: 401}, qovery.StateDeployed, PhaseRejected, "`QOVERY_API_TOKEN`", true},
-		{"400 with detail", &qovery.Error{StatusCode: 400, Message: "bad <thing>"}, qovery.StateDeployed, PhaseRejected, "answered 400 when the bot tried to stop the cluster: bad &lt;thing&gt;", true},
+		{"400 with detail", &qovery.Error{StatusCode: 400, Message: "bad <thing>"}, qovery.StateDeployed, PhaseRejected, "answered 400 when the bot tried to stop the cluster: bad <thing>", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -742,7 +748,7 @@ func TestStopCallFailures(t *testing.T) {
 				t.Fatalf("stop calls = %d; want exactly 1 (never retried)", f.q.stopCalls)
 			}
 			got, _ := f.h.Operation(t.Context(), op.ID)
-			if got.Phase != tc.wantPhase || !strings.Contains(got.Note, tc.wantNote) {
+			if got.Phase != tc.wantPhase || !strings.Contains(got.Note.String(), tc.wantNote) {
 				t.Fatalf("op phase %s note %q; want %s containing %q", got.Phase, got.Note, tc.wantPhase, tc.wantNote)
 			}
 		})
@@ -804,7 +810,7 @@ func TestWatchAbortsOnShutdownAndOn401(t *testing.T) {
 		t.Fatalf("Watch on a cancelled context = %v; want context.Canceled", err)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)
-	if got.Phase != PhaseAborted || !strings.Contains(got.Note, "shutting down") {
+	if got.Phase != PhaseAborted || !strings.Contains(got.Note.String(), "shutting down") {
 		t.Fatalf("op = %+v; want aborted with a shutdown note", got)
 	}
 
@@ -819,7 +825,7 @@ func TestWatchAbortsOnShutdownAndOn401(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = f.h.Operation(t.Context(), op.ID)
-	if got.Phase != PhaseAborted || !strings.Contains(got.Note, "`QOVERY_API_TOKEN`") {
+	if got.Phase != PhaseAborted || !strings.Contains(got.Note.String(), "`QOVERY_API_TOKEN`") {
 		t.Fatalf("op = %+v; want aborted naming QOVERY_API_TOKEN", got)
 	}
 }
@@ -830,7 +836,7 @@ func TestReadOnlyVerbs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"*4 clusters*", "`&lt;!channel&gt;`", "`production-eu` · `UNKNOWN` · AWS eu-west-3 · production"} {
+	for _, want := range []string{"*4 clusters*", "`<!channel>`", "`production-eu` · `UNKNOWN` · AWS eu-west-3 · production"} {
 		if !strings.Contains(reply.Text, want) {
 			t.Errorf("list reply = %q; want it to contain %q", reply.Text, want)
 		}
@@ -840,12 +846,12 @@ func TestReadOnlyVerbs(t *testing.T) {
 		t.Fatalf("status reply = %q, %v", reply.Text, err)
 	}
 	reply, _ = f.handle(t, tRequest{Text: ""})
-	if !strings.Contains(reply.Text, "/qovery stop &lt;cluster&gt;") {
+	if !strings.Contains(reply.Text, "/qovery stop <cluster>") {
 		t.Fatalf("help = %q", reply.Text)
 	}
 	f.q.statusErr = &qovery.Error{StatusCode: 500}
 	_, err = f.handle(t, tRequest{Text: "status production-eu"}) // staging's is cached
-	if msg, expected := UserMessage(err); !expected || !strings.Contains(msg, "Qovery is unavailable right now") {
+	if msg, expected := userText(err); !expected || !strings.Contains(msg, "Qovery is unavailable right now") {
 		t.Fatalf("status on a 500 = %q; want the unavailable message", msg)
 	}
 }
@@ -985,7 +991,7 @@ func TestStartFailsOnDeploymentError(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)
-	if got.Phase != PhaseFailed || !strings.Contains(got.Note, "Qovery could not start the cluster") {
+	if got.Phase != PhaseFailed || !strings.Contains(got.Note.String(), "Qovery could not start the cluster") {
 		t.Fatalf("op = %s %q; want failed explaining the start", got.Phase, got.Note)
 	}
 }
@@ -1049,7 +1055,7 @@ func TestUnpostableConfirmationIsWithdrawn(t *testing.T) {
 			f := newFixture(t)
 			f.n.postErr = tc.err
 			r, err := f.handle(t, tRequest{ID: uuid.New(), UserID: "U1", ChannelID: "C1", Text: "stop staging"})
-			if msg, _ := UserMessage(err); !strings.Contains(msg, tc.want) {
+			if msg, _ := userText(err); !strings.Contains(msg, tc.want) {
 				t.Fatalf("answer = %q (%v); want %q", msg, err, tc.want)
 			}
 			if r.Confirm == nil || r.Confirm.Phase != PhaseDiscarded {
@@ -1091,7 +1097,7 @@ func TestRunOwnsTheWatches(t *testing.T) {
 		t.Error("Run returned with a watch still running")
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)
-	if got.Phase != PhaseAborted || !strings.Contains(got.Note, "stopped watching because it is shutting down") {
+	if got.Phase != PhaseAborted || !strings.Contains(got.Note.String(), "stopped watching because it is shutting down") {
 		t.Fatalf("operation after shutdown = %s %q; want aborted, its thread told", got.Phase, got.Note)
 	}
 	if k := f.n.kinds(); k[len(k)-1] != EventAborted {

@@ -95,8 +95,8 @@ type Operation struct {
 	FinishedAt      time.Time
 	// FinishedBy is who ended a pending operation (cancel), when someone did.
 	FinishedBy string
-	// Note explains, in user-safe mrkdwn, why a void, rejected or aborted operation ended that way.
-	Note string
+	// Note explains why a void, rejected or aborted operation ended that way.
+	Note Text
 	// ConsoleURL links to the cluster in the Qovery console.
 	ConsoleURL string
 

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -28,14 +27,13 @@ type Command struct {
 	Cluster string
 }
 
-// UsageError reports input the bot cannot act on. Its text is safe to show to the user as is: any
-// user-supplied part of it is escaped.
+// UsageError reports input the bot cannot act on; Msg says what to type instead.
 type UsageError struct {
 	Verb Verb
-	Msg  string
+	Msg  Text
 }
 
-func (e *UsageError) Error() string { return e.Msg }
+func (e *UsageError) Error() string { return e.Msg.String() }
 
 // Parse reads the text that followed the slash command. Empty text means help, so that a bare
 // `/qovery` teaches the user what to type.
@@ -50,29 +48,28 @@ func Parse(text string) (Command, error) {
 		return Command{Verb: VerbHelp}, nil
 	case VerbList:
 		if arg != "" {
-			return Command{}, &UsageError{Verb: verb, Msg: fmt.Sprintf("`%s list` takes no argument. To see one cluster, use `%s status &lt;cluster&gt;`.", CommandName, CommandName)}
+			return Command{}, &UsageError{Verb: verb, Msg: Say(Code(CommandName+" list"), " takes no argument. To see one cluster, use ", Code(CommandName+" status <cluster>"), ".")}
 		}
 		return Command{Verb: VerbList}, nil
 	case VerbStatus, VerbStop, VerbStart:
 		if arg == "" {
-			return Command{}, &UsageError{Verb: verb, Msg: fmt.Sprintf("Which cluster? Usage: `%s %s &lt;cluster name or id&gt;`. `%s list` shows the clusters.", CommandName, verb, CommandName)}
+			return Command{}, &UsageError{Verb: verb, Msg: Say("Which cluster? Usage: ", Code(CommandName+" "+string(verb)+" <cluster name or id>"), ". ", Code(CommandName+" list"), " shows the clusters.")}
 		}
 		return Command{Verb: verb, Cluster: arg}, nil
 	default:
-		return Command{}, &UsageError{Verb: verb, Msg: fmt.Sprintf("Unknown command `%s`.\n%s", Escape(verbWord), Usage())}
+		return Command{}, &UsageError{Verb: verb, Msg: Lines(Say("Unknown command ", Code(verbWord), "."), Usage())}
 	}
 }
 
-// Usage is the help text, with examples. Angle brackets are escaped: in mrkdwn, even inside code,
-// `<…>` is markup.
-func Usage() string {
-	return strings.Join([]string{
-		"*Usage:* `" + CommandName + " &lt;command&gt; [cluster]`",
-		"• `" + CommandName + " stop &lt;cluster&gt;`: stop a cluster (asks you to confirm first), e.g. `" + CommandName + " stop staging`",
-		"• `" + CommandName + " start &lt;cluster&gt;`: start a stopped cluster again (asks you to confirm first)",
-		"• `" + CommandName + " status &lt;cluster&gt;`: status, lock and last deployment of one cluster",
-		"• `" + CommandName + " list`: every cluster of the organization with its status",
-		"• `" + CommandName + " help`: this message",
-		"A cluster is named by its Qovery name (case-insensitive) or its id.",
-	}, "\n")
+// Usage is the help text, with examples.
+func Usage() Text {
+	return Lines(
+		Say(Strong("Usage:"), " ", Code(CommandName+" <command> [cluster]")),
+		Say("• ", Code(CommandName+" stop <cluster>"), ": stop a cluster (asks you to confirm first), e.g. ", Code(CommandName+" stop staging")),
+		Say("• ", Code(CommandName+" start <cluster>"), ": start a stopped cluster again (asks you to confirm first)"),
+		Say("• ", Code(CommandName+" status <cluster>"), ": status, lock and last deployment of one cluster"),
+		Say("• ", Code(CommandName+" list"), ": every cluster of the organization with its status"),
+		Say("• ", Code(CommandName+" help"), ": this message"),
+		Say("A cluster is named by its Qovery name (case-insensitive) or its id."),
+	)
 }

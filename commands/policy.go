@@ -50,11 +50,11 @@ type Groups interface {
 	GroupMembers(ctx context.Context, groupID string) ([]string, error)
 }
 
-// DeniedError refuses an action to a user. Msg is safe to show them; Reason is a short code for the
+// DeniedError refuses an action to a user. Msg is what to tell them; Reason is a short code for the
 // audit log.
 type DeniedError struct {
 	Reason string
-	Msg    string
+	Msg    Text
 	Err    error
 }
 
@@ -82,10 +82,12 @@ const (
 func (h *Handler) authorize(ctx context.Context, userID, channelID string) error {
 	p := h.cfg.Policy
 	if !p.configured() {
-		return &DeniedError{Reason: DenyNotConfigured, Msg: "Stopping clusters is not enabled yet: an admin must set `QOVERY_BOT_ALLOWED_USERS` (Slack user ids, or `*` for everyone) or `QOVERY_BOT_ALLOWED_USERGROUPS`. `help`, `list` and `status` work meanwhile."}
+		return &DeniedError{Reason: DenyNotConfigured, Msg: Say("Stopping clusters is not enabled yet: an admin must set ", Code("QOVERY_BOT_ALLOWED_USERS"),
+			" (Slack user ids, or ", Code("*"), " for everyone) or ", Code("QOVERY_BOT_ALLOWED_USERGROUPS"), ". ", Code("help"), ", ", Code("list"), " and ", Code("status"), " work meanwhile.")}
 	}
 	if len(p.Channels) > 0 && !contains(p.Channels, channelID) {
-		return &DeniedError{Reason: DenyChannel, Msg: fmt.Sprintf("Clusters can't be stopped from this channel. Use %s, or ask an admin to add this channel's id (%s) to `QOVERY_BOT_ALLOWED_CHANNELS`.", channelList(p.Channels), Escape(channelID))}
+		return &DeniedError{Reason: DenyChannel, Msg: Say("Clusters can't be stopped from this channel. Use ", channelList(p.Channels),
+			", or ask an admin to add this channel's id ("+channelID+") to ", Code("QOVERY_BOT_ALLOWED_CHANNELS"), ".")}
 	}
 	if p.AllowEveryone || contains(p.Users, userID) {
 		return nil
@@ -104,9 +106,10 @@ func (h *Handler) authorize(ctx context.Context, userID, channelID string) error
 		}
 	}
 	if lookupErr != nil {
-		return &DeniedError{Reason: DenyGroupLookup, Err: lookupErr, Msg: "The bot could not check your Slack user groups, so it cannot let you stop clusters right now. Try again in a minute."}
+		return &DeniedError{Reason: DenyGroupLookup, Err: lookupErr, Msg: Say("The bot could not check your Slack user groups, so it cannot let you stop clusters right now. Try again in a minute.")}
 	}
-	return &DeniedError{Reason: DenyUser, Msg: fmt.Sprintf("You are not allowed to stop clusters. An admin can add your Slack user id (%s) to `QOVERY_BOT_ALLOWED_USERS`, or you to a group in `QOVERY_BOT_ALLOWED_USERGROUPS`.", Escape(userID))}
+	return &DeniedError{Reason: DenyUser, Msg: Say("You are not allowed to stop clusters. An admin can add your Slack user id ("+userID+") to ",
+		Code("QOVERY_BOT_ALLOWED_USERS"), ", or you to a group in ", Code("QOVERY_BOT_ALLOWED_USERGROUPS"), ".")}
 }
 
 func contains(list []string, s string) bool {
@@ -118,12 +121,12 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func channelList(ids []string) string {
+func channelList(ids []string) Text {
 	sorted := append([]string(nil), ids...)
 	sort.Strings(sorted)
-	links := make([]string, len(sorted))
+	links := make([]Text, len(sorted))
 	for i, id := range sorted {
-		links[i] = "<#" + Escape(id) + ">"
+		links[i] = Say(Channel(id))
 	}
-	return strings.Join(links, ", ")
+	return Join(links, ", ")
 }

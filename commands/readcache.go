@@ -33,7 +33,7 @@ func (e *ThrottledError) Error() string {
 }
 
 // throttledText answers a throttled user.
-const throttledText = "You are asking quickly; try again in a few seconds."
+var throttledText = Say("You are asking quickly; try again in a few seconds.")
 
 // clusters returns the organization's clusters, from the cache when it is fresh.
 func (h *Handler) clusters(ctx context.Context) ([]qovery.Cluster, error) {

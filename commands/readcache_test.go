@@ -66,7 +66,7 @@ func TestReadOnlyVerbsAreThrottledPerUser(t *testing.T) {
 	if !errors.As(err, &te) {
 		t.Fatalf("list #%d = %v; want a *ThrottledError", DefaultReadBurst+1, err)
 	}
-	if msg, expected := UserMessage(err); !expected || msg != "You are asking quickly; try again in a few seconds." {
+	if msg, expected := userText(err); !expected || msg != "You are asking quickly; try again in a few seconds." {
 		t.Errorf("UserMessage(throttled) = %q, %v", msg, expected)
 	}
 	if _, err := f.handle(t, tRequest{UserID: "U1", Text: "status staging"}); !errors.As(err, &te) {

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -52,23 +51,23 @@ func resolveCluster(clusters []qovery.Cluster, typed string) (qovery.Cluster, er
 		case 1:
 			return matches[0], nil
 		default:
-			lines := make([]string, 0, len(matches))
+			lines := []Text{Say("Several clusters match ", Code(typed), ". Name one by its id:")}
 			for _, c := range matches {
-				lines = append(lines, fmt.Sprintf("• `%s` (id `%s`, %s %s)", Escape(c.Name), c.ID, Escape(c.CloudProvider), Escape(c.Region)))
+				lines = append(lines, Say("• ", Code(c.Name), " (id ", Code(c.ID.String()), ", "+c.CloudProvider+" "+c.Region+")"))
 			}
-			return qovery.Cluster{}, &UserError{Msg: fmt.Sprintf("Several clusters match `%s`. Name one by its id:\n%s", Escape(typed), strings.Join(lines, "\n"))}
+			return qovery.Cluster{}, &UserError{Msg: Lines(lines...)}
 		}
 	}
 
-	msg := fmt.Sprintf("No cluster named `%s` in this organization.", Escape(typed))
+	msg := Say("No cluster named ", Code(typed), " in this organization.")
 	if names := closestNames(clusters, typed, maxSuggestions); len(names) > 0 {
-		quoted := make([]string, len(names))
+		quoted := make([]Text, len(names))
 		for i, n := range names {
-			quoted[i] = "`" + Escape(n) + "`"
+			quoted[i] = Say(Code(n))
 		}
-		msg += " Did you mean " + strings.Join(quoted, ", ") + "?"
+		msg = Say(msg, " Did you mean ", Join(quoted, ", "), "?")
 	}
-	msg += " `" + CommandName + " list` shows them all."
+	msg = Say(msg, " ", Code(CommandName+" list"), " shows them all.")
 	return qovery.Cluster{}, &UserError{Msg: msg}
 }
 

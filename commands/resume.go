@@ -139,7 +139,7 @@ func (h *Handler) settleDeliveries(ctx context.Context, l *Lease, op Operation) 
 func (h *Handler) settleCall(ctx context.Context, l *Lease, op Operation) error {
 	a := op.action()
 	if op.Call == CallNone {
-		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, "", fmt.Sprintf("The bot restarted before it called Qovery, so nothing was %s. Run the command again if the %s is still needed.", a.past, a.noun))
+		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, "", Say("The bot restarted before it called Qovery, so nothing was "+a.past+". Run the command again if the "+a.noun+" is still needed."))
 		return nil
 	}
 	st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID)
@@ -153,9 +153,9 @@ func (h *Handler) settleCall(ctx context.Context, l *Lease, op Operation) error 
 		return h.accept(ctx, l, op.ID, st.Status, 0)
 	default:
 		h.markRetryable(ctx, l, op.ID)
-		h.finish(ctx, l, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf(
-			"The bot restarted while sending the %s, and Qovery shows *%s* as %s: the %s was not taken. Run the command again if it is still needed.",
-			a.noun, Escape(op.ClusterName), stateName(st.Status), a.noun))
+		h.finish(ctx, l, op.ID, PhaseRejected, EventRejected, st.Status, Say(
+			"The bot restarted while sending the "+a.noun+", and Qovery shows ", Strong(op.ClusterName), " as ", stateName(st.Status),
+			": the "+a.noun+" was not taken. Run the command again if it is still needed."))
 		return nil
 	}
 }

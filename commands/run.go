@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -143,7 +142,7 @@ func (h *Handler) stoppedWatching(ctx context.Context, l *Lease, id uuid.UUID) {
 	if err != nil {
 		return
 	}
-	h.finish(nctx, l, id, PhaseAborted, EventAborted, "", fmt.Sprintf("The bot stopped watching because it is shutting down. The %s itself goes on in Qovery; check the cluster in the Qovery console.", op.action().noun))
+	h.finish(nctx, l, id, PhaseAborted, EventAborted, "", Say("The bot stopped watching because it is shutting down. The "+op.action().noun+" itself goes on in Qovery; check the cluster in the Qovery console."))
 }
 
 // Busy reports whether the handler is watching an operation.

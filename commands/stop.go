@@ -17,20 +17,20 @@ import (
 // The request is recorded before its confirmation is posted, so that a click never finds an
 // unknown request; when the post fails the request is withdrawn, and when the process dies in
 // between, the request expires at its TTL like any other.
-func (h *Handler) request(ctx context.Context, req Request, verb Verb, typed string) (string, error) {
+func (h *Handler) request(ctx context.Context, req Request, verb Verb, typed string) (Text, error) {
 	a := actionOf(verb)
 	if err := h.authorize(ctx, req.By.UserID, req.By.ChannelID); err != nil {
-		return "", err
+		return nil, err
 	}
 	c, err := h.findCluster(ctx, typed)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	st, err := h.q.ClusterStatus(ctx, h.cfg.OrganizationID, c.ID)
 	if err != nil {
-		return "", qoveryError("read the cluster's status", err)
+		return nil, qoveryError("read the cluster's status", err)
 	}
-	if why := a.refusal(c.Name, st); why != "" {
+	if why := a.refusal(c.Name, st); !why.IsZero() {
 		return why, nil
 	}
 	now := h.now()
@@ -62,7 +62,7 @@ func (h *Handler) request(ctx context.Context, req Request, verb Verb, typed str
 		if errors.As(err, &busy) {
 			return h.busyText(ctx, busy.Existing), nil
 		}
-		return "", fmt.Errorf("record %s request: %w", a.noun, err)
+		return nil, fmt.Errorf("record %s request: %w", a.noun, err)
 	}
 	return h.postConfirmation(ctx, op)
 }
@@ -70,7 +70,7 @@ func (h *Handler) request(ctx context.Context, req Request, verb Verb, typed str
 // postConfirmation posts the confirmation message of a new pending operation where it was
 // requested and records where it went. When it cannot be posted, the request is withdrawn, so that
 // it does not hold the cluster, and the requester learns why.
-func (h *Handler) postConfirmation(ctx context.Context, op Operation) (string, error) {
+func (h *Handler) postConfirmation(ctx context.Context, op Operation) (Text, error) {
 	ts, err := h.chat.PostConfirmation(ctx, op)
 	// What follows is bookkeeping that must happen whatever became of the post: never on ctx,
 	// which may be what cut the post short (a long Retry-After, shutdown).
@@ -81,47 +81,48 @@ func (h *Handler) postConfirmation(ctx context.Context, op Operation) (string, e
 			err = errors.Join(err, fmt.Errorf("withdraw the request: %w", derr))
 		}
 		if errors.Is(err, ErrCannotPost) {
-			return "", &UserError{Msg: cannotPostText(op), Err: err}
+			return nil, &UserError{Msg: cannotPostText(op), Err: err}
 		}
-		return "", &UserError{Msg: "The bot could not post the confirmation message, so nothing will be " + op.action().past + ". Please try again.", Err: err}
+		return nil, &UserError{Msg: Say("The bot could not post the confirmation message, so nothing will be " + op.action().past + ". Please try again."), Err: err}
 	}
 	if err := h.attach(ctx, op.ID, op.ChannelID, ts); err != nil {
-		return "", fmt.Errorf("record the confirmation message: %w", err)
+		return nil, fmt.Errorf("record the confirmation message: %w", err)
 	}
 	op.MessageTS = ts
 	h.audit.Requested(op)
-	return "", nil
+	return nil, nil
 }
 
 // bookkeepingTimeout bounds the store writes that follow a call to the chat or to Qovery.
 const bookkeepingTimeout = 5 * time.Second
 
-func cannotPostText(op Operation) string {
+func cannotPostText(op Operation) Text {
 	if len(op.ChannelID) > 0 && op.ChannelID[0] == 'D' {
-		return "The bot cannot post in this direct message. Run `" + CommandName + " " + string(op.Action()) + "` in a channel where the bot is a member, so the team can see it."
+		return Say("The bot cannot post in this direct message. Run ", Code(CommandName+" "+string(op.Action())), " in a channel where the bot is a member, so the team can see it.")
 	}
-	return "The bot is not a member of this channel, so it cannot post the confirmation. Invite it with `/invite @Qovery` (or the app's name in your workspace) and run the command again. Nothing was " + op.action().past + "."
+	return Say("The bot is not a member of this channel, so it cannot post the confirmation. Invite it with ", Code("/invite @Qovery"),
+		" (or the app's name in your workspace) and run the command again. Nothing was "+op.action().past+".")
 }
 
-func (h *Handler) busyText(ctx context.Context, op Operation) string {
-	what := "A " + op.action().noun + " of *" + Escape(op.ClusterName) + "*"
+func (h *Handler) busyText(ctx context.Context, op Operation) Text {
+	what := Say("A "+op.action().noun+" of ", Strong(op.ClusterName))
 	if op.Phase == PhasePending && op.MessageTS == "" {
 		// Its confirmation is being posted, or never was: there is nothing to follow.
-		return fmt.Sprintf("%s was requested by %s, but its confirmation message has not been posted. The request lapses at %s; run the command again then.",
-			what, Mention(op.RequestedBy), FormatTime(op.ExpiresAt))
+		return Say(what, " was requested by ", User(op.RequestedBy), ", but its confirmation message has not been posted. The request lapses at "+
+			FormatTime(op.ExpiresAt)+"; run the command again then.")
 	}
 	if op.Phase == PhasePending {
-		what += " is waiting for confirmation"
+		what = Say(what, " is waiting for confirmation")
 	} else {
-		what += " is already under way"
+		what = Say(what, " is already under way")
 	}
-	where := fmt.Sprintf("in <#%s>", Escape(op.ChannelID))
+	where := Say("in ", Channel(op.ChannelID))
 	if op.MessageTS != "" {
 		if link, err := h.chat.Permalink(ctx, op.ChannelID, op.MessageTS); err == nil && link != "" {
-			where = fmt.Sprintf("in <#%s>: <%s|follow it there>", Escape(op.ChannelID), link)
+			where = Say(where, ": ", Link(link, "follow it there"))
 		}
 	}
-	return fmt.Sprintf("%s (requested by %s %s). Follow that request instead of starting another.", what, Mention(op.RequestedBy), where)
+	return Say(what, " (requested by ", User(op.RequestedBy), " ", where, "). Follow that request instead of starting another.")
 }
 
 // attach records where the confirmation message of a pending operation was posted. When the
@@ -158,7 +159,7 @@ func (h *Handler) discard(ctx context.Context, id uuid.UUID) error {
 
 // act checks a confirmed operation's cluster once more and calls Qovery, under the operation's
 // lease l.
-func (h *Handler) act(ctx context.Context, l *Lease, op Operation) (string, error) {
+func (h *Handler) act(ctx context.Context, l *Lease, op Operation) (Text, error) {
 	a := op.action()
 
 	// The confirmation may be minutes old: act only if the cluster's state still allows it.
@@ -166,12 +167,12 @@ func (h *Handler) act(ctx context.Context, l *Lease, op Operation) (string, erro
 	if err != nil {
 		uerr := qoveryError("check the cluster before the "+a.noun, err)
 		msg, _ := UserMessage(uerr)
-		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, "", msg+" Nothing was "+a.past+".")
-		return "", uerr
+		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, "", Say(msg, " Nothing was "+a.past+"."))
+		return nil, uerr
 	}
-	if why := a.refusal(op.ClusterName, st); why != "" {
-		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, st.Status, fmt.Sprintf("Not %s: the cluster changed since the request. %s", a.past, why))
-		return "", nil
+	if why := a.refusal(op.ClusterName, st); !why.IsZero() {
+		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, st.Status, Say("Not "+a.past+": the cluster changed since the request. ", why))
+		return nil, nil
 	}
 
 	// Record the intent before the side effect: after a crash, a "sending" call is settled by
@@ -184,7 +185,7 @@ func (h *Handler) act(ctx context.Context, l *Lease, op Operation) (string, erro
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("record %s intent: %w", a.noun, err)
+		return nil, fmt.Errorf("record %s intent: %w", a.noun, err)
 	}
 	resp, err := a.call(ctx, h.q, op.OrganizationID, op.ClusterID)
 	h.forgetCluster(op.ClusterID) // whatever came of the call, what the cache holds may be past
@@ -195,7 +196,7 @@ func (h *Handler) act(ctx context.Context, l *Lease, op Operation) (string, erro
 	if resp.Status != nil && resp.Status.Status != "" {
 		state = resp.Status.Status
 	}
-	return "", h.accept(ctx, l, op.ID, state, resp.StatusCode)
+	return nil, h.accept(ctx, l, op.ID, state, resp.StatusCode)
 }
 
 // accept records that Qovery took the call (httpStatus is 0 when that was learnt from a status read
@@ -221,7 +222,7 @@ func (h *Handler) accept(ctx context.Context, l *Lease, id uuid.UUID, state qove
 
 // callFailed tells the truth after a failed call. A 409 or a lost answer is settled by reading the
 // status again, never by sending the call a second time.
-func (h *Handler) callFailed(ctx context.Context, l *Lease, op Operation, callErr error) (string, error) {
+func (h *Handler) callFailed(ctx context.Context, l *Lease, op Operation, callErr error) (Text, error) {
 	a := op.action()
 	var qe *qovery.Error
 	answered := errors.As(callErr, &qe)
@@ -238,26 +239,26 @@ func (h *Handler) callFailed(ctx context.Context, l *Lease, op Operation, callEr
 			switch {
 			case a.inPhase(st.Status) && st.Status != a.success && !failed(st.Status):
 				// Qovery took it (or someone else did the same at the same moment): watch it either way.
-				return "", h.accept(ctx, l, op.ID, st.Status, 0)
+				return nil, h.accept(ctx, l, op.ID, st.Status, 0)
 			case st.Status == a.success:
-				h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, st.Status, fmt.Sprintf("*%s* is already %s; nothing more to do.", Escape(op.ClusterName), stateName(st.Status)))
-				return "", nil
+				h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, st.Status, Say(Strong(op.ClusterName), " is already ", stateName(st.Status), "; nothing more to do."))
+				return nil, nil
 			case answered && qe.StatusCode == 409:
-				h.finish(ctx, l, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf("Qovery refused the %s: an operation is in progress on *%s* (%s). Try again once it settles.", a.noun, Escape(op.ClusterName), stateName(st.Status)))
-				return "", nil
+				h.finish(ctx, l, op.ID, PhaseRejected, EventRejected, st.Status, Say("Qovery refused the "+a.noun+": an operation is in progress on ", Strong(op.ClusterName), " (", stateName(st.Status), "). Try again once it settles."))
+				return nil, nil
 			}
 		}
 	}
 	uerr := qoveryError(a.noun+" the cluster", callErr)
 	msg, _ := UserMessage(uerr)
 	h.markRetryable(ctx, l, op.ID)
-	h.finish(ctx, l, op.ID, PhaseRejected, EventRejected, "", msg+" Nothing was "+a.past+".")
-	return "", uerr
+	h.finish(ctx, l, op.ID, PhaseRejected, EventRejected, "", Say(msg, " Nothing was "+a.past+"."))
+	return nil, uerr
 }
 
 // finish moves an operation to a final phase and notifies once. l is the operation's lease, when
 // the caller holds it.
-func (h *Handler) finish(ctx context.Context, l *Lease, id uuid.UUID, phase Phase, kind EventKind, state qovery.State, note string) Operation {
+func (h *Handler) finish(ctx context.Context, l *Lease, id uuid.UUID, phase Phase, kind EventKind, state qovery.State, note Text) Operation {
 	now := h.now()
 	op, _ := h.change(ctx, l, id, func(op *Operation) (*Event, error) {
 		if !op.Phase.IsActive() {

@@ -2,21 +2,10 @@ package commands
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
-// Reply text is Slack mrkdwn, the language every surface of this bot (Slack and the local console) shows.
-// These helpers keep user- and API-supplied strings from being read as markup.
-
-var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-// Escape makes s safe to place in Slack mrkdwn: only &, < and > are control characters there, so a
-// cluster named `<!channel>` is shown, never acted on.
-func Escape(s string) string { return mrkdwnEscaper.Replace(s) }
-
-// Mention renders a Slack user id as a mention.
-func Mention(userID string) string { return "<@" + Escape(userID) + ">" }
+// Times and durations, as messages show them.
 
 // FormatDuration renders an elapsed time the way people read it in a thread: 41s, 7m41s, 1h02m.
 func FormatDuration(d time.Duration) string {

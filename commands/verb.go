@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/uuid"
 
@@ -96,21 +95,23 @@ func failed(s qovery.State) bool {
 	return s.IsError()
 }
 
-// refusal explains, in user-safe mrkdwn, why the action cannot be done to a cluster in status st
-// now, or returns "" when it can.
-func (a action) refusal(name string, st *qovery.ClusterStatus) string {
-	n := "*" + Escape(name) + "*"
+// refusal explains why the action cannot be done to a cluster in status st now, or returns nothing
+// when it can.
+func (a action) refusal(name string, st *qovery.ClusterStatus) Text {
+	n := Strong(name)
 	switch {
 	case a.done(st.Status) && st.Status == qovery.StateReady:
-		return fmt.Sprintf(":white_check_mark: %s is %s (never deployed), so it is not running. Nothing to %s.", n, stateName(st.Status), a.noun)
+		return Say(Icon("white_check_mark"), " ", n, " is ", stateName(st.Status), " (never deployed), so it is not running. Nothing to "+a.noun+".")
 	case a.done(st.Status):
-		return fmt.Sprintf(":white_check_mark: %s is already %s. Nothing to %s.", n, stateName(st.Status), a.noun)
+		return Say(Icon("white_check_mark"), " ", n, " is already ", stateName(st.Status), ". Nothing to "+a.noun+".")
 	case st.Status.IsInProgress():
-		return fmt.Sprintf(":gear: %s is busy: an operation is in progress (%s). Try again once it settles; `%s status %s` shows where it stands.", n, stateName(st.Status), CommandName, Escape(name))
+		return Say(Icon("gear"), " ", n, " is busy: an operation is in progress (", stateName(st.Status), "). Try again once it settles; ",
+			Code(CommandName+" status "+name), " shows where it stands.")
 	case st.ClusterLock != nil:
-		return fmt.Sprintf("%s is locked in Qovery, so the bot will not %s it.\n%s\nAsk the lock owner, or remove the lock in Qovery first.", n, a.noun, lockText(st.ClusterLock))
+		return Lines(Say(n, " is locked in Qovery, so the bot will not "+a.noun+" it."), lockText(st.ClusterLock),
+			Say("Ask the lock owner, or remove the lock in Qovery first."))
 	case !a.from(st.Status):
-		return fmt.Sprintf(":grey_question: %s is %s, a state from which the bot does not %s clusters. Check it in the Qovery console.", n, stateName(st.Status), a.noun)
+		return Say(Icon("grey_question"), " ", n, " is ", stateName(st.Status), ", a state from which the bot does not "+a.noun+" clusters. Check it in the Qovery console.")
 	}
-	return ""
+	return nil
 }

@@ -109,7 +109,7 @@ func (w *watch) observe(ctx context.Context, st *qovery.ClusterStatus, err error
 		var qe *qovery.Error
 		if errors.As(err, &qe) && (qe.StatusCode == 401 || qe.StatusCode == 403 || qe.StatusCode == 404) {
 			msg, _ := UserMessage(qoveryError("read the cluster's status", err))
-			h.finish(ctx, w.lease, w.op.ID, PhaseAborted, EventAborted, "", msg+" The bot stopped watching; check the cluster in the Qovery console.")
+			h.finish(ctx, w.lease, w.op.ID, PhaseAborted, EventAborted, "", Say(msg, " The bot stopped watching; check the cluster in the Qovery console."))
 			return true, nil
 		}
 		// A passing outage: the client already retried; keep watching until the timeout, and say
@@ -125,17 +125,17 @@ func (w *watch) observe(ctx context.Context, st *qovery.ClusterStatus, err error
 	w.op.LastExecutionID = st.LastExecutionID
 	switch {
 	case state == a.success:
-		w.end(ctx, PhaseSucceeded, EventSucceeded, st, "")
+		w.end(ctx, PhaseSucceeded, EventSucceeded, st, nil)
 		return true, nil
 	case failed(state):
-		w.end(ctx, PhaseFailed, EventFailed, st, failureMeaning(a, state))
+		w.end(ctx, PhaseFailed, EventFailed, st, Say(failureMeaning(a, state)))
 		return true, nil
 	case a.unchanged(state):
 		if w.upSince.IsZero() {
 			w.upSince = now
 		}
 		if now.Sub(w.upSince) >= h.cfg.StaleGrace {
-			w.end(ctx, PhaseNotStarted, EventNotStarted, st, fmt.Sprintf("Qovery accepted the %s, but the cluster has been %s for %s since, so the %s did not take effect.", a.noun, stateName(state), FormatDuration(now.Sub(w.upSince)), a.noun))
+			w.end(ctx, PhaseNotStarted, EventNotStarted, st, Say("Qovery accepted the "+a.noun+", but the cluster has been ", stateName(state), " for "+FormatDuration(now.Sub(w.upSince))+" since, so the "+a.noun+" did not take effect."))
 			return true, nil
 		}
 		if !w.seenActionPhase {
@@ -203,11 +203,11 @@ func (w *watch) checkTimeout(ctx context.Context, now time.Time) bool {
 	if now.Sub(w.op.AcceptedAt) < w.h.cfg.WatchTimeout {
 		return false
 	}
-	w.h.finish(ctx, w.lease, w.op.ID, PhaseTimedOut, EventTimedOut, "", fmt.Sprintf("Still %s after %s; the bot stopped watching. Check the cluster in the Qovery console.", stateName(w.op.State), FormatDuration(now.Sub(w.op.AcceptedAt))))
+	w.h.finish(ctx, w.lease, w.op.ID, PhaseTimedOut, EventTimedOut, "", Say("Still ", stateName(w.op.State), " after "+FormatDuration(now.Sub(w.op.AcceptedAt))+"; the bot stopped watching. Check the cluster in the Qovery console."))
 	return true
 }
 
-func (w *watch) end(ctx context.Context, phase Phase, kind EventKind, st *qovery.ClusterStatus, note string) {
+func (w *watch) end(ctx context.Context, phase Phase, kind EventKind, st *qovery.ClusterStatus, note Text) {
 	now := w.h.now()
 	_, _ = w.h.change(ctx, w.lease, w.op.ID, func(op *Operation) (*Event, error) {
 		if op.Phase != PhaseWatching {

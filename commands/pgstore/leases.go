@@ -160,9 +160,12 @@ func (ls *Leases) Released() <-chan struct{} { return ls.released }
 // LISTEN.
 func (ls *Leases) Listening() <-chan struct{} { return ls.listening }
 
-// Run renews the held leases and listens for leases handed back anywhere, until ctx is done.
+// Run renews the held leases and listens for leases handed back anywhere, until ctx is done; it
+// returns once its listener has stopped too.
 func (ls *Leases) Run(ctx context.Context) error {
-	go ls.listen(ctx)
+	var listener sync.WaitGroup
+	listener.Go(func() { ls.listen(ctx) })
+	defer listener.Wait()
 	t := time.NewTicker(ls.renew)
 	defer t.Stop()
 	for {

@@ -93,7 +93,7 @@ func fullOperation(clusterID uuid.UUID) commands.Operation {
 		LastExecutionID:   "exec-42",
 		FinishedAt:        fixedTime(30),
 		FinishedBy:        "U0FINISHER",
-		Note:              "*stopped* with `care` — ünïcode & <escapes>",
+		Note:              commands.Say(commands.Link("https://example.com/?a=1&b=2", "a <link>"), commands.Strong("stopped"), " with ", commands.Code("care"), " — ünïcode & <escapes> ", commands.User("U1")),
 		ConsoleURL:        "https://console.qovery.com/organization/o/clusters/c",
 		Call:              commands.CallAnswered,
 		Notices: []commands.Notice{
