@@ -326,10 +326,10 @@ func (d *doctor) qoveryClusters(ctx context.Context, qc *qovery.Client, org qove
 func qoveryProblem(apiURL, call string, err error) (problem, fix string) {
 	var qe *qovery.Error
 	switch {
-	case errors.As(err, &qe) && qe.StatusCode == http.StatusUnauthorized:
+	case qovery.IsUnauthorized(err):
 		return "Qovery rejected the token on " + call + " (401): the token is invalid or revoked",
 			"create an organization API token (Qovery console > Organization settings > API token) and set QOVERY_API_TOKEN to it"
-	case errors.As(err, &qe) && qe.StatusCode == http.StatusForbidden:
+	case qovery.IsForbidden(err):
 		return "Qovery refused " + call + " (403): the token's role does not allow it",
 			"give the API token a role that can read and stop the organization's clusters"
 	case errors.As(err, &qe):

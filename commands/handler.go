@@ -289,13 +289,13 @@ func qoveryError(doing string, err error) error {
 	var qe *qovery.Error
 	var msg string
 	switch {
-	case errors.As(err, &qe) && qe.StatusCode == 401:
+	case qovery.IsUnauthorized(err):
 		msg = "The bot's Qovery API token is invalid or revoked, so it cannot " + doing + ". An admin must set a valid `QOVERY_API_TOKEN`."
-	case errors.As(err, &qe) && qe.StatusCode == 403:
+	case qovery.IsForbidden(err):
 		msg = "Qovery refused access (403) when the bot tried to " + doing + ": its token lacks the rights for this, or the cluster is not in this organization."
-	case errors.As(err, &qe) && qe.StatusCode == 404:
+	case qovery.IsNotFound(err):
 		msg = "Qovery did not find what the bot asked for (404) when trying to " + doing + "."
-	case errors.As(err, &qe) && qe.StatusCode >= 400 && qe.StatusCode < 500 && qe.StatusCode != 429:
+	case errors.As(err, &qe) && !qe.Temporary(): // Qovery refused the request itself
 		msg = fmt.Sprintf("Qovery answered %d when the bot tried to %s", qe.StatusCode, doing)
 		if qe.Message != "" {
 			msg += ": " + Escape(qe.Message)

@@ -230,7 +230,7 @@ func (h *Handler) callFailed(ctx context.Context, op Operation, callErr error) (
 			return nil
 		})
 	}
-	uncertain := !answered || qe.StatusCode >= 500 || qe.StatusCode == 409 || qe.StatusCode == 429
+	uncertain := !answered || qe.Temporary() || qovery.IsConflict(callErr)
 	if uncertain && !errors.Is(callErr, context.Canceled) {
 		if st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID); err == nil {
 			switch {
@@ -240,7 +240,7 @@ func (h *Handler) callFailed(ctx context.Context, op Operation, callErr error) (
 			case st.Status == a.success:
 				h.finish(ctx, op.ID, PhaseVoid, EventVoided, st.Status, fmt.Sprintf("*%s* is already %s; nothing more to do.", Escape(op.ClusterName), stateName(st.Status)))
 				return "", nil
-			case answered && qe.StatusCode == 409:
+			case qovery.IsConflict(callErr):
 				h.finish(ctx, op.ID, PhaseRejected, EventRejected, st.Status, fmt.Sprintf("Qovery refused the %s: an operation is in progress on *%s* (%s). Try again once it settles.", a.noun, Escape(op.ClusterName), stateName(st.Status)))
 				return "", nil
 			}

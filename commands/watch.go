@@ -104,8 +104,7 @@ func (w *watch) observe(ctx context.Context, st *qovery.ClusterStatus, err error
 		if ctx.Err() != nil {
 			return false, nil // the loop reports the shutdown
 		}
-		var qe *qovery.Error
-		if errors.As(err, &qe) && (qe.StatusCode == 401 || qe.StatusCode == 403 || qe.StatusCode == 404) {
+		if qovery.IsUnauthorized(err) || qovery.IsForbidden(err) || qovery.IsNotFound(err) {
 			msg, _ := UserMessage(qoveryError("read the cluster's status", err))
 			h.finish(ctx, w.op.ID, PhaseAborted, EventAborted, "", msg+" The bot stopped watching; check the cluster in the Qovery console.")
 			return true, nil
