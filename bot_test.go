@@ -514,15 +514,6 @@ func TestManifestMatchesCode(t *testing.T) {
 	if m.Settings.Interactivity.RequestURL != "" || m.Features.SlashCommands[0].URL != "" {
 		t.Error("manifest has request URLs; Socket Mode needs none")
 	}
-	want := map[string]bool{"commands": true, "chat:write": true, "usergroups:read": true, "channels:history": true, "groups:history": true}
-	if len(m.OAuthConfig.Scopes.Bot) != len(want) {
-		t.Errorf("bot scopes = %v; want exactly %v", m.OAuthConfig.Scopes.Bot, want)
-	}
-	for _, s := range m.OAuthConfig.Scopes.Bot {
-		if !want[s] {
-			t.Errorf("bot scope %q is not used by the code", s)
-		}
-	}
 }
 
 func TestQoveryErrorsEndToEnd(t *testing.T) {

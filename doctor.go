@@ -26,13 +26,6 @@ import (
 // a network that drops packets.
 const doctorCheckTimeout = 10 * time.Second
 
-// requiredScopes returns the bot scopes manifest.yaml asks for (oauth_config.scopes.bot), in its
-// order. The manifest does not ship with the binary, so doctor carries this copy;
-// TestRequiredScopesMatchManifest keeps the two equal.
-func requiredScopes() []string {
-	return []string{"commands", "chat:write", "usergroups:read", "channels:history", "groups:history"}
-}
-
 // runDoctor checks, one line each, what serving needs: the configuration, the Slack app-level and
 // bot tokens (and the bot's scopes), the Qovery token, organization and clusters, the data
 // directory and the health address. A passing check prints "✓ <what>: …", a failing one
