@@ -167,7 +167,7 @@ func (h *Handler) checkPress(ctx context.Context, p press, confirming bool) (Ope
 		return op, err
 	}
 	if confirming && op.NeedsSecondPerson && p.by.UserID == op.RequestedBy {
-		return op, &DeniedError{Reason: DenyFourEyes, Msg: fmt.Sprintf("*%s* is protected and needs a second person: another allowed user must confirm this %s. You can still cancel it.", Escape(op.ClusterName), op.action().noun)}
+		return op, &DeniedError{Reason: DenyFourEyes, Msg: fmt.Sprintf("*%s* is protected and needs a second person: another allowed user must confirm this %s. You can still cancel it.", Escape(op.ClusterName), op.spec().noun)}
 	}
 	return op, nil
 }
@@ -254,7 +254,7 @@ func (h *Handler) confirm(ctx context.Context, p press) (string, error) {
 		if !p.typed {
 			if err := h.chat.AskTypedName(ctx, p.trigger, op); err != nil {
 				return "", &UserError{Err: fmt.Errorf("open the typed confirmation: %w", err),
-					Msg: fmt.Sprintf("The bot could not open the confirmation dialog (Slack allows 3 seconds for it). Click %s cluster again.", strings.ToUpper(op.action().noun[:1])+op.action().noun[1:])}
+					Msg: fmt.Sprintf("The bot could not open the confirmation dialog (Slack allows 3 seconds for it). Click %s cluster again.", strings.ToUpper(op.spec().noun[:1])+op.spec().noun[1:])}
 			}
 			return "", nil
 		}

@@ -142,7 +142,7 @@ func (h *Handler) stoppedWatching(ctx context.Context, id uuid.UUID) {
 	if err != nil {
 		return
 	}
-	h.finish(nctx, id, PhaseAborted, EventAborted, "", fmt.Sprintf("The bot stopped watching because it is shutting down. The %s itself goes on in Qovery; check the cluster in the Qovery console.", op.action().noun))
+	h.finish(nctx, id, PhaseAborted, EventAborted, "", fmt.Sprintf("The bot stopped watching because it is shutting down. The %s itself goes on in Qovery; check the cluster in the Qovery console.", op.spec().noun))
 }
 
 // Busy reports whether the handler is watching an operation.

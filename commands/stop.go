@@ -18,7 +18,7 @@ import (
 // unknown request; when the post fails the request is withdrawn, and when the process dies in
 // between, the request expires at its TTL like any other.
 func (h *Handler) request(ctx context.Context, req Request, verb Verb, typed string) (string, error) {
-	a := actionOf(verb)
+	a := specOf(verb)
 	if err := h.authorize(ctx, req.By.UserID, req.By.ChannelID); err != nil {
 		return "", err
 	}
@@ -83,7 +83,7 @@ func (h *Handler) postConfirmation(ctx context.Context, op Operation) (string, e
 		if errors.Is(err, ErrCannotPost) {
 			return "", &UserError{Msg: cannotPostText(op), Err: err}
 		}
-		return "", &UserError{Msg: "The bot could not post the confirmation message, so nothing will be " + op.action().past + ". Please try again.", Err: err}
+		return "", &UserError{Msg: "The bot could not post the confirmation message, so nothing will be " + op.spec().past + ". Please try again.", Err: err}
 	}
 	if err := h.attach(ctx, op.ID, op.ChannelID, ts); err != nil {
 		return "", fmt.Errorf("record the confirmation message: %w", err)
@@ -100,11 +100,11 @@ func cannotPostText(op Operation) string {
 	if len(op.ChannelID) > 0 && op.ChannelID[0] == 'D' {
 		return "The bot cannot post in this direct message. Run `" + CommandName + " " + string(op.Action()) + "` in a channel where the bot is a member, so the team can see it."
 	}
-	return "The bot is not a member of this channel, so it cannot post the confirmation. Invite it with `/invite @Qovery` (or the app's name in your workspace) and run the command again. Nothing was " + op.action().past + "."
+	return "The bot is not a member of this channel, so it cannot post the confirmation. Invite it with `/invite @Qovery` (or the app's name in your workspace) and run the command again. Nothing was " + op.spec().past + "."
 }
 
 func (h *Handler) busyText(ctx context.Context, op Operation) string {
-	what := "A " + op.action().noun + " of *" + Escape(op.ClusterName) + "*"
+	what := "A " + op.spec().noun + " of *" + Escape(op.ClusterName) + "*"
 	if op.Phase == PhasePending && op.MessageTS == "" {
 		// Its confirmation is being posted, or never was: there is nothing to follow.
 		return fmt.Sprintf("%s was requested by %s, but its confirmation message has not been posted. The request lapses at %s; run the command again then.",
@@ -158,7 +158,7 @@ func (h *Handler) discard(ctx context.Context, id uuid.UUID) error {
 
 // act checks a confirmed operation's cluster once more and calls Qovery.
 func (h *Handler) act(ctx context.Context, op Operation) (string, error) {
-	a := op.action()
+	a := op.spec()
 
 	// The confirmation may be minutes old: act only if the cluster's state still allows it.
 	st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID)
@@ -220,7 +220,7 @@ func (h *Handler) accept(ctx context.Context, id uuid.UUID, state qovery.State, 
 // callFailed tells the truth after a failed call. A 409 or a lost answer is settled by reading the
 // status again, never by sending the call a second time.
 func (h *Handler) callFailed(ctx context.Context, op Operation, callErr error) (string, error) {
-	a := op.action()
+	a := op.spec()
 	var qe *qovery.Error
 	answered := errors.As(callErr, &qe)
 	if answered {
@@ -272,7 +272,7 @@ func (h *Handler) finish(ctx context.Context, id uuid.UUID, phase Phase, kind Ev
 	return op
 }
 
-// markRetryable records that the stop call failed without Qovery taking it, so that its final
+// markRetryable records that the stop or start call failed without Qovery taking it, so that its final
 // message offers to try again.
 func (h *Handler) markRetryable(ctx context.Context, id uuid.UUID) {
 	_, _ = h.store.Update(ctx, id, func(o *Operation) error { o.Retryable = true; return nil })

@@ -12,9 +12,9 @@ import (
 )
 
 // watchOp follows the cluster of an accepted operation and notifies each state change until it ends:
-// STOPPED, a failure state, the stop not starting within StaleGrace, or WatchTimeout. Statuses come
-// from Config.Statuses (one poll per organization for every watch), or from a poll of this cluster
-// every PollInterval when that is nil. It returns when the operation is final or ctx is done; on ctx
+// the verb's goal (STOPPED, DEPLOYED), a failure state, the cluster unchanged past StaleGrace, or
+// WatchTimeout. Statuses come from Config.Statuses (one poll per organization for every watch), or
+// from a poll of this cluster every PollInterval when that is nil. It returns when the operation is final or ctx is done; on ctx
 // done, a durable operation is left for the next adoption, and otherwise the thread is told.
 //
 // Only the replica holding the organization's watch lease watches (so that the fleet polls Qovery
@@ -83,10 +83,11 @@ func newWatch(h *Handler) *watch { return &watch{h: h} } // on the heap, whateve
 type watch struct {
 	h  *Handler
 	op Operation
-	// seenActionPhase is set once a status read shows the stop under way; before that, DEPLOYED is
-	// taken to be Qovery's stale answer.
+	// seenActionPhase is set once a status read shows the verb under way; before that, the old state
+	// (DEPLOYED for a stop) is taken to be Qovery's stale answer.
 	seenActionPhase bool
-	// upSince is when the cluster was first seen still up (DEPLOYED or RESTARTED) without interruption.
+	// upSince is when the cluster was first seen unchanged (still up for a stop, still down for a
+	// start) without interruption.
 	upSince time.Time
 }
 
@@ -117,7 +118,7 @@ func (w *watch) observe(ctx context.Context, st *qovery.ClusterStatus, err error
 	w.outage(ctx, now, false)
 
 	state := st.Status
-	a := w.op.action()
+	a := w.op.spec()
 	w.op.LastExecutionID = st.LastExecutionID
 	switch {
 	case state == a.success:
@@ -216,7 +217,7 @@ func (w *watch) end(ctx context.Context, phase Phase, kind EventKind, st *qovery
 }
 
 // failureMeaning says in one sentence what a failure state means for the action.
-func failureMeaning(a action, s qovery.State) string {
+func failureMeaning(a verbSpec, s qovery.State) string {
 	switch s {
 	case qovery.StateStopError, qovery.StateDeploymentError:
 		return "Qovery could not " + a.noun + " the cluster; its logs say why."
