@@ -31,18 +31,19 @@ type Qovery interface {
 type Config struct {
 	OrganizationID   uuid.UUID
 	OrganizationName string
-	// PollInterval is the time between two status reads while a stop is watched.
+	// PollInterval is the time between two status reads while an operation is watched.
 	PollInterval time.Duration
-	// WatchTimeout bounds how long a stop is watched before the bot gives up.
+	// WatchTimeout bounds how long an operation is watched before the bot gives up.
 	WatchTimeout time.Duration
 	// ConfirmTTL is how long a confirmation message stays actionable.
 	ConfirmTTL time.Duration
-	// StaleGrace is how long DEPLOYED may still be reported after Qovery accepted a stop before the
-	// bot concludes the stop did not start: right after an action, Qovery can return the old state.
+	// StaleGrace is how long the old state (DEPLOYED after a stop, STOPPED after a start) may still
+	// be reported after Qovery accepted the call before the bot concludes nothing began: right after
+	// a call, Qovery can return the old state.
 	StaleGrace time.Duration
 	// OutageNotice is how long Qovery may fail to answer a watch before the thread is told.
 	OutageNotice time.Duration
-	// Policy says who may stop what.
+	// Policy says who may stop and start what.
 	Policy Policy
 	// Statuses streams the statuses of watched clusters; nil polls each watched cluster every
 	// PollInterval.
