@@ -188,13 +188,6 @@ func startServe(tb testing.TB, vars map[string]string, logs io.Writer, timeout t
 	return alive, stop
 }
 
-// restart stops the program as a deployment would and starts it again over the same data dir.
-func (h *harness) restart() {
-	h.t.Helper()
-	h.stop()
-	h.start()
-}
-
 func (h *harness) ctx() context.Context {
 	ctx, cancel := context.WithTimeout(h.t.Context(), waitFor)
 	h.t.Cleanup(cancel)

@@ -344,23 +344,6 @@ func (s *Server) DropConnections() {
 	}
 }
 
-// DropConnection closes the socket with the given id abruptly, without a
-// close frame, as a network failure would, and leaves the others alone. No
-// envelope goes to it afterwards. It reports whether the socket was open
-// (connected, and not yet dropped or closed).
-func (s *Server) DropConnection(socket int) bool {
-	s.mu.Lock()
-	i := slices.IndexFunc(s.conns, func(c *wsConn) bool { return c.id == socket })
-	if i < 0 {
-		s.mu.Unlock()
-		return false
-	}
-	c := s.conns[i]
-	s.mu.Unlock()
-	s.removeConn(c)
-	return true
-}
-
 // Sockets returns the ids of the Socket Mode connections envelopes can go
 // to (those counted by [Server.Connections]: sent hello, not told to
 // disconnect), in the order they connected, which is ascending. The ids are
