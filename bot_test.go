@@ -190,13 +190,6 @@ func startServe(tb testing.TB, vars map[string]string, logs io.Writer, timeout t
 	return alive, stop
 }
 
-// restart stops the program as a deployment would and starts it again over the same data dir.
-func (h *harness) restart() {
-	h.t.Helper()
-	h.stop()
-	h.start()
-}
-
 func (h *harness) ctx() context.Context {
 	ctx, cancel := context.WithTimeout(h.t.Context(), waitFor)
 	h.t.Cleanup(cancel)
@@ -515,15 +508,6 @@ func TestManifestMatchesCode(t *testing.T) {
 	}
 	if m.Settings.Interactivity.RequestURL != "" || m.Features.SlashCommands[0].URL != "" {
 		t.Error("manifest has request URLs; Socket Mode needs none")
-	}
-	want := map[string]bool{"commands": true, "chat:write": true, "usergroups:read": true, "channels:history": true, "groups:history": true}
-	if len(m.OAuthConfig.Scopes.Bot) != len(want) {
-		t.Errorf("bot scopes = %v; want exactly %v", m.OAuthConfig.Scopes.Bot, want)
-	}
-	for _, s := range m.OAuthConfig.Scopes.Bot {
-		if !want[s] {
-			t.Errorf("bot scope %q is not used by the code", s)
-		}
 	}
 }
 

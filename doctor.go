@@ -26,13 +26,6 @@ import (
 // a network that drops packets.
 const doctorCheckTimeout = 10 * time.Second
 
-// requiredScopes returns the bot scopes manifest.yaml asks for (oauth_config.scopes.bot), in its
-// order. The manifest does not ship with the binary, so doctor carries this copy;
-// TestRequiredScopesMatchManifest keeps the two equal.
-func requiredScopes() []string {
-	return []string{"commands", "chat:write", "usergroups:read", "channels:history", "groups:history"}
-}
-
 // runDoctor checks, one line each, what serving needs: the configuration, the Slack app-level and
 // bot tokens (and the bot's scopes), the Qovery token, organization and clusters, the data
 // directory and the health address. A passing check prints "✓ <what>: …", a failing one
@@ -326,10 +319,10 @@ func (d *doctor) qoveryClusters(ctx context.Context, qc *qovery.Client, org qove
 func qoveryProblem(apiURL, call string, err error) (problem, fix string) {
 	var qe *qovery.Error
 	switch {
-	case errors.As(err, &qe) && qe.StatusCode == http.StatusUnauthorized:
+	case qovery.IsUnauthorized(err):
 		return "Qovery rejected the token on " + call + " (401): the token is invalid or revoked",
 			"create an organization API token (Qovery console > Organization settings > API token) and set QOVERY_API_TOKEN to it"
-	case errors.As(err, &qe) && qe.StatusCode == http.StatusForbidden:
+	case qovery.IsForbidden(err):
 		return "Qovery refused " + call + " (403): the token's role does not allow it",
 			"give the API token a role that can read and stop the organization's clusters"
 	case errors.As(err, &qe):

@@ -101,7 +101,7 @@ func TestDoctorHealthy(t *testing.T) {
 		"✓ configuration: the required variables are set and every variable is well-formed",
 		"✓ Slack app-level token: opens a Socket Mode connection (apps.connections.open)",
 		"✓ Slack bot token: works (auth.test): workspace Fake Workspace (T0FAKE), bot user @fakebot (U0BOT)",
-		"✓ Slack bot scopes: granted commands, chat:write, usergroups:read, channels:history, groups:history",
+		"✓ Slack bot scopes: granted " + strings.Join(requiredScopes(), ", "),
 		"✓ Qovery API token: works (GET /organization), sees 1 organization",
 		"✓ Qovery organization: Acme (",
 		"✓ Qovery clusters: the token lists 2 clusters in Acme",
@@ -213,7 +213,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 		},
 		{
 			name:      "missing scope",
-			slackOpts: []slacksim.Option{slacksim.WithBotScopes("commands", "chat:write", "channels:history", "groups:history")},
+			slackOpts: []slacksim.Option{slacksim.WithBotScopes(slices.DeleteFunc(requiredScopes(), func(s string) bool { return s == "usergroups:read" })...)},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✗ Slack bot scopes",
 				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ health address"},
 			lines: []string{

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"testing"
 
 	"go.yaml.in/yaml/v4"
@@ -42,12 +41,8 @@ type manifest struct {
 
 func readManifest(t *testing.T) manifest {
 	t.Helper()
-	b, err := os.ReadFile("manifest.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m manifest
-	if err := yaml.Unmarshal(b, &m); err != nil {
+	if err := yaml.Unmarshal(manifestYAML, &m); err != nil {
 		t.Fatalf("manifest.yaml does not parse: %v", err)
 	}
 	if m.Metadata.MajorVersion != 1 || m.DisplayInformation.Name == "" || m.Features.BotUser.DisplayName == "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/google/uuid"
@@ -16,8 +15,7 @@ import (
 func resolveOrganization(ctx context.Context, qc *qovery.Client, want uuid.UUID) (qovery.Organization, error) {
 	orgs, err := qc.Organizations(ctx)
 	if err != nil {
-		var qe *qovery.Error
-		if errors.As(err, &qe) && qe.StatusCode == http.StatusUnauthorized {
+		if qovery.IsUnauthorized(err) {
 			return qovery.Organization{}, errors.New("QOVERY_API_TOKEN: Qovery rejected the token (401); create a new organization API token")
 		}
 		return qovery.Organization{}, fmt.Errorf("list Qovery organizations: %w", err)

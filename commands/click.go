@@ -167,7 +167,7 @@ func (h *Handler) checkPress(ctx context.Context, p press, confirming bool) (Ope
 		return op, err
 	}
 	if confirming && op.NeedsSecondPerson && p.by.UserID == op.RequestedBy {
-		return op, &DeniedError{Reason: DenyFourEyes, Msg: Say(Strong(op.ClusterName), " is protected and needs a second person: another allowed user must confirm this "+op.action().noun+". You can still cancel it.")}
+		return op, &DeniedError{Reason: DenyFourEyes, Msg: Say(Strong(op.ClusterName), " is protected and needs a second person: another allowed user must confirm this "+op.spec().noun+". You can still cancel it.")}
 	}
 	return op, nil
 }
@@ -259,7 +259,7 @@ func (h *Handler) confirm(ctx context.Context, p press) (Text, error) {
 		if !p.typed {
 			if err := h.chat.AskTypedName(ctx, p.trigger, op); err != nil {
 				return nil, &UserError{Err: fmt.Errorf("open the typed confirmation: %w", err),
-					Msg: Say(fmt.Sprintf("The bot could not open the confirmation dialog (Slack allows 3 seconds for it). Click %s cluster again.", strings.ToUpper(op.action().noun[:1])+op.action().noun[1:]))}
+					Msg: Say(fmt.Sprintf("The bot could not open the confirmation dialog (Slack allows 3 seconds for it). Click %s cluster again.", strings.ToUpper(op.spec().noun[:1])+op.spec().noun[1:]))}
 			}
 			return nil, nil
 		}

@@ -31,18 +31,19 @@ type Qovery interface {
 type Config struct {
 	OrganizationID   uuid.UUID
 	OrganizationName string
-	// PollInterval is the time between two status reads while a stop is watched.
+	// PollInterval is the time between two status reads while an operation is watched.
 	PollInterval time.Duration
-	// WatchTimeout bounds how long a stop is watched before the bot gives up.
+	// WatchTimeout bounds how long an operation is watched before the bot gives up.
 	WatchTimeout time.Duration
 	// ConfirmTTL is how long a confirmation message stays actionable.
 	ConfirmTTL time.Duration
-	// StaleGrace is how long DEPLOYED may still be reported after Qovery accepted a stop before the
-	// bot concludes the stop did not start: right after an action, Qovery can return the old state.
+	// StaleGrace is how long the old state (DEPLOYED after a stop, STOPPED after a start) may still
+	// be reported after Qovery accepted the call before the bot concludes nothing began: right after
+	// a call, Qovery can return the old state.
 	StaleGrace time.Duration
 	// OutageNotice is how long Qovery may fail to answer a watch before the thread is told.
 	OutageNotice time.Duration
-	// Policy says who may stop what.
+	// Policy says who may stop and start what.
 	Policy Policy
 	// Statuses streams the statuses of watched clusters; nil polls each watched cluster every
 	// PollInterval.
@@ -316,13 +317,13 @@ func qoveryError(doing string, err error) error {
 	var qe *qovery.Error
 	var msg Text
 	switch {
-	case errors.As(err, &qe) && qe.StatusCode == 401:
+	case qovery.IsUnauthorized(err):
 		msg = Say("The bot's Qovery API token is invalid or revoked, so it cannot "+doing+". An admin must set a valid ", Code("QOVERY_API_TOKEN"), ".")
-	case errors.As(err, &qe) && qe.StatusCode == 403:
+	case qovery.IsForbidden(err):
 		msg = Say("Qovery refused access (403) when the bot tried to " + doing + ": its token lacks the rights for this, or the cluster is not in this organization.")
-	case errors.As(err, &qe) && qe.StatusCode == 404:
+	case qovery.IsNotFound(err):
 		msg = Say("Qovery did not find what the bot asked for (404) when trying to " + doing + ".")
-	case errors.As(err, &qe) && qe.StatusCode >= 400 && qe.StatusCode < 500 && qe.StatusCode != 429:
+	case errors.As(err, &qe) && !qe.Temporary(): // Qovery refused the request itself
 		msg = Say(fmt.Sprintf("Qovery answered %d when the bot tried to %s", qe.StatusCode, doing))
 		if qe.Message != "" {
 			msg = Say(msg, ": "+qe.Message)

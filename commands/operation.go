@@ -8,9 +8,9 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
-// Phase is where a stop request stands in its lifecycle:
+// Phase is where a stop or start request stands in its lifecycle:
 //
-//	pending ─► confirmed ─► stopping ─► succeeded | failed | not_started | timed_out | aborted
+//	pending ─► confirmed ─► watching ─► succeeded | failed | not_started | timed_out | aborted
 //	   │           └──────► void | rejected
 //	   └─► cancelled | expired | discarded
 //
@@ -21,30 +21,30 @@ type Phase string
 const (
 	// PhasePending: the confirmation message is out, waiting for a click.
 	PhasePending Phase = "pending"
-	// PhaseConfirmed: the requester clicked Stop; the bot is checking the status and calling Qovery.
+	// PhaseConfirmed: the requester clicked Stop (or Start); the bot is checking the status and calling Qovery.
 	PhaseConfirmed Phase = "confirmed"
 	// PhaseWatching: Qovery accepted the stop or start; the bot is watching the cluster.
 	PhaseWatching Phase = "watching"
 
-	PhaseSucceeded  Phase = "succeeded"   // the cluster reached STOPPED
+	PhaseSucceeded  Phase = "succeeded"   // the cluster reached the goal: STOPPED (stop) or DEPLOYED (start)
 	PhaseFailed     Phase = "failed"      // the cluster reached a failure state
-	PhaseNotStarted Phase = "not_started" // Qovery accepted the stop but the cluster stayed up past the grace period
-	PhaseTimedOut   Phase = "timed_out"   // still not STOPPED when the watch timeout ran out
+	PhaseNotStarted Phase = "not_started" // Qovery accepted the call but the cluster stayed as it was past the grace period
+	PhaseTimedOut   Phase = "timed_out"   // the goal was still not reached when the watch timeout ran out
 	PhaseAborted    Phase = "aborted"     // the watch ended without an answer (shutdown, token revoked, cluster gone)
-	PhaseVoid       Phase = "void"        // confirmed, but the cluster was no longer stoppable: nothing was called
-	PhaseRejected   Phase = "rejected"    // Qovery refused or failed the stop call
+	PhaseVoid       Phase = "void"        // confirmed, but the verb no longer applied to the cluster: nothing was called
+	PhaseRejected   Phase = "rejected"    // Qovery refused or failed the stop or start call
 	PhaseCancelled  Phase = "cancelled"   // the Cancel button
 	PhaseExpired    Phase = "expired"     // nobody confirmed within the confirmation TTL
 	PhaseDiscarded  Phase = "discarded"   // the confirmation message could not be posted
 )
 
 // IsActive reports whether an operation in this phase still holds its cluster: while it does, no
-// second stop of the same cluster may start.
+// second operation on the same cluster may begin.
 func (p Phase) IsActive() bool {
 	return p == PhasePending || p == PhaseConfirmed || p == PhaseWatching
 }
 
-// Operation is one stop request, from the slash command to its final state.
+// Operation is one stop or start request, from the slash command to its final state.
 type Operation struct {
 	ID uuid.UUID
 	// Verb is what the operation does to the cluster: stop or start (see [Operation.Action]).
@@ -73,23 +73,24 @@ type Operation struct {
 	Phase       Phase
 	ConfirmedBy string
 	ConfirmedAt time.Time
-	// Retryable is set when the stop call failed without Qovery taking it: its final message offers
-	// to try again.
+	// Retryable is set when the stop or start call failed without Qovery taking it: its final
+	// message offers to try again.
 	Retryable bool
-	// CallHTTPStatus is the HTTP status Qovery answered the stop call with (0 when no answer came).
+	// CallHTTPStatus is the HTTP status Qovery answered the call with (0 when no answer came).
 	CallHTTPStatus int
-	// AcceptedAt is when Qovery accepted the stop; elapsed times count from here.
+	// AcceptedAt is when Qovery accepted the call; elapsed times count from here.
 	AcceptedAt time.Time
-	// SeenActionPhase and UpSince are what the watch has learnt: whether a stop-phase state was seen
-	// (before that, DEPLOYED is taken for Qovery's stale answer), and since when the cluster has
-	// been seen still up. Kept so that a watch resumed after a restart judges the same way.
+	// SeenActionPhase and UpSince are what the watch has learnt: whether a state showing the verb
+	// under way was seen (before that, the state the cluster was in, DEPLOYED for a stop, is taken for
+	// Qovery's stale answer), and since when the cluster has been seen unchanged. Kept so that a
+	// watch resumed after a restart judges the same way.
 	SeenActionPhase bool
 	UpSince         time.Time
 	// OutageSince is when Qovery stopped answering the watch (zero while it answers); OutageNoted
 	// is set once the thread was told.
 	OutageSince time.Time
 	OutageNoted bool
-	// State is the last cluster state the bot saw after the stop was accepted.
+	// State is the last cluster state the bot saw after the call was accepted.
 	State           qovery.State
 	LastExecutionID string
 	FinishedAt      time.Time
@@ -100,7 +101,8 @@ type Operation struct {
 	// ConsoleURL links to the cluster in the Qovery console.
 	ConsoleURL string
 
-	// Call records the stop call around its side effect, so that a restart never sends it twice.
+	// Call records the stop or start call around its side effect, so that a restart never sends it
+	// twice.
 	Call CallState
 	// Notices is the operation's outbox: every event to show in Slack, in order, with how far its
 	// delivery got. An event is recorded with the change that causes it and delivered afterwards, so
@@ -108,10 +110,10 @@ type Operation struct {
 	Notices []Notice
 }
 
-// CallState is how far the stop call got.
+// CallState is how far the stop or start call got.
 type CallState string
 
-// The states of the stop call.
+// The states of the call.
 const (
 	CallNone     CallState = ""         // not made
 	CallSending  CallState = "sending"  // about to be sent, or sent with no answer recorded
@@ -160,7 +162,7 @@ func (o *Operation) Settled() bool {
 	return true
 }
 
-// Elapsed is the time since Qovery accepted the stop, or zero before that.
+// Elapsed is the time since Qovery accepted the call, or zero before that.
 func (o *Operation) Elapsed(now time.Time) time.Duration {
 	if o.AcceptedAt.IsZero() {
 		return 0
@@ -177,15 +179,15 @@ type EventKind string
 // The events of an operation's life.
 const (
 	EventConfirmed  EventKind = "confirmed"   // the click was taken; Qovery is being called
-	EventAccepted   EventKind = "accepted"    // Qovery accepted the stop
+	EventAccepted   EventKind = "accepted"    // Qovery accepted the stop or start
 	EventState      EventKind = "state"       // the cluster moved to a new state
-	EventSucceeded  EventKind = "succeeded"   // STOPPED
+	EventSucceeded  EventKind = "succeeded"   // STOPPED (stop) or DEPLOYED (start)
 	EventFailed     EventKind = "failed"      // a failure state
-	EventNotStarted EventKind = "not_started" // still up after the grace period
+	EventNotStarted EventKind = "not_started" // unchanged after the grace period
 	EventTimedOut   EventKind = "timed_out"   // watch timeout
 	EventAborted    EventKind = "aborted"     // watch ended without an answer
-	EventVoided     EventKind = "voided"      // no longer stoppable at confirmation
-	EventRejected   EventKind = "rejected"    // the stop call failed
+	EventVoided     EventKind = "voided"      // the verb no longer applied at confirmation
+	EventRejected   EventKind = "rejected"    // the stop or start call failed
 	EventCancelled  EventKind = "cancelled"
 	EventExpired    EventKind = "expired"
 	// EventQoveryUnreachable and EventQoveryBack bracket a lasting Qovery outage during a watch.

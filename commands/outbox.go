@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
 // maxDeliveryAttempts bounds how often a notice Slack keeps refusing is tried before it is given up
@@ -14,9 +15,10 @@ import (
 const maxDeliveryAttempts = 10
 
 // retryBackoff is how long a notice that failed its attempt-th delivery waits before Adopt tries it
-// again (a new change to the operation tries it at once): 5 s, doubling, at most 5 min.
+// again (a new change to the operation tries it at once): 5 s, doubling, at most 5 min. It is the
+// Qovery client's back-off without the jitter, which a stored RetryAt does not need.
 func retryBackoff(attempt int) time.Duration {
-	return min(5*time.Second<<min(attempt-1, 10), 5*time.Minute)
+	return qovery.Backoff(attempt, 5*time.Second, 5*time.Minute)
 }
 
 // notifyTimeout bounds one notice's delivery, inside the shutdown grace period.

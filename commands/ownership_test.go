@@ -237,8 +237,12 @@ func TestHoldOpSharesOneAcquisition(t *testing.T) {
 	}
 	// While the acquisition is stuck in the database, the handler's lock is free: holdsOp answers
 	// (it would block for good otherwise), and reports the lease being taken.
-	for !f.h.holdsOp(id) {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); !f.h.holdsOp(id); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			close(leases.gate)
+			wg.Wait()
+			t.Fatal("holdsOp never reported the lease being taken within 10s")
+		}
 	}
 	close(leases.gate)
 	wg.Wait()

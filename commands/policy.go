@@ -8,25 +8,25 @@ import (
 	"strings"
 )
 
-// Policy says who may stop clusters, where, and which clusters need extra care. Users and channels
+// Policy says who may stop and start clusters, where, and which clusters need extra care. Users and channels
 // are Slack ids, never names: names can be changed by their owners.
 type Policy struct {
-	// AllowEveryone lets every member of the workspace stop clusters (QOVERY_BOT_ALLOWED_USERS=*).
+	// AllowEveryone lets every member of the workspace stop and start clusters (QOVERY_BOT_ALLOWED_USERS=*).
 	AllowEveryone bool
-	// Users are the Slack user ids allowed to stop clusters.
+	// Users are the Slack user ids allowed to stop and start clusters.
 	Users []string
 	// Groups are Slack user-group ids whose members are allowed.
 	Groups []string
-	// Channels are the channel ids where stops are accepted; empty means any channel.
+	// Channels are the channel ids where stops and starts are accepted; empty means any channel.
 	Channels []string
 	// Protected are name globs (path.Match syntax, case-insensitive) of clusters that need the typed
 	// confirmation, like clusters Qovery marks production.
 	Protected []string
-	// FourEyes requires a second allowed person to confirm a protected cluster's stop.
+	// FourEyes requires a second allowed person to confirm a protected cluster's stop or start.
 	FourEyes bool
 }
 
-// configured reports whether any user setting was given. Without one, nobody may stop.
+// configured reports whether any user setting was given. Without one, nobody may stop or start.
 func (p Policy) configured() bool {
 	return p.AllowEveryone || len(p.Users) > 0 || len(p.Groups) > 0
 }
@@ -77,7 +77,7 @@ const (
 	DenyNotRequester  = "not_requester"
 )
 
-// authorize checks that user may stop clusters in channel. It fails closed: when a user-group
+// authorize checks that user may stop and start clusters in channel. It fails closed: when a user-group
 // lookup fails and nothing else allows the user, the user is denied.
 func (h *Handler) authorize(ctx context.Context, userID, channelID string) error {
 	p := h.cfg.Policy

@@ -12,10 +12,10 @@ import (
 // later, those a replica left by shutting down (handed back) or dying (its lease expired). For
 // each, under its lease, from what the store recorded:
 //   - notices whose delivery was cut short are checked with the chat (posted, or sent again);
-//   - a stop call recorded as "sending" is settled by reading the cluster's status, never by
-//     sending it again;
-//   - a confirmation whose stop call was never sent is voided (the person who confirmed may have
-//     gone; a stop must not happen by surprise minutes later);
+//   - a stop or start call recorded as "sending" is settled by reading the cluster's status, never
+//     by sending it again;
+//   - a confirmation whose call was never sent is voided (the person who confirmed may have gone;
+//     a stop or start must not happen by surprise minutes later);
 //   - pending notices are delivered.
 //
 // It returns the operations to watch, when this replica holds the organization's watch lease (then
@@ -68,7 +68,7 @@ func (h *Handler) adopt(ctx context.Context) ([]Operation, error) {
 	return watch, nil
 }
 
-// needsOwner reports whether an unsettled operation has work an owner must do: a confirmed stop
+// needsOwner reports whether an unsettled operation has work an owner must do: a confirmed
 // call to settle, a watch (for the watching replica only), or notices to deliver (those Slack
 // refused once wait for their RetryAt).
 func (h *Handler) needsOwner(op Operation, watcher bool) bool {
@@ -137,7 +137,7 @@ func (h *Handler) settleDeliveries(ctx context.Context, l *Lease, op Operation) 
 // settleCall decides what became of a confirmed operation whose run ended before the outcome of
 // its stop call was recorded.
 func (h *Handler) settleCall(ctx context.Context, l *Lease, op Operation) error {
-	a := op.action()
+	a := op.spec()
 	if op.Call == CallNone {
 		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, "", Say("The bot restarted before it called Qovery, so nothing was "+a.past+". Run the command again if the "+a.noun+" is still needed."))
 		return nil

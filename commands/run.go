@@ -142,7 +142,7 @@ func (h *Handler) stoppedWatching(ctx context.Context, l *Lease, id uuid.UUID) {
 	if err != nil {
 		return
 	}
-	h.finish(nctx, l, id, PhaseAborted, EventAborted, "", Say("The bot stopped watching because it is shutting down. The "+op.action().noun+" itself goes on in Qovery; check the cluster in the Qovery console."))
+	h.finish(nctx, l, id, PhaseAborted, EventAborted, "", Say("The bot stopped watching because it is shutting down. The "+op.spec().noun+" itself goes on in Qovery; check the cluster in the Qovery console."))
 }
 
 // Busy reports whether the handler is watching an operation.

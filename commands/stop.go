@@ -18,7 +18,7 @@ import (
 // unknown request; when the post fails the request is withdrawn, and when the process dies in
 // between, the request expires at its TTL like any other.
 func (h *Handler) request(ctx context.Context, req Request, verb Verb, typed string) (Text, error) {
-	a := actionOf(verb)
+	a := specOf(verb)
 	if err := h.authorize(ctx, req.By.UserID, req.By.ChannelID); err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (h *Handler) postConfirmation(ctx context.Context, op Operation) (Text, err
 		if errors.Is(err, ErrCannotPost) {
 			return nil, &UserError{Msg: cannotPostText(op), Err: err}
 		}
-		return nil, &UserError{Msg: Say("The bot could not post the confirmation message, so nothing will be " + op.action().past + ". Please try again."), Err: err}
+		return nil, &UserError{Msg: Say("The bot could not post the confirmation message, so nothing will be " + op.spec().past + ". Please try again."), Err: err}
 	}
 	if err := h.attach(ctx, op.ID, op.ChannelID, ts); err != nil {
 		return nil, fmt.Errorf("record the confirmation message: %w", err)
@@ -101,11 +101,11 @@ func cannotPostText(op Operation) Text {
 		return Say("The bot cannot post in this direct message. Run ", Code(CommandName+" "+string(op.Action())), " in a channel where the bot is a member, so the team can see it.")
 	}
 	return Say("The bot is not a member of this channel, so it cannot post the confirmation. Invite it with ", Code("/invite @Qovery"),
-		" (or the app's name in your workspace) and run the command again. Nothing was "+op.action().past+".")
+		" (or the app's name in your workspace) and run the command again. Nothing was "+op.spec().past+".")
 }
 
 func (h *Handler) busyText(ctx context.Context, op Operation) Text {
-	what := Say("A "+op.action().noun+" of ", Strong(op.ClusterName))
+	what := Say("A "+op.spec().noun+" of ", Strong(op.ClusterName))
 	if op.Phase == PhasePending && op.MessageTS == "" {
 		// Its confirmation is being posted, or never was: there is nothing to follow.
 		return Say(what, " was requested by ", User(op.RequestedBy), ", but its confirmation message has not been posted. The request lapses at "+
@@ -160,7 +160,7 @@ func (h *Handler) discard(ctx context.Context, id uuid.UUID) error {
 // act checks a confirmed operation's cluster once more and calls Qovery, under the operation's
 // lease l.
 func (h *Handler) act(ctx context.Context, l *Lease, op Operation) (Text, error) {
-	a := op.action()
+	a := op.spec()
 
 	// The confirmation may be minutes old: act only if the cluster's state still allows it.
 	st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID)
@@ -223,7 +223,7 @@ func (h *Handler) accept(ctx context.Context, l *Lease, id uuid.UUID, state qove
 // callFailed tells the truth after a failed call. A 409 or a lost answer is settled by reading the
 // status again, never by sending the call a second time.
 func (h *Handler) callFailed(ctx context.Context, l *Lease, op Operation, callErr error) (Text, error) {
-	a := op.action()
+	a := op.spec()
 	var qe *qovery.Error
 	answered := errors.As(callErr, &qe)
 	if answered {
@@ -233,7 +233,7 @@ func (h *Handler) callFailed(ctx context.Context, l *Lease, op Operation, callEr
 			return nil
 		})
 	}
-	uncertain := !answered || qe.StatusCode >= 500 || qe.StatusCode == 409 || qe.StatusCode == 429
+	uncertain := !answered || qe.Temporary() || qovery.IsConflict(callErr)
 	if uncertain && !errors.Is(callErr, context.Canceled) {
 		if st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID); err == nil {
 			switch {
@@ -243,7 +243,7 @@ func (h *Handler) callFailed(ctx context.Context, l *Lease, op Operation, callEr
 			case st.Status == a.success:
 				h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, st.Status, Say(Strong(op.ClusterName), " is already ", stateName(st.Status), "; nothing more to do."))
 				return nil, nil
-			case answered && qe.StatusCode == 409:
+			case qovery.IsConflict(callErr):
 				h.finish(ctx, l, op.ID, PhaseRejected, EventRejected, st.Status, Say("Qovery refused the "+a.noun+": an operation is in progress on ", Strong(op.ClusterName), " (", stateName(st.Status), "). Try again once it settles."))
 				return nil, nil
 			}
@@ -276,7 +276,7 @@ func (h *Handler) finish(ctx context.Context, l *Lease, id uuid.UUID, phase Phas
 	return op
 }
 
-// markRetryable records that the stop call failed without Qovery taking it, so that its final
+// markRetryable records that the stop or start call failed without Qovery taking it, so that its final
 // message offers to try again.
 func (h *Handler) markRetryable(ctx context.Context, l *Lease, id uuid.UUID) {
 	_, _ = h.store.Update(ctx, id, l, func(o *Operation) error { o.Retryable = true; return nil })

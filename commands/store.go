@@ -33,7 +33,7 @@ type Store interface {
 	Active(ctx context.Context) ([]Operation, error)
 	// Unsettled lists the ids of the operations that are not [Operation.Settled]: active, or with
 	// notices not yet delivered. They are what [Handler.Adopt] looks at, every few seconds: ids
-	// only, so that looking stays cheap with a thousand stops under way.
+	// only, so that looking stays cheap with a thousand operations under way.
 	Unsettled(ctx context.Context) ([]uuid.UUID, error)
 }
 

@@ -8,21 +8,22 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
-// action is what a verb does to a cluster. Stop and start share one lifecycle (confirmation,
-// protection, exactly-once, watching); they differ only in what is called and what counts as done.
-type action struct {
+// verbSpec is what a verb that changes a cluster (stop, start) does to it. Stop and start share one
+// lifecycle (confirmation, protection, exactly-once, watching); they differ only in what is called
+// and what counts as done.
+type verbSpec struct {
 	verb Verb
-	// noun and past name the action in messages: "stop", "stopped".
+	// noun and past name the verb in messages: "stop", "stopped".
 	noun, past string
-	// from reports the states the action may be requested from.
+	// from reports the states the verb may be requested from.
 	from func(qovery.State) bool
-	// done reports the states meaning the action's goal is already reached.
+	// done reports the states meaning the verb's goal is already reached.
 	done func(qovery.State) bool
 	// success is the state that ends the watch well.
 	success qovery.State
 	// queued is the state assumed when Qovery accepts without saying.
 	queued qovery.State
-	// inPhase reports the states showing the action under way; before one is seen, a state in
+	// inPhase reports the states showing the verb under way; before one is seen, a state in
 	// unchanged is taken for Qovery's stale answer.
 	inPhase   func(qovery.State) bool
 	unchanged func(qovery.State) bool
@@ -30,7 +31,7 @@ type action struct {
 }
 
 var (
-	stopAction = action{
+	stopSpec = verbSpec{
 		verb: VerbStop, noun: "stop", past: "stopped",
 		// Where the Qovery console offers a stop, minus the queued and running states (409).
 		from: func(s qovery.State) bool {
@@ -52,7 +53,7 @@ var (
 	}
 	// Qovery starts a stopped cluster by deploying it; the console offers that from STOPPED and
 	// READY (never deployed).
-	startAction = action{
+	startSpec = verbSpec{
 		verb: VerbStart, noun: "start", past: "started",
 		from:      func(s qovery.State) bool { return s == qovery.StateStopped || s == qovery.StateReady },
 		done:      func(s qovery.State) bool { return s == qovery.StateDeployed || s == qovery.StateRestarted },
@@ -66,12 +67,12 @@ var (
 	}
 )
 
-// actionOf returns the action of a verb that changes a cluster.
-func actionOf(v Verb) action {
+// specOf returns the spec of a verb that changes a cluster; any verb other than start is a stop.
+func specOf(v Verb) verbSpec {
 	if v == VerbStart {
-		return startAction
+		return startSpec
 	}
-	return stopAction
+	return stopSpec
 }
 
 // Action is the verb of the operation: stop or start. Operations recorded before start existed
@@ -83,9 +84,10 @@ func (o *Operation) Action() Verb {
 	return o.Verb
 }
 
-func (o *Operation) action() action { return actionOf(o.Action()) }
+// spec is what the operation's verb does to the cluster.
+func (o *Operation) spec() verbSpec { return specOf(o.Action()) }
 
-// failed reports whether s ends an action in failure: any *_ERROR, INVALID_CREDENTIALS, a cancel, or
+// failed reports whether s ends a stop or start in failure: any *_ERROR, INVALID_CREDENTIALS, a cancel, or
 // the cluster being deleted.
 func failed(s qovery.State) bool {
 	switch s {
@@ -97,7 +99,7 @@ func failed(s qovery.State) bool {
 
 // refusal explains why the action cannot be done to a cluster in status st now, or returns nothing
 // when it can.
-func (a action) refusal(name string, st *qovery.ClusterStatus) Text {
+func (a verbSpec) refusal(name string, st *qovery.ClusterStatus) Text {
 	n := Strong(name)
 	switch {
 	case a.done(st.Status) && st.Status == qovery.StateReady:

@@ -12,9 +12,9 @@ import (
 )
 
 // watchOp follows the cluster of an accepted operation and notifies each state change until it ends:
-// STOPPED, a failure state, the stop not starting within StaleGrace, or WatchTimeout. Statuses come
-// from Config.Statuses (one poll per organization for every watch), or from a poll of this cluster
-// every PollInterval when that is nil. It returns when the operation is final or ctx is done; on ctx
+// the verb's goal (STOPPED, DEPLOYED), a failure state, the cluster unchanged past StaleGrace, or
+// WatchTimeout. Statuses come from Config.Statuses (one poll per organization for every watch), or
+// from a poll of this cluster every PollInterval when that is nil. It returns when the operation is final or ctx is done; on ctx
 // done, a durable operation is left for the next adoption, and otherwise the thread is told.
 //
 // Only the replica holding the organization's watch lease watches (so that the fleet polls Qovery
@@ -88,7 +88,8 @@ type watch struct {
 	// seenActionPhase is set once a status read shows the stop under way; before that, DEPLOYED is
 	// taken to be Qovery's stale answer.
 	seenActionPhase bool
-	// upSince is when the cluster was first seen still up (DEPLOYED or RESTARTED) without interruption.
+	// upSince is when the cluster was first seen unchanged (still up for a stop, still down for a
+	// start) without interruption.
 	upSince time.Time
 }
 
@@ -106,8 +107,7 @@ func (w *watch) observe(ctx context.Context, st *qovery.ClusterStatus, err error
 		if ctx.Err() != nil {
 			return false, nil // the loop reports the shutdown
 		}
-		var qe *qovery.Error
-		if errors.As(err, &qe) && (qe.StatusCode == 401 || qe.StatusCode == 403 || qe.StatusCode == 404) {
+		if qovery.IsUnauthorized(err) || qovery.IsForbidden(err) || qovery.IsNotFound(err) {
 			msg, _ := UserMessage(qoveryError("read the cluster's status", err))
 			h.finish(ctx, w.lease, w.op.ID, PhaseAborted, EventAborted, "", Say(msg, " The bot stopped watching; check the cluster in the Qovery console."))
 			return true, nil
@@ -121,7 +121,7 @@ func (w *watch) observe(ctx context.Context, st *qovery.ClusterStatus, err error
 	h.sawStatus(w.op.ClusterID, st.Status) // the bot's answers are never older than what it saw
 
 	state := st.Status
-	a := w.op.action()
+	a := w.op.spec()
 	w.op.LastExecutionID = st.LastExecutionID
 	switch {
 	case state == a.success:
@@ -220,7 +220,7 @@ func (w *watch) end(ctx context.Context, phase Phase, kind EventKind, st *qovery
 }
 
 // failureMeaning says in one sentence what a failure state means for the action.
-func failureMeaning(a action, s qovery.State) string {
+func failureMeaning(a verbSpec, s qovery.State) string {
 	switch s {
 	case qovery.StateStopError, qovery.StateDeploymentError:
 		return "Qovery could not " + a.noun + " the cluster; its logs say why."

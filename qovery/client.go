@@ -334,13 +334,24 @@ func (p RetryPolicy) backoff(attempt int, retryAfter time.Duration) time.Duratio
 	if retryAfter > 0 {
 		return min(retryAfter, p.MaxBackoff)
 	}
-	d := p.MinBackoff
-	for i := 1; i < attempt && d < p.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, p.MaxBackoff)
+	d := Backoff(attempt, p.MinBackoff, p.MaxBackoff)
 	if half := d / 2; half > 0 {
 		d = half + rand.N(half+1)
 	}
 	return d
+}
+
+// Backoff returns the exponential wait before retry number attempt (1 for the first retry):
+// first, doubled on each further retry, at most limit. It has no jitter, so a schedule stored
+// as a time stays the same when read back; callers that want jitter add it, as the client's
+// GET retries do. It cannot overflow, however large attempt is.
+func Backoff(attempt int, first, limit time.Duration) time.Duration {
+	d := first
+	for i := 1; i < attempt && d > 0 && d < limit; i++ {
+		if d > limit/2 {
+			return limit
+		}
+		d *= 2
+	}
+	return min(d, limit)
 }

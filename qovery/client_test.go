@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -238,6 +239,28 @@ func TestBackoff(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestBackoffSchedule(t *testing.T) {
+	tests := []struct {
+		attempt            int
+		first, limit, want time.Duration
+	}{
+		{1, 5 * time.Second, 5 * time.Minute, 5 * time.Second},
+		{2, 5 * time.Second, 5 * time.Minute, 10 * time.Second},
+		{6, 5 * time.Second, 5 * time.Minute, 160 * time.Second},
+		{7, 5 * time.Second, 5 * time.Minute, 5 * time.Minute},
+		{1 << 30, 5 * time.Second, 5 * time.Minute, 5 * time.Minute},
+		{0, 5 * time.Second, 5 * time.Minute, 5 * time.Second},
+		{3, 0, time.Second, 0},
+		{3, time.Minute, time.Second, time.Second},
+		{1 << 30, time.Second, math.MaxInt64, math.MaxInt64},
+	}
+	for _, tc := range tests {
+		if got := Backoff(tc.attempt, tc.first, tc.limit); got != tc.want {
+			t.Errorf("Backoff(%d, %v, %v) = %v; want %v", tc.attempt, tc.first, tc.limit, got, tc.want)
+		}
 	}
 }
 

@@ -164,42 +164,12 @@ func (s *Server) Status(clusterID uuid.UUID) qovery.State {
 	return s.mustCluster("Status", clusterID).state
 }
 
-// SetLock locks a cluster, or unlocks it when lock is nil.
-func (s *Server) SetLock(clusterID uuid.UUID, lock *qovery.ClusterLock) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mustCluster("SetLock", clusterID).setLock(lock, s.now())
-}
-
-// SetReason sets the reason the status endpoints report for a cluster.
-func (s *Server) SetReason(clusterID uuid.UUID, reason qovery.DeploymentReason) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mustCluster("SetReason", clusterID).reason = cmp.Or(reason, qovery.ReasonUnspecified)
-}
-
 // SetStopScript replaces the states the next accepted stop walks through
 // after STOP_QUEUED.
 func (s *Server) SetStopScript(clusterID uuid.UUID, states ...qovery.State) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mustCluster("SetStopScript", clusterID).stopScript = slices.Clone(states)
-}
-
-// SetDeployScript replaces the states the next accepted deploy walks
-// through after DEPLOYMENT_QUEUED.
-func (s *Server) SetDeployScript(clusterID uuid.UUID, states ...qovery.State) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mustCluster("SetDeployScript", clusterID).deployScript = slices.Clone(states)
-}
-
-// RemoveCluster deletes a cluster; later requests naming it answer 404.
-func (s *Server) RemoveCluster(clusterID uuid.UUID) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mustCluster("RemoveCluster", clusterID)
-	s.clusters = slices.DeleteFunc(s.clusters, func(c *cluster) bool { return c.id == clusterID })
 }
 
 func (s *Server) org(id uuid.UUID) *organization {

@@ -259,34 +259,6 @@ func TestFailureScript(t *testing.T) {
 	}
 }
 
-func TestLock(t *testing.T) {
-	s, org, id := newCluster(t, qoverysim.ClusterSpec{})
-	ttl := 2
-	s.SetLock(id, &qovery.ClusterLock{OwnerName: "Jane Doe", Reason: "Quarterly load test", TTLInDays: &ttl})
-	c := s.Client()
-
-	st, err := c.ClusterStatus(t.Context(), org, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l := st.ClusterLock; l == nil || l.OwnerName != "Jane Doe" || l.ClusterID != id || l.LockedAt.IsZero() || l.TTLInDays == nil || *l.TTLInDays != 2 {
-		t.Errorf("ClusterLock: got %+v, want Jane Doe's lock on %v", st.ClusterLock, id)
-	}
-	_, err = c.StopCluster(t.Context(), org, id)
-	var qe *qovery.Error
-	if !errors.As(err, &qe) || qe.StatusCode != http.StatusConflict || !strings.Contains(qe.Message, "Jane Doe") {
-		t.Errorf("StopCluster on a locked cluster: got %v, want 409 naming the owner", err)
-	}
-	s.SetStatus(id, qovery.StateStopped)
-	if _, err := c.DeployCluster(t.Context(), org, id); err == nil || !strings.Contains(err.Error(), "locked") {
-		t.Errorf("DeployCluster on a locked cluster: got %v, want 400 naming the lock", err)
-	}
-	s.SetLock(id, nil)
-	if _, err := c.DeployCluster(t.Context(), org, id); err != nil {
-		t.Errorf("DeployCluster after unlock: got %v, want nil", err)
-	}
-}
-
 func TestAuth(t *testing.T) {
 	s, org, _ := newCluster(t, qoverysim.ClusterSpec{}, qoverysim.WithToken("qov_custom"))
 	url := s.URL() + "/organization/" + org.String() + "/cluster"
@@ -581,44 +553,12 @@ func TestRequestLog(t *testing.T) {
 	}
 }
 
-func TestReason(t *testing.T) {
-	s, org, id := newCluster(t, qoverysim.ClusterSpec{Reason: qovery.ReasonMaintenance})
-	c := s.Client()
-	st, err := c.ClusterStatus(t.Context(), org, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := st.Reason, qovery.ReasonMaintenance; got != want {
-		t.Errorf("Reason: got %v, want %v", got, want)
-	}
-	s.SetReason(id, "")
-	if st, err = c.ClusterStatus(t.Context(), org, id); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := st.Reason, qovery.ReasonUnspecified; got != want {
-		t.Errorf("Reason after SetReason(\"\"): got %v, want %v", got, want)
-	}
-}
-
-func TestRemoveCluster(t *testing.T) {
-	s, org, id := newCluster(t, qoverysim.ClusterSpec{})
-	s.RemoveCluster(id)
-	if _, err := s.Client().ClusterStatus(t.Context(), org, id); !qovery.IsNotFound(err) {
-		t.Errorf("ClusterStatus of a removed cluster: got %v, want 404", err)
-	}
-	list, err := s.Client().Clusters(t.Context(), org)
-	if err != nil || len(list) != 0 {
-		t.Errorf("Clusters: got %v, %v; want none", list, err)
-	}
-}
-
 func TestUnknownClusterPanics(t *testing.T) {
 	s := qoverysim.NewServer(t)
 	for name, f := range map[string]func(){
-		"SetStatus":   func() { s.SetStatus(uuid.New(), qovery.StateStopped) },
-		"Status":      func() { s.Status(uuid.New()) },
-		"AddCluster":  func() { s.AddCluster(uuid.New(), qoverysim.ClusterSpec{}) },
-		"RemoveClust": func() { s.RemoveCluster(uuid.New()) },
+		"SetStatus":  func() { s.SetStatus(uuid.New(), qovery.StateStopped) },
+		"Status":     func() { s.Status(uuid.New()) },
+		"AddCluster": func() { s.AddCluster(uuid.New(), qoverysim.ClusterSpec{}) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {

@@ -98,12 +98,6 @@ func WithTeam(id, name string) Option {
 	return func(c *config) { c.teamID, c.teamName = id, name }
 }
 
-// WithBotUser sets the bot's user ID and bot ID, which appear on every
-// message the bot posts. The default is "U0BOT", "B0BOT".
-func WithBotUser(userID, botID string) Option {
-	return func(c *config) { c.botUserID, c.botID = userID, botID }
-}
-
 // WithPingInterval sets how often the server sends WebSocket PING frames on
 // every Socket Mode connection. The default is 2s. slack-go reconnects when
 // no PING arrives within its own interval (30s by default), so this must be
@@ -117,14 +111,6 @@ func WithPingInterval(d time.Duration) Option {
 // Slack's 3s.
 func WithAckTimeout(d time.Duration) Option {
 	return func(c *config) { c.ackTimeout = d }
-}
-
-// WithTriggerTTL sets how long a trigger_id stays usable for views.open
-// after the payload carrying it was sent. The default is Slack's 3s. A
-// trigger is expired once it is d old, so a zero d expires every trigger at
-// once, which lets a test provoke expired_trigger_id without waiting.
-func WithTriggerTTL(d time.Duration) Option {
-	return func(c *config) { c.triggerTTL = d }
 }
 
 // WithBotScopes sets the OAuth scopes granted to the bot token, replacing

@@ -139,52 +139,6 @@ func TestRandomRouting(t *testing.T) {
 	}
 }
 
-func TestDropConnection(t *testing.T) {
-	s := newServer(t)
-	ctx := testContext(t)
-	got := runSocketBots(t, ctx, s, 3)
-	live := s.Sockets()
-	if len(live) != 3 {
-		t.Fatalf("Sockets() = %v; want 3", live)
-	}
-	dropped := live[1]
-	if !s.DropConnection(dropped) {
-		t.Fatalf("DropConnection(%d) = false; want true", dropped)
-	}
-	if s.DropConnection(dropped) {
-		t.Errorf("DropConnection(%d) twice = true; want false", dropped)
-	}
-	if s.DropConnection(1000) {
-		t.Errorf("DropConnection(1000) = true; want false for an unknown socket")
-	}
-	if now := s.Sockets(); slices.Contains(now, dropped) || !slices.Contains(now, live[0]) || !slices.Contains(now, live[2]) {
-		t.Errorf("Sockets() after dropping %d = %v; want the others of %v", dropped, now, live)
-	}
-
-	// Envelopes go to the others, including the dropped bot once it has
-	// reconnected on a new socket.
-	sockets := sendSlashCommands(t, ctx, s, got, 6)
-	if slices.Contains(sockets, dropped) {
-		t.Errorf("envelopes went to sockets %v; want none to dropped socket %d", sockets, dropped)
-	}
-	if !slices.Contains(sockets, live[0]) || !slices.Contains(sockets, live[2]) {
-		t.Errorf("envelopes went to sockets %v; want both of %d and %d", sockets, live[0], live[2])
-	}
-
-	// Only the dropped bot reconnects.
-	err := s.WaitFor(ctx, func() bool { return s.Connections() == 3 })
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := s.Sockets()
-	if len(now) != 3 || now[0] != live[0] || now[1] != live[2] || now[2] <= live[2] {
-		t.Errorf("Sockets() after reconnect = %v; want %d, %d and a new socket", now, live[0], live[2])
-	}
-	if n := len(s.Calls("apps.connections.open")); n != 4 {
-		t.Errorf("%d apps.connections.open calls; want 4 (3 bots, 1 reconnect)", n)
-	}
-}
-
 func TestSocketsExcludesDraining(t *testing.T) {
 	s := newServer(t)
 	if ids := s.Sockets(); ids == nil || len(ids) != 0 {

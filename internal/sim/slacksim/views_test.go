@@ -127,24 +127,6 @@ func TestViewsOpen(t *testing.T) {
 	wantSlackError(t, err, "invalid_trigger_id")
 }
 
-func TestViewsOpenExpiredTrigger(t *testing.T) {
-	s := newServer(t, slacksim.WithTriggerTTL(0))
-	ctx := testContext(t)
-	api := apiClient(s)
-	triggers := triggerBot(t, s)
-	if err := s.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.SlashCommand(ctx, slacksim.SlashCommand{UserID: "U0ALICE", ChannelID: "C0OPS", Text: "stop"}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := api.OpenViewContext(ctx, <-triggers, stopModal())
-	wantSlackError(t, err, "expired_trigger_id")
-	if n := len(s.Views("U0ALICE")); n != 0 {
-		t.Errorf("%d views after an expired trigger; want none", n)
-	}
-}
-
 func TestViewsOpenInvalidView(t *testing.T) {
 	s := newServer(t)
 	ctx := testContext(t)
