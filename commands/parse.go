@@ -21,6 +21,10 @@ const (
 	VerbStart  Verb = "start"
 )
 
+// Verbs returns every verb [Parse] accepts, in the order help and manifest.yaml's usage hint list
+// them. A test keeps the three in step.
+func Verbs() []Verb { return []Verb{VerbStop, VerbStart, VerbStatus, VerbList, VerbHelp} }
+
 // Command is a parsed `/qovery <verb> <cluster>` invocation.
 type Command struct {
 	Verb Verb

@@ -83,3 +83,31 @@ func TestFormatDuration(t *testing.T) {
 }
 
 func parseDuration(s string) (d time.Duration, err error) { return time.ParseDuration(s) }
+
+// Verbs is the list the manifest's usage hint is checked against: each verb in it parses as itself,
+// and help has a line for each, in the same order.
+func TestVerbsMatchParseAndHelp(t *testing.T) {
+	usage := Usage()
+	last := -1
+	for _, v := range Verbs() {
+		cmd, err := Parse(string(v) + " x")
+		if err != nil {
+			cmd, err = Parse(string(v))
+		}
+		if err != nil || cmd.Verb != v {
+			t.Errorf("Parse(%q) = %+v, %v; want verb %s", v, cmd, err, v)
+		}
+		i := strings.Index(usage, "• `"+CommandName+" "+string(v))
+		if i < 0 {
+			t.Errorf("Usage() has no line for %s:\n%s", v, usage)
+			continue
+		}
+		if i < last {
+			t.Errorf("Usage() lists %s out of Verbs() order", v)
+		}
+		last = i
+	}
+	if got, want := strings.Count(usage, "• `"+CommandName+" "), len(Verbs()); got != want {
+		t.Errorf("Usage() has %d verb lines; want %d, one per Verbs()", got, want)
+	}
+}
