@@ -3,6 +3,7 @@ package commands
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -12,7 +13,7 @@ import (
 // trimmed argument, and that what it refuses is explained without any markup from the input.
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{"", "help", "list", "stop staging", "  STOP   Staging  ", "status <!channel>",
-		"stop 3f2a9c1e-0000-4000-8000-000000000001", "stArt 0", "start", "reboot x", "stop\tx", "stop <@U123|bob>", "list extra", "\x00stop"} {
+		"stop 3f2a9c1e-0000-4000-8000-000000000001", "stArt 0", "start", "reboot x", "stop\tx", "stop <@U123|bob>", "list extra", "\x00stop", "`stop`", "re\u202eboot"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
@@ -24,6 +25,11 @@ func FuzzParse(f *testing.F) {
 			}
 			if strings.Contains(ue.Msg, "<") || strings.Contains(ue.Msg, ">") {
 				t.Fatalf("Parse(%q) usage message carries markup: %q", text, ue.Msg)
+			}
+			if strings.Count(ue.Msg, "`")%2 != 0 || strings.ContainsFunc(ue.Msg, func(r rune) bool {
+				return (unicode.IsControl(r) && r != '\n') || unicode.Is(unicode.Bidi_Control, r)
+			}) {
+				t.Fatalf("Parse(%q) usage message has an unclosed code span or a control character: %q", text, ue.Msg)
 			}
 			return
 		}

@@ -2,7 +2,7 @@
 // answers the read-only verbs, and runs a stop request through its lifecycle (confirmation, the stop
 // call, watching the cluster to a final state). It reaches Qovery through the [Qovery] interface and
 // reports progress through the [Notifier] interface, both declared here where they are used. Reply
-// texts are Slack mrkdwn, escaped with [Escape].
+// texts are Slack mrkdwn, escaped with [Escape]; what a user typed is repeated with [Echo].
 package commands
 
 import (

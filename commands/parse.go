@@ -33,7 +33,7 @@ type Command struct {
 }
 
 // UsageError reports input the bot cannot act on. Its text is safe to show to the user as is: any
-// user-supplied part of it is escaped.
+// user-supplied part of it goes through [Echo].
 type UsageError struct {
 	Verb Verb
 	Msg  string
@@ -63,7 +63,7 @@ func Parse(text string) (Command, error) {
 		}
 		return Command{Verb: verb, Cluster: arg}, nil
 	default:
-		return Command{}, &UsageError{Verb: verb, Msg: fmt.Sprintf("Unknown command `%s`.\n%s", Escape(verbWord), Usage())}
+		return Command{}, &UsageError{Verb: verb, Msg: fmt.Sprintf("Unknown command %s.\n%s", Echo(verbWord), Usage())}
 	}
 }
 

@@ -111,3 +111,31 @@ func TestVerbsMatchParseAndHelp(t *testing.T) {
 		t.Errorf("Usage() has %d verb lines; want %d, one per Verbs()", got, want)
 	}
 }
+
+func TestEcho(t *testing.T) {
+	long := strings.Repeat("a", 5000)
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"plain", "staging", "`staging`"},
+		{"markup", "<!channel> & co", "`&lt;!channel&gt; &amp; co`"},
+		{"backticks", "`staging`", "`ˋstagingˋ`"},
+		{"triple backticks", "```x```", "`ˋˋˋxˋˋˋ`"},
+		{"bidi override", "gnigats\u202e", "`gnigats`"},
+		{"bidi isolates and marks", "\u2066a\u2069\u200fb\u061c", "`ab`"},
+		{"NUL and controls", "st\x00ag\x07ing\x1b[31m", "`staging[31m`"},
+		{"line breaks and tabs", "  my\n\n\tcluster \r\n", "`my cluster`"},
+		{"invalid UTF-8", "a\xffb", "`a\uFFFDb`"},
+		{"only controls", "\x00\u202e\n", "`(nothing printable)`"},
+		{"exactly 80", strings.Repeat("é", 80), "`" + strings.Repeat("é", 80) + "`"},
+		{"81 is cut", strings.Repeat("é", 81), "`" + strings.Repeat("é", 79) + "…`"},
+		{"5,000 characters", long, "`" + long[:79] + "…`"},
+		{"emoji and Cyrillic", "прод🚀", "`прод🚀`"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Echo(tc.in); got != tc.want {
+				t.Errorf("Echo(%q) = %q; want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
