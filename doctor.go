@@ -19,12 +19,15 @@ import (
 const doctorCheckTimeout = 10 * time.Second
 
 // runDoctor checks, one line each, what serving needs: the configuration, the Slack app-level and
-// bot tokens (and the bot's scopes), the Qovery token, organization and clusters, the data
-// directory and the health address. A passing check prints "✓ <what>: …", a failing one
-// "✗ <what>: <problem>. Fix: <how>", a check that cannot run because an earlier one failed
-// "- <what>: skipped, …". It returns an error when any check failed. It never prints a token, and
-// it does not open a Socket Mode WebSocket: Slack would hand that connection events meant for a
-// bot already running with the same app.
+// bot tokens (and the bot's scopes), the Qovery token, organization and clusters, the store (data
+// directory or database), the audit log and the health address: always the same ten checks. A
+// passing check prints "✓ <what>: …", a failing one "✗ <what>: <problem>. Fix: <how>" (the
+// configuration check, one such line per variable), a check that cannot run because an earlier one
+// failed "- <what>: skipped, …", and something that works but should change "! <what>: <problem>.
+// Fix: <how>". It returns an error when any check failed. It changes nothing: it creates no file or
+// directory, and only reads the database. It never prints a token, and it does not open a
+// Socket Mode WebSocket: Slack would hand that connection events meant for a bot already running
+// with the same app.
 func runDoctor(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	d := &doctor{out: stdout}
 	for _, name := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "QOVERY_API_TOKEN"} {
@@ -77,17 +80,17 @@ func runDoctor(ctx context.Context, getenv func(string) string, stdout io.Writer
 		d.skip(clustersCheck, "skipped, no organization to list them from")
 	}
 
+	// A misconfigured variable is reported once, by the configuration check.
 	switch {
-	case cfg.DatabaseURL != "":
-		d.database(ctx, cfg.DatabaseURL, "database")
 	case bad["QOVERY_BOT_DATABASE_URL"]:
 		d.skip("database", ready("QOVERY_BOT_DATABASE_URL"))
+	case cfg.DatabaseURL != "":
+		d.database(ctx, cfg.DatabaseURL, "database")
+		d.databaseTLS(cfg.DatabaseURL, getenv("PGSSLMODE"), "database TLS")
 	default:
 		d.dataDir(cfg.DataDir, "data directory")
 	}
-	if cfg.AuditLog != "" {
-		d.auditLog(cfg.AuditLog, "audit log")
-	}
+	d.auditLog(cfg.AuditLog, "audit log")
 	if why := ready("QOVERY_BOT_HTTP_ADDR"); why != "" {
 		d.skip("health address", why)
 	} else {
@@ -95,15 +98,19 @@ func runDoctor(ctx context.Context, getenv func(string) string, stdout io.Writer
 	}
 
 	total := d.passed + d.failed + d.skipped
+	warnings := ""
+	if d.warned > 0 {
+		warnings = ", " + plural(d.warned, "warning")
+	}
 	if d.failed == 0 && d.skipped == 0 {
-		d.print(fmt.Sprintf("All %d checks passed.", total))
+		d.print(fmt.Sprintf("All %d checks passed%s.", total, warnings))
 		return nil
 	}
 	msg := fmt.Sprintf("%d of %d checks failed", d.failed, total)
 	if d.skipped > 0 {
 		msg += fmt.Sprintf(", %d skipped", d.skipped)
 	}
-	return errors.New("doctor: " + msg)
+	return errors.New("doctor: " + msg + warnings)
 }
 
 // doctor prints the result of each check and counts them.
@@ -111,8 +118,9 @@ type doctor struct {
 	out io.Writer
 	// secrets are the token values, masked in every line as a last guard: no check prints one on
 	// purpose, but error texts come from libraries.
-	secrets                 []string
-	passed, failed, skipped int
+	secrets []string
+	// Each check counts once, whatever it prints; a warning is not a check.
+	passed, failed, skipped, warned int
 }
 
 func (d *doctor) print(line string) {
@@ -131,7 +139,17 @@ func (d *doctor) pass(what, detail string) {
 
 func (d *doctor) fail(what, problem, fix string) {
 	d.failed++
-	d.print("✗ " + what + ": " + strings.TrimSuffix(problem, ".") + ". Fix: " + fix)
+	d.problem("✗", what, problem, fix)
+}
+
+// warn reports something that works but should be changed; doctor still exits 0.
+func (d *doctor) warn(what, problem, fix string) {
+	d.warned++
+	d.problem("!", what, problem, fix)
+}
+
+func (d *doctor) problem(mark, what, problem, fix string) {
+	d.print(mark + " " + what + ": " + strings.TrimSuffix(problem, ".") + ". Fix: " + fix)
 }
 
 func (d *doctor) skip(what, why string) {
@@ -156,10 +174,12 @@ func (d *doctor) configuration(cfg config, err error) map[string]bool {
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		problems = joined.Unwrap()
 	}
+	// One line per problem, one failed check in all: the count of checks does not depend on the errors.
+	d.failed++
 	for _, p := range problems {
 		name, _, _ := strings.Cut(p.Error(), ":")
 		bad[name] = true
-		d.fail(what, p.Error(), "set "+name+" as the README's configuration table describes")
+		d.problem("✗", what, p.Error(), "set "+name+" as the README's configuration table describes")
 	}
 	return bad
 }
