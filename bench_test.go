@@ -1093,7 +1093,7 @@ func (p *benchProcess) mem(tb testing.TB) benchMem {
 // is answered with its memory figures after a GC. It skips unless a benchmark started it.
 func TestBenchBotProcess(t *testing.T) {
 	if os.Getenv(benchChildEnv) != "1" {
-		t.Skip("the bot process of BenchmarkMemoryPerWatch; it only runs when the benchmark starts it")
+		t.Skip("the bot process of BenchmarkMemoryPerWatch, which runs only when that benchmark starts it")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -428,6 +428,28 @@ func TestBadInputEndToEnd(t *testing.T) {
 	}
 }
 
+// What a user typed comes back cleaned, shortened and inside a valid code span, so that the rest of
+// the reply (the suggestion and the hint) survives; only names that are close are suggested.
+func TestEchoedInputEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	for i, tc := range []struct {
+		text string
+		want string
+	}{
+		{"stop `staging`", "No cluster named `ˋstagingˋ` in this organization. Did you mean `staging`? `/qovery list` shows them all."},
+		{"stop stag\u202eing\x00", "No cluster named `staging` in this organization. Did you mean `staging`? `/qovery list` shows them all."},
+		{"stop " + strings.Repeat("x", 5000), "No cluster named `" + strings.Repeat("x", 79) + "…` in this organization. `/qovery list` shows them all."},
+		{"stop стейджинг", "No cluster named `стейджинг` in this organization. `/qovery list` shows them all."},
+		{"stop 🚀🚀", "No cluster named `🚀🚀` in this organization. `/qovery list` shows them all."},
+		{"re`boot\u202e staging", "Unknown command `reˋboot`.\n*Usage:*"},
+	} {
+		h.command(alice, ops, tc.text)
+		if got := h.ephemeral(alice, i+1); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("/qovery %.40q answered %q; want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
 func TestEscapedClusterNameEndToEnd(t *testing.T) {
 	h := startBot(t, nil)
 	h.command(alice, ops, "stop "+h.cluster["<!channel> party"].String())

@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"fmt"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -12,10 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore"
-	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore/pgtest"
 	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/ops/health"
@@ -93,7 +90,7 @@ func TestDoctorHealthy(t *testing.T) {
 		t.Errorf("doctor = %v; want nil\n%s", err, strings.Join(lines, "\n"))
 	}
 	want := []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
-		"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ health address"}
+		"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"}
 	if got := outcomes(lines); !slices.Equal(got, want) {
 		t.Fatalf("checks = %q; want %q\n%s", got, want, strings.Join(lines, "\n"))
 	}
@@ -105,22 +102,23 @@ func TestDoctorHealthy(t *testing.T) {
 		"✓ Qovery API token: works (GET /organization), sees 1 organization",
 		"✓ Qovery organization: Acme (",
 		"✓ Qovery clusters: the token lists 2 clusters in Acme",
-		"✓ data directory: " + vars["QOVERY_BOT_DATA_DIR"] + " is writable (created it, 0700); qovery-bot.db will be created at start-up",
+		"✓ data directory: " + vars["QOVERY_BOT_DATA_DIR"] + " does not exist yet; start-up creates it (0700) in " + filepath.Dir(vars["QOVERY_BOT_DATA_DIR"]) + ", which is writable, and qovery-bot.db in it",
+		"✓ audit log: off (QOVERY_BOT_AUDIT_LOG unset): audit events go to the log only",
 		"✓ health address: 127.0.0.1:0 is free",
 	} {
 		if line(lines, w) == "" {
 			t.Errorf("no line starting with %q in:\n%s", w, strings.Join(lines, "\n"))
 		}
 	}
-	if last := lines[len(lines)-1]; last != "All 9 checks passed." {
+	if last := lines[len(lines)-1]; last != "All 10 checks passed." {
 		t.Errorf("last line = %q", last)
 	}
 	if !strings.HasPrefix(lines[0], "qovery-slack-bot "+version()) {
 		t.Errorf("first line = %q; want it to name the version", lines[0])
 	}
-	// The data directory holds nothing but what doctor found: its probe file is gone.
-	if entries, err := os.ReadDir(vars["QOVERY_BOT_DATA_DIR"]); err != nil || len(entries) != 0 {
-		t.Errorf("data dir after doctor: %v, %v; want it empty", entries, err)
+	// A check changes nothing: the data directory is still missing.
+	if _, err := os.Stat(vars["QOVERY_BOT_DATA_DIR"]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("data dir after doctor: %v; want it still missing", err)
 	}
 	// apps.connections.open is asked once, and the WebSocket it names is not dialled: Slack would
 	// send that connection events meant for a running bot.
@@ -133,6 +131,9 @@ func TestDoctorHealthy(t *testing.T) {
 	assertNoSecrets(t, lines)
 
 	// Run again: the data directory now exists, and the bot's data file is reported.
+	if err := os.Mkdir(vars["QOVERY_BOT_DATA_DIR"], 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(vars["QOVERY_BOT_DATA_DIR"], dataFileName), make([]byte, 2048), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -177,13 +178,13 @@ func TestDoctorFindsProblems(t *testing.T) {
 				vars["QOVERY_API_TOKEN"] = wrongQovery
 			},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
-				"✗ Qovery API token", "- Qovery organization", "- Qovery clusters", "✓ data directory", "✓ health address"},
+				"✗ Qovery API token", "- Qovery organization", "- Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
 				"✗ Qovery API token: Qovery rejected the token on GET /organization (401): the token is invalid or revoked. " +
 					"Fix: create an organization API token (Qovery console > Organization settings > API token) and set QOVERY_API_TOKEN to it",
 				"- Qovery organization: skipped, the Qovery token does not work",
 			},
-			failed: "doctor: 1 of 9 checks failed, 2 skipped",
+			failed: "doctor: 1 of 10 checks failed, 2 skipped",
 		},
 		{
 			name: "wrong Slack bot token",
@@ -191,12 +192,12 @@ func TestDoctorFindsProblems(t *testing.T) {
 				vars["SLACK_BOT_TOKEN"] = wrongBot
 			},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✗ Slack bot token", "- Slack bot scopes",
-				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ health address"},
+				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
 				"✗ Slack bot token: Slack rejected the token on auth.test (invalid_auth). Fix: reinstall the app (Install App), then set SLACK_BOT_TOKEN",
 				"- Slack bot scopes: skipped, the bot token does not work",
 			},
-			failed: "doctor: 1 of 9 checks failed, 1 skipped",
+			failed: "doctor: 1 of 10 checks failed, 1 skipped",
 		},
 		{
 			name: "wrong Slack app token",
@@ -204,22 +205,22 @@ func TestDoctorFindsProblems(t *testing.T) {
 				vars["SLACK_APP_TOKEN"] = wrongApp
 			},
 			want: []string{"✓ configuration", "✗ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
-				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ health address"},
+				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
 				"✗ Slack app-level token: Slack rejected the token on apps.connections.open (invalid_auth). " +
 					"Fix: generate an app-level token with the connections:write scope",
 			},
-			failed: "doctor: 1 of 9 checks failed",
+			failed: "doctor: 1 of 10 checks failed",
 		},
 		{
 			name:      "missing scope",
 			slackOpts: []slacksim.Option{slacksim.WithBotScopes(slices.DeleteFunc(requiredScopes(), func(s string) bool { return s == "usergroups:read" })...)},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✗ Slack bot scopes",
-				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ health address"},
+				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
 				"✗ Slack bot scopes: the bot token lacks usergroups:read. Fix: add them under OAuth & Permissions > Scopes (manifest.yaml lists them), then reinstall the app",
 			},
-			failed: "doctor: 1 of 9 checks failed",
+			failed: "doctor: 1 of 10 checks failed",
 		},
 		{
 			name: "bad environment",
@@ -229,13 +230,13 @@ func TestDoctorFindsProblems(t *testing.T) {
 				delete(vars, "QOVERY_BOT_ALLOWED_USERS")
 			},
 			want: []string{"✗ configuration", "✗ configuration", "- Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
-				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ health address"},
+				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
 				`✗ configuration: SLACK_APP_TOKEN: want a token starting with "xapp-"`,
 				`✗ configuration: QOVERY_BOT_POLL_INTERVAL: want a positive Go duration such as 10s, got "soon". Fix: set QOVERY_BOT_POLL_INTERVAL`,
 				"- Slack app-level token: skipped until SLACK_APP_TOKEN is fixed",
 			},
-			failed: "doctor: 2 of 10 checks failed, 1 skipped",
+			failed: "doctor: 1 of 10 checks failed, 1 skipped",
 		},
 		{
 			name: "no one allowed to stop",
@@ -243,7 +244,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 				delete(vars, "QOVERY_BOT_ALLOWED_USERS")
 			},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
-				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ health address"},
+				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
 				"✓ configuration: the required variables are set and every variable is well-formed (note: stop is refused until QOVERY_BOT_ALLOWED_USERS or QOVERY_BOT_ALLOWED_USERGROUPS is set)",
 			},
@@ -257,11 +258,11 @@ func TestDoctorFindsProblems(t *testing.T) {
 				vars["QOVERY_BOT_HTTP_ADDR"] = running.Listener.Addr().String()
 			},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
-				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✗ health address"},
+				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ audit log", "✗ health address"},
 			lines: []string{
 				"✗ health address: 127.0.0.1:",
 			},
-			failed: "doctor: 1 of 9 checks failed",
+			failed: "doctor: 1 of 10 checks failed",
 		},
 		{
 			name: "data directory under a file",
@@ -273,11 +274,11 @@ func TestDoctorFindsProblems(t *testing.T) {
 				vars["QOVERY_BOT_DATA_DIR"] = filepath.Join(file, "data")
 			},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
-				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✗ data directory", "✓ health address"},
+				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✗ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
 				"✗ data directory: ",
 			},
-			failed: "doctor: 1 of 9 checks failed",
+			failed: "doctor: 1 of 10 checks failed",
 		},
 		{
 			name: "several organizations",
@@ -285,13 +286,13 @@ func TestDoctorFindsProblems(t *testing.T) {
 				q.AddOrganization("Globex")
 			},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
-				"✓ Qovery API token", "✗ Qovery organization", "- Qovery clusters", "✓ data directory", "✓ health address"},
+				"✓ Qovery API token", "✗ Qovery organization", "- Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
 				"✓ Qovery API token: works (GET /organization), sees 2 organizations",
 				"✗ Qovery organization: QOVERY_ORGANIZATION_ID: not set and the token sees 2 organizations; set it to one of: Acme (",
 				"- Qovery clusters: skipped, no organization to list them from",
 			},
-			failed: "doctor: 1 of 9 checks failed, 1 skipped",
+			failed: "doctor: 1 of 10 checks failed, 1 skipped",
 		},
 		{
 			name: "organization the token cannot see",
@@ -299,11 +300,11 @@ func TestDoctorFindsProblems(t *testing.T) {
 				vars["QOVERY_ORGANIZATION_ID"] = "3f2a9c1e-0000-4000-8000-000000000001"
 			},
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
-				"✓ Qovery API token", "✗ Qovery organization", "- Qovery clusters", "✓ data directory", "✓ health address"},
+				"✓ Qovery API token", "✗ Qovery organization", "- Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
 				"✗ Qovery organization: QOVERY_ORGANIZATION_ID: the token cannot see organization 3f2a9c1e-0000-4000-8000-000000000001; it sees Acme (",
 			},
-			failed: "doctor: 1 of 9 checks failed, 1 skipped",
+			failed: "doctor: 1 of 10 checks failed, 1 skipped",
 		},
 		{
 			name: "Slack and Qovery unreachable",
@@ -318,12 +319,12 @@ func TestDoctorFindsProblems(t *testing.T) {
 				vars["QOVERY_API_URL"] = "http://" + closed
 			},
 			want: []string{"✓ configuration", "✗ Slack app-level token", "✗ Slack bot token", "- Slack bot scopes",
-				"✗ Qovery API token", "- Qovery organization", "- Qovery clusters", "✓ data directory", "✓ health address"},
+				"✗ Qovery API token", "- Qovery organization", "- Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
 				"✗ Slack app-level token: Slack (http://127.0.0.1:",
 				"✗ Qovery API token: Qovery (http://127.0.0.1:",
 			},
-			failed: "doctor: 3 of 9 checks failed, 3 skipped",
+			failed: "doctor: 3 of 10 checks failed, 3 skipped",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -366,18 +367,42 @@ func TestDoctorHealthAddressOff(t *testing.T) {
 	}
 }
 
-func TestDoctorAuditLog(t *testing.T) {
+// However many variables are wrong, doctor runs the same ten checks, and a bad variable is reported
+// once: by the configuration check, not again by the check that would use it.
+func TestDoctorCountsEachCheckOnce(t *testing.T) {
 	vars, _, _ := doctorEnv(t)
-	vars["QOVERY_BOT_AUDIT_LOG"] = filepath.Join(t.TempDir(), "audit.jsonl")
 	lines, err := runDoctorCommand(t, vars)
-	if err != nil || line(lines, "✓ audit log: "+vars["QOVERY_BOT_AUDIT_LOG"]+" can be appended to") == "" {
-		t.Errorf("doctor with an audit log = %v\n%s", err, strings.Join(lines, "\n"))
+	if err != nil || lines[len(lines)-1] != "All 10 checks passed." {
+		t.Fatalf("healthy doctor = %v, last line %q", err, lines[len(lines)-1])
 	}
-	vars["QOVERY_BOT_AUDIT_LOG"] = filepath.Join(t.TempDir(), "missing", "audit.jsonl")
+	vars["QOVERY_BOT_POLL_INTERVAL"] = "soon"
+	vars["QOVERY_BOT_FOUR_EYES"] = "maybe"
+	vars["QOVERY_BOT_DATABASE_URL"] = "mysql://bot:hunter2-secret@db:3306/bot"
 	lines, err = runDoctorCommand(t, vars)
-	if err == nil || line(lines, "✗ audit log: "+vars["QOVERY_BOT_AUDIT_LOG"]+" cannot be opened for appending: no such file or directory. Fix: ") == "" {
-		t.Errorf("doctor with an audit log in a missing directory = %v\n%s", err, strings.Join(lines, "\n"))
+	dump := strings.Join(lines, "\n")
+	if err == nil || err.Error() != "doctor: 1 of 10 checks failed, 1 skipped" {
+		t.Errorf("doctor with three bad variables = %v; want %q\n%s", err, "doctor: 1 of 10 checks failed, 1 skipped", dump)
 	}
+	if got := strings.Count(dump, "QOVERY_BOT_DATABASE_URL: want a PostgreSQL URL"); got != 1 {
+		t.Errorf("the mysql:// URL is reported %d times; want once\n%s", got, dump)
+	}
+	if line(lines, "- database: skipped until QOVERY_BOT_DATABASE_URL is fixed") == "" || line(lines, "✗ database") != "" {
+		t.Errorf("want the database check skipped, not failed\n%s", dump)
+	}
+	if got := strings.Count(dump, "✗ configuration: "); got != 3 {
+		t.Errorf("%d configuration lines; want one per bad variable (3)\n%s", got, dump)
+	}
+	assertNoSecrets(t, lines, "hunter2-secret")
+
+	// A warning is not a check: it adds to the summary, not to the count.
+	delete(vars, "QOVERY_BOT_POLL_INTERVAL")
+	delete(vars, "QOVERY_BOT_FOUR_EYES")
+	vars["QOVERY_BOT_DATABASE_URL"] = "postgres://bot:hunter2-secret@127.0.0.1:1/bot?sslmode=require&connect_timeout=2"
+	lines, err = runDoctorCommand(t, vars)
+	if want := "doctor: 1 of 10 checks failed, 1 warning"; err == nil || err.Error() != want {
+		t.Errorf("doctor with an unreachable database over unchecked TLS = %v; want %q\n%s", err, want, strings.Join(lines, "\n"))
+	}
+	assertNoSecrets(t, lines, "hunter2-secret")
 }
 
 // A token that a library would echo in its error text is masked all the same.
@@ -434,48 +459,4 @@ func TestHealthzURL(t *testing.T) {
 			t.Errorf("healthzURL(%q) = %q, %v; want %q", tc.addr, got, err, tc.want)
 		}
 	}
-}
-
-// TestDoctorDatabase: with QOVERY_BOT_DATABASE_URL the database is checked instead of the data
-// directory, without being changed; a database it cannot reach fails with the fix, and no password
-// is printed.
-func TestDoctorDatabase(t *testing.T) {
-	db := pgtest.Database(t)
-	vars, _, _ := doctorEnv(t)
-	vars["QOVERY_BOT_DATABASE_URL"] = db
-	lines, err := runDoctorCommand(t, vars)
-	if err != nil {
-		t.Errorf("doctor = %v; want nil\n%s", err, strings.Join(lines, "\n"))
-	}
-	want := []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
-		"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ database", "✓ health address"}
-	if got := outcomes(lines); !slices.Equal(got, want) {
-		t.Fatalf("checks = %q; want %q\n%s", got, want, strings.Join(lines, "\n"))
-	}
-	fresh := fmt.Sprintf("empty, the tables are created at start-up (version %d); replicas holding leases now: 0", pgstore.SchemaVersion())
-	if l := line(lines, "✓ database: PostgreSQL "); !strings.HasSuffix(l, fresh) {
-		t.Errorf("database line = %q; want it to end with %q", l, fresh)
-	}
-	// Doctor changed nothing: the schema is still empty. Once the bot has migrated it, it says so.
-	s, err := pgstore.Open(t.Context(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Leases("replica-a", time.Minute).Acquire(t.Context(), "watch/org"); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	lines, _ = runDoctorCommand(t, vars)
-	upToDate := fmt.Sprintf("version %d, up to date; replicas holding leases now: 1", pgstore.SchemaVersion())
-	if l := line(lines, "✓ database: "); !strings.HasSuffix(l, upToDate) {
-		t.Errorf("database line after a start-up = %q; want it to end with %q", l, upToDate)
-	}
-
-	// Nothing listens on port 1; the password must not be printed.
-	vars["QOVERY_BOT_DATABASE_URL"] = "postgres://bot:hunter2-secret@127.0.0.1:1/bot?sslmode=disable&connect_timeout=2"
-	lines, err = runDoctorCommand(t, vars)
-	if l := line(lines, "✗ database: cannot use it: "); err == nil || !strings.Contains(l, "Fix: check QOVERY_BOT_DATABASE_URL") {
-		t.Errorf("doctor on an unreachable database = %v\n%s", err, strings.Join(lines, "\n"))
-	}
-	assertNoSecrets(t, lines, "hunter2-secret")
 }

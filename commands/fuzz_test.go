@@ -3,6 +3,7 @@ package commands
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -12,7 +13,7 @@ import (
 // trimmed argument, and that what it refuses is explained without any markup from the input.
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{"", "help", "list", "stop staging", "  STOP   Staging  ", "status <!channel>",
-		"stop 3f2a9c1e-0000-4000-8000-000000000001", "stArt 0", "start", "reboot x", "stop\tx", "stop <@U123|bob>", "list extra", "\x00stop"} {
+		"stop 3f2a9c1e-0000-4000-8000-000000000001", "stArt 0", "start", "reboot x", "stop\tx", "stop <@U123|bob>", "list extra", "\x00stop", "`stop`", "re\u202eboot"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
@@ -30,6 +31,11 @@ func FuzzParse(f *testing.F) {
 				default:
 					t.Fatalf("Parse(%q) usage message has a %s span: %q", text, s.Kind, ue.Msg.String())
 				}
+			}
+			if strings.ContainsFunc(ue.Msg.String(), func(r rune) bool {
+				return (unicode.IsControl(r) && r != '\n') || unicode.Is(unicode.Bidi_Control, r)
+			}) {
+				t.Fatalf("Parse(%q) usage message has a control character: %q", text, ue.Msg)
 			}
 			return
 		}

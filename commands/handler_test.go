@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -378,6 +379,9 @@ func TestResolveCluster(t *testing.T) {
 		{typed: "stagin", wantErr: "No cluster named `stagin` in this organization. Did you mean `staging`, `staging-us`?"},
 		{typed: "<b>x</b>", wantErr: "No cluster named `<b>x</b>`"},
 		{typed: "zzzzzzzzzzzzzz", wantErr: "`/qovery list` shows them all."},
+		{typed: "`staging`", wantErr: "No cluster named ``staging`` in this organization. Did you mean `staging`?"},
+		{typed: "staging\u202e\x00x", wantErr: "No cluster named `stagingx` in this organization. Did you mean `staging`, `staging-us`?"},
+		{typed: strings.Repeat("s", 5000), wantErr: "No cluster named `" + strings.Repeat("s", 79) + "…` in this organization. `/qovery list` shows them all."},
 	} {
 		t.Run(tc.typed, func(t *testing.T) {
 			got, err := resolveCluster(f.q.clusters, tc.typed)
@@ -392,6 +396,39 @@ func TestResolveCluster(t *testing.T) {
 				t.Fatalf("resolveCluster(%q) = %q, %v; want %q", tc.typed, got.Name, err, tc.want)
 			}
 		})
+	}
+}
+
+// Only names that are actually close are suggested, whatever the script: lengths are counted in
+// characters, not bytes.
+func TestClosestNames(t *testing.T) {
+	var clusters []qovery.Cluster
+	for _, n := range []string{"staging", "staging-us", "production-eu", "preview", "dev", "qa", "прод-eu"} {
+		clusters = append(clusters, qovery.Cluster{ID: uuid.New(), Name: n})
+	}
+	for _, tc := range []struct {
+		typed string
+		want  []string
+	}{
+		{"stagin", []string{"staging", "staging-us"}},
+		{"stagign", []string{"staging"}},
+		{"Staging-EU", []string{"staging", "staging-us"}},
+		{"prod", []string{"production-eu"}},
+		{"preveiw", []string{"preview"}},
+		{"devv", []string{"dev"}},
+		{"прод", []string{"прод-eu"}},
+		{"nonexistent", nil},
+		{"стейджинг", nil},
+		{"продакшн-ру", nil},
+		{"🚀🚀🚀", nil},
+		{"🚀", nil},
+		{"a", nil},
+		{"eu", nil},
+		{"qb", nil},
+	} {
+		if got := closestNames(clusters, tc.typed, maxSuggestions); !slices.Equal(got, tc.want) {
+			t.Errorf("closestNames(%q) = %q; want %q", tc.typed, got, tc.want)
+		}
 	}
 }
 

@@ -20,6 +20,10 @@ const (
 	VerbStart  Verb = "start"
 )
 
+// Verbs returns every verb [Parse] accepts, in the order help and manifest.yaml's usage hint list
+// them. A test keeps the three in step.
+func Verbs() []Verb { return []Verb{VerbStop, VerbStart, VerbStatus, VerbList, VerbHelp} }
+
 // Command is a parsed `/qovery <verb> <cluster>` invocation.
 type Command struct {
 	Verb Verb
@@ -57,7 +61,7 @@ func Parse(text string) (Command, error) {
 		}
 		return Command{Verb: verb, Cluster: arg}, nil
 	default:
-		return Command{}, &UsageError{Verb: verb, Msg: Lines(Say("Unknown command ", Code(verbWord), "."), Usage())}
+		return Command{}, &UsageError{Verb: verb, Msg: Lines(Say("Unknown command ", Typed(verbWord), "."), Usage())}
 	}
 }
 

@@ -70,3 +70,59 @@ func TestFormatDuration(t *testing.T) {
 }
 
 func parseDuration(s string) (d time.Duration, err error) { return time.ParseDuration(s) }
+
+// Verbs is the list the manifest's usage hint is checked against: each verb in it parses as itself,
+// and help has a line for each, in the same order.
+func TestVerbsMatchParseAndHelp(t *testing.T) {
+	usage := Usage()
+	last := -1
+	for _, v := range Verbs() {
+		cmd, err := Parse(string(v) + " x")
+		if err != nil {
+			cmd, err = Parse(string(v))
+		}
+		if err != nil || cmd.Verb != v {
+			t.Errorf("Parse(%q) = %+v, %v; want verb %s", v, cmd, err, v)
+		}
+		i := strings.Index(usage.String(), "• `"+CommandName+" "+string(v))
+		if i < 0 {
+			t.Errorf("Usage() has no line for %s:\n%s", v, usage)
+			continue
+		}
+		if i < last {
+			t.Errorf("Usage() lists %s out of Verbs() order", v)
+		}
+		last = i
+	}
+	if got, want := strings.Count(usage.String(), "• `"+CommandName+" "), len(Verbs()); got != want {
+		t.Errorf("Usage() has %d verb lines; want %d, one per Verbs()", got, want)
+	}
+}
+
+func TestTyped(t *testing.T) {
+	long := strings.Repeat("a", 5000)
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"plain", "staging", "staging"},
+		{"markup is the renderer's", "<!channel> & co", "<!channel> & co"},
+		{"backticks are the renderer's", "`staging`", "`staging`"},
+		{"triple backticks", "```x```", "```x```"},
+		{"bidi override", "gnigats\u202e", "gnigats"},
+		{"bidi isolates and marks", "\u2066a\u2069\u200fb\u061c", "ab"},
+		{"NUL and controls", "st\x00ag\x07ing\x1b[31m", "staging[31m"},
+		{"line breaks and tabs", "  my\n\n\tcluster \r\n", "my cluster"},
+		{"invalid UTF-8", "a\xffb", "a\uFFFDb"},
+		{"only controls", "\x00\u202e\n", "(nothing printable)"},
+		{"exactly 80", strings.Repeat("é", 80), strings.Repeat("é", 80)},
+		{"81 is cut", strings.Repeat("é", 81), strings.Repeat("é", 79) + "…"},
+		{"5,000 characters", long, long[:79] + "…"},
+		{"emoji and Cyrillic", "прод🚀", "прод🚀"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Typed(tc.in); got != Code(tc.want) {
+				t.Errorf("Typed(%q) = %q; want %q", tc.in, got.Text, tc.want)
+			}
+		})
+	}
+}

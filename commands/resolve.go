@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -51,7 +52,7 @@ func resolveCluster(clusters []qovery.Cluster, typed string) (qovery.Cluster, er
 		case 1:
 			return matches[0], nil
 		default:
-			lines := []Text{Say("Several clusters match ", Code(typed), ". Name one by its id:")}
+			lines := []Text{Say("Several clusters match ", Typed(typed), ". Name one by its id:")}
 			for _, c := range matches {
 				lines = append(lines, Say("• ", Code(c.Name), " (id ", Code(c.ID.String()), ", "+c.CloudProvider+" "+c.Region+")"))
 			}
@@ -59,7 +60,7 @@ func resolveCluster(clusters []qovery.Cluster, typed string) (qovery.Cluster, er
 		}
 	}
 
-	msg := Say("No cluster named ", Code(typed), " in this organization.")
+	msg := Say("No cluster named ", Typed(typed), " in this organization.")
 	if names := closestNames(clusters, typed, maxSuggestions); len(names) > 0 {
 		quoted := make([]Text, len(names))
 		for i, n := range names {
@@ -71,26 +72,22 @@ func resolveCluster(clusters []qovery.Cluster, typed string) (qovery.Cluster, er
 	return qovery.Cluster{}, &UserError{Msg: msg}
 }
 
-// closestNames ranks cluster names by edit distance to typed (case-insensitive), names containing
-// what was typed first, and returns at most limit of them.
+// closestNames returns at most limit cluster names close to typed, closest first: names that start
+// with or contain what was typed (three characters or more), then names within a third of their
+// length in edits. Case is ignored, and lengths count characters, not bytes, so that a name in
+// another script is compared as fairly as a Latin one. A name that shares nothing with typed is never
+// suggested.
 func closestNames(clusters []qovery.Cluster, typed string, limit int) []string {
 	type scored struct {
 		name  string
 		score int
 	}
-	want := strings.ToLower(typed)
+	want := strings.ToLower(strings.TrimSpace(typed))
 	var all []scored
 	for _, c := range clusters {
-		name := strings.ToLower(c.Name)
-		score := levenshtein(want, name)
-		if want != "" && (strings.Contains(name, want) || strings.Contains(want, name)) {
-			score -= len(want) // a substring match is the strongest hint
+		if score, ok := closeness(want, strings.ToLower(strings.TrimSpace(c.Name))); ok {
+			all = append(all, scored{c.Name, score})
 		}
-		// Suggest only names that share something with what was typed.
-		if score > max(len(want), len(name))*2/3 {
-			continue
-		}
-		all = append(all, scored{c.Name, score})
 	}
 	sort.SliceStable(all, func(i, j int) bool {
 		if all[i].score != all[j].score {
@@ -106,6 +103,29 @@ func closestNames(clusters []qovery.Cluster, typed string, limit int) []string {
 		names = append(names, s.name)
 	}
 	return names
+}
+
+// minSubstring is the shortest input that suggests every name containing it: "prod" finds
+// "production-eu", but "a" or "eu" would find most names.
+const minSubstring = 3
+
+// closeness scores how close name is to typed (both lower-cased), lower being closer, and reports
+// whether it is close enough to suggest.
+func closeness(typed, name string) (score int, ok bool) {
+	n, m := utf8.RuneCountInString(typed), utf8.RuneCountInString(name)
+	if n == 0 || m == 0 {
+		return 0, false
+	}
+	d := levenshtein(typed, name)
+	switch {
+	case strings.HasPrefix(name, typed) && n >= minSubstring:
+		return d - 2*n, true // the strongest hint: the start of the name
+	case (strings.Contains(name, typed) && n >= minSubstring) || (strings.Contains(typed, name) && m >= minSubstring):
+		return d - n, true
+	case 3*d <= max(n, m): // at most one edit in three characters
+		return d, true
+	}
+	return 0, false
 }
 
 // levenshtein is the edit distance between a and b, counted in runes.

@@ -2,8 +2,45 @@ package commands
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
+
+// maxTyped is how many characters of what a user typed an answer repeats.
+const maxTyped = 80
+
+// Typed is text a user typed, repeated in an answer so that they see what the bot read, while the
+// rest of the answer survives whatever was typed: control and bidirectional-override characters are
+// dropped, runs of white space (line breaks included) become one space, and anything longer than 80
+// characters is cut with an ellipsis. It is shown as code; every answer that repeats user input
+// goes through Typed.
+func Typed(typed string) Span {
+	var clean []rune
+	space := false
+	for _, r := range strings.ToValidUTF8(typed, string(utf8.RuneError)) {
+		switch {
+		case unicode.IsSpace(r):
+			space = len(clean) > 0
+			continue
+		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
+			continue
+		}
+		if space {
+			clean = append(clean, ' ')
+			space = false
+		}
+		clean = append(clean, r)
+	}
+	if len(clean) == 0 {
+		return Code("(nothing printable)")
+	}
+	if len(clean) > maxTyped {
+		clean = append(clean[:maxTyped-1], '…')
+	}
+	return Code(string(clean))
+}
 
 // Times and durations, as messages show them.
 

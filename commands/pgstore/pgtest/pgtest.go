@@ -23,7 +23,7 @@ func Database(tb testing.TB) string {
 	tb.Helper()
 	base := os.Getenv(EnvURL)
 	if base == "" {
-		tb.Skip(EnvURL + " is not set; see README (Tests) to run the PostgreSQL tests")
+		tb.Skip(EnvURL + " is not set: set it to a PostgreSQL server's URL to run the PostgreSQL tests (README, Tests)")
 	}
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {

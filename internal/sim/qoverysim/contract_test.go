@@ -62,7 +62,7 @@ func loadSpec(t *testing.T) *spec {
 	t.Helper()
 	path := specPath(t)
 	if _, err := os.Stat(path); err != nil {
-		t.Skipf("Qovery OpenAPI spec not found at %s; skipping contract test", path)
+		t.Skipf("Qovery's OpenAPI spec is not at %s: set QOVERY_OPENAPI_SPEC to a copy of it to run the contract tests (README, Tests)", path)
 	}
 	start := time.Now()
 	doc, err := openapi3.NewLoader().LoadFromFile(path)
