@@ -119,23 +119,29 @@ func isStopCall(r *http.Request) bool {
 	return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/stop")
 }
 
+// postForm returns the form of a chat.postMessage call, or false for any other request.
+func postForm(r *http.Request) (url.Values, bool) {
+	if !strings.HasSuffix(r.URL.Path, "/chat.postMessage") || r.GetBody == nil {
+		return nil, false
+	}
+	body, err := r.GetBody()
+	if err != nil {
+		return nil, false
+	}
+	defer body.Close()
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		return nil, false
+	}
+	form, err := url.ParseQuery(string(raw))
+	return form, err == nil
+}
+
 // isThreadPost reports a chat.postMessage of a thread reply containing want.
 func isThreadPost(want string) func(*http.Request) bool {
 	return func(r *http.Request) bool {
-		if !strings.HasSuffix(r.URL.Path, "/chat.postMessage") || r.GetBody == nil {
-			return false
-		}
-		body, err := r.GetBody()
-		if err != nil {
-			return false
-		}
-		defer body.Close()
-		raw, err := io.ReadAll(body)
-		if err != nil {
-			return false
-		}
-		form, err := url.ParseQuery(string(raw))
-		return err == nil && form.Get("thread_ts") != "" && strings.Contains(form.Get("text"), want)
+		form, ok := postForm(r)
+		return ok && form.Get("thread_ts") != "" && strings.Contains(form.Get("text"), want)
 	}
 }
 
@@ -223,20 +229,8 @@ func TestCrashAtEachStepEndToEnd(t *testing.T) {
 
 // isConfirmationPost reports the chat.postMessage of a confirmation (a top-level message).
 func isConfirmationPost(r *http.Request) bool {
-	if !strings.HasSuffix(r.URL.Path, "/chat.postMessage") || r.GetBody == nil {
-		return false
-	}
-	body, err := r.GetBody()
-	if err != nil {
-		return false
-	}
-	defer body.Close()
-	raw, err := io.ReadAll(body)
-	if err != nil {
-		return false
-	}
-	form, err := url.ParseQuery(string(raw))
-	return err == nil && form.Get("thread_ts") == "" && form.Get("response_url") == "" && strings.Contains(form.Get("blocks"), commands.ActionConfirm)
+	form, ok := postForm(r)
+	return ok && form.Get("thread_ts") == "" && form.Get("response_url") == "" && strings.Contains(form.Get("blocks"), commands.ActionConfirm)
 }
 
 // A request recorded but never shown (the process died while posting its confirmation) must not
