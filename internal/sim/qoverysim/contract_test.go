@@ -221,6 +221,25 @@ func testConformance(t *testing.T, sp *spec) {
 	statuses := func(cl *qovery.Client, o uuid.UUID) call {
 		return func(ctx context.Context) error { _, err := cl.ClusterStatuses(ctx, o); return err }
 	}
+	environments := func(cl *qovery.Client, id uuid.UUID) call {
+		return func(ctx context.Context) error { _, err := cl.ClusterEnvironments(ctx, id); return err }
+	}
+	cost := func(cl *qovery.Client, o, id uuid.UUID) call {
+		return func(ctx context.Context) error { _, err := cl.ClusterCost(ctx, o, id); return err }
+	}
+	logs := func(cl *qovery.Client, o, id uuid.UUID) call {
+		return func(ctx context.Context) error { _, err := cl.ClusterLogs(ctx, o, id); return err }
+	}
+	ttl := 3
+	lock := func(cl *qovery.Client, id uuid.UUID, days *int) call {
+		return func(ctx context.Context) error {
+			_, err := cl.LockCluster(ctx, id, "Freeze before the release", days)
+			return err
+		}
+	}
+	unlock := func(cl *qovery.Client, id uuid.UUID) call {
+		return func(ctx context.Context) error { return cl.UnlockCluster(ctx, id) }
+	}
 
 	// In order: later steps depend on the state left by earlier ones.
 	steps := []struct {
@@ -258,6 +277,24 @@ func testConformance(t *testing.T, sp *spec) {
 		{"deploy, unknown cluster", deploy(c, org, unknown), 404},
 		{"deploy, unknown organization", deploy(c, unknown, fresh), 403},
 		{"deploy, bad token", deploy(bad, org, fresh), 401},
+		{"environments", environments(c, demo.Clusters["production-eu"]), 200},
+		{"environments, none", environments(c, demo.Clusters["staging-us"]), 200},
+		{"environments, unknown cluster", environments(c, unknown), 404},
+		{"environments, bad token", environments(bad, demo.Clusters["staging"]), 401},
+		{"cost, range", cost(c, org, demo.Clusters["staging"]), 200},
+		{"cost, total", cost(c, org, demo.Clusters["staging-us"]), 200},
+		{"cost, unknown", cost(c, org, demo.Clusters["sandbox-gcp"]), 404},
+		{"cost, unknown organization", cost(c, unknown, demo.Clusters["staging"]), 403},
+		{"logs, with an error", logs(c, org, demo.Clusters["preview-scw"]), 200},
+		{"logs, none", logs(c, org, demo.Clusters["staging-us"]), 200},
+		{"logs, unknown cluster", logs(c, org, unknown), 404},
+		{"lock", lock(c, demo.Clusters["staging-us"], &ttl), 200},
+		{"status, locked in Slack", status(c, org, demo.Clusters["staging-us"]), 200},
+		{"lock, no expiry", lock(c, fresh, nil), 200},
+		{"lock, unknown cluster", lock(c, unknown, nil), 404},
+		{"unlock", unlock(c, demo.Clusters["staging-us"]), 204},
+		{"unlock, unknown cluster", unlock(c, unknown), 404},
+		{"unlock, bad token", unlock(bad, fresh), 401},
 		{"all statuses, mixed states", statuses(c, org), 200},
 		{"list clusters, mixed states", clusters(c, org), 200},
 	}

@@ -46,6 +46,16 @@ type ClusterSpec struct {
 	// Reason is the status's reason; it defaults to UNSPECIFIED. Set
 	// MAINTENANCE to mimic Qovery updating the cluster itself.
 	Reason qovery.DeploymentReason
+	// Environments are what runs on the cluster
+	// (GET /cluster/{clusterId}/environments).
+	Environments []qovery.ClusterEnvironment
+	// Cost is the cluster's monthly cost range; nil answers 404 on
+	// currentCost. CostAsTotal answers it in the spec's required shape
+	// (total, total_in_cents) instead of the documented range.
+	Cost        *qovery.CostRange
+	CostAsTotal bool
+	// Logs are the cluster's log lines (GET …/cluster/{clusterId}/logs).
+	Logs []qovery.ClusterLog
 }
 
 // organization is an organization as stored by the fake.
@@ -78,6 +88,10 @@ type cluster struct {
 	lastDeployment *time.Time
 	everDeployed   bool
 	reason         qovery.DeploymentReason
+	environments   []qovery.ClusterEnvironment
+	cost           *qovery.CostRange
+	costAsTotal    bool
+	logs           []qovery.ClusterLog
 }
 
 // AddOrganization adds an organization named name and returns its id.
@@ -129,6 +143,10 @@ func (s *Server) addCluster(orgID uuid.UUID, spec ClusterSpec, created time.Time
 		deployScript:  scriptOr(spec.DeployScript, qovery.StateDeploying, qovery.StateDeployed),
 		lastExecution: spec.LastExecutionID,
 		reason:        cmp.Or(spec.Reason, qovery.ReasonUnspecified),
+		environments:  slices.Clone(spec.Environments),
+		cost:          spec.Cost,
+		costAsTotal:   spec.CostAsTotal,
+		logs:          slices.Clone(spec.Logs),
 	}
 	c.everDeployed = c.state != qovery.StateReady
 	c.setLock(spec.Lock, s.now())

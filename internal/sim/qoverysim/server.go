@@ -35,6 +35,7 @@ package qoverysim
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -63,11 +64,18 @@ const (
 	RouteClusterStatus   Route = "GET /organization/{organizationId}/cluster/{clusterId}/status"
 	RouteStopCluster     Route = "POST /organization/{organizationId}/cluster/{clusterId}/stop"
 	RouteDeployCluster   Route = "POST /organization/{organizationId}/cluster/{clusterId}/deploy"
+	RouteClusterCost     Route = "GET /organization/{organizationId}/cluster/{clusterId}/currentCost"
+	RouteClusterLogs     Route = "GET /organization/{organizationId}/cluster/{clusterId}/logs"
+	// The routes under /cluster/{clusterId} name no organization.
+	RouteClusterEnvironments Route = "GET /cluster/{clusterId}/environments"
+	RouteLockCluster         Route = "POST /cluster/{clusterId}/lock"
+	RouteUnlockCluster       Route = "DELETE /cluster/{clusterId}/lock"
 )
 
 // Routes returns every [Route] the fake serves.
 func Routes() []Route {
-	return []Route{RouteOrganizations, RouteClusters, RouteClusterStatuses, RouteClusterStatus, RouteStopCluster, RouteDeployCluster}
+	return []Route{RouteOrganizations, RouteClusters, RouteClusterStatuses, RouteClusterStatus, RouteStopCluster, RouteDeployCluster,
+		RouteClusterCost, RouteClusterLogs, RouteClusterEnvironments, RouteLockCluster, RouteUnlockCluster}
 }
 
 // Method returns the HTTP method of r.
@@ -232,7 +240,7 @@ type apiError struct {
 // (405), any delay and injected fault, then hands over to the route's
 // handler.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	route, params := match(r.URL.Path)
+	route, params := match(r.Method, r.URL.Path)
 	authorized := r.Header.Get("Authorization") == "Token "+s.token
 	rec := &Request{Method: r.Method, Path: r.URL.Path, Route: route, Authorized: authorized}
 	s.mu.Lock()
@@ -263,21 +271,30 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// connection instead, as a server going away would.
 		panic(http.ErrAbortHandler)
 	}
+	payload, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		writeError(sw, http.StatusBadRequest, "read the request body: "+err.Error())
+		return
+	}
 	if f, ok := s.takeFault(route); ok {
 		if f.Apply {
 			// The backend acts, but the answer is lost on the way back.
-			s.handle(httptest.NewRecorder(), route, params)
+			s.handle(httptest.NewRecorder(), route, params, payload)
 		}
 		writeFault(sw, f)
 		return
 	}
-	s.handle(sw, route, params)
+	s.handle(sw, route, params, payload)
 }
 
 // match maps a URL path to a route and its {organizationId}, {clusterId}
-// segments. Matching is strict: no trailing slash, no empty segment.
-func match(path string) (Route, []string) {
+// segments. Matching is strict: no trailing slash, no empty segment. The
+// method only tells apart the routes that share a path.
+func match(method, path string) (Route, []string) {
 	seg := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if seg[0] == "cluster" {
+		return matchCluster(method, seg)
+	}
 	if seg[0] != "organization" {
 		return "", nil
 	}
@@ -297,6 +314,10 @@ func match(path string) (Route, []string) {
 			return RouteStopCluster, params
 		case "deploy":
 			return RouteDeployCluster, params
+		case "currentCost":
+			return RouteClusterCost, params
+		case "logs":
+			return RouteClusterLogs, params
 		}
 	}
 	return "", nil
@@ -304,12 +325,16 @@ func match(path string) (Route, []string) {
 
 // handle runs the handler of route. params are already matched; their UUIDs
 // are checked here so that a malformed one answers 400.
-func (s *Server) handle(w http.ResponseWriter, route Route, params []string) {
+func (s *Server) handle(w http.ResponseWriter, route Route, params []string, payload []byte) {
+	names := []string{"organizationId", "clusterId"}
+	if len(params) == 1 && strings.HasPrefix(route.Pattern(), "/cluster/") {
+		names = names[1:]
+	}
 	ids := make([]uuid.UUID, len(params))
 	for i, p := range params {
 		id, err := parseUUID(p)
 		if err != nil {
-			name := [...]string{"organizationId", "clusterId"}[i]
+			name := names[i]
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("%s %q is not a valid UUID", name, p))
 			return
 		}
@@ -317,7 +342,14 @@ func (s *Server) handle(w http.ResponseWriter, route Route, params []string) {
 	}
 
 	s.mu.Lock()
-	code, body, apiErr := s.answer(route, ids)
+	var code int
+	var body any
+	var apiErr *apiError
+	if strings.HasPrefix(route.Pattern(), "/cluster/") {
+		code, body, apiErr = s.answerCluster(route, ids[0], payload)
+	} else {
+		code, body, apiErr = s.answer(route, ids)
+	}
 	if apiErr == nil {
 		if override := s.codes[route]; override != 0 {
 			code = override
@@ -371,6 +403,10 @@ func (s *Server) answer(route Route, ids []uuid.UUID) (int, any, *apiError) {
 		return 0, nil, &apiError{http.StatusNotFound, fmt.Sprintf("Cluster %s not found", ids[1])}
 	}
 	switch route {
+	case RouteClusterCost:
+		return c.costAnswer()
+	case RouteClusterLogs:
+		return http.StatusOK, results(append([]qovery.ClusterLog{}, c.logs...)), nil
 	case RouteClusterStatus:
 		return http.StatusOK, c.read(), nil
 	case RouteStopCluster:
