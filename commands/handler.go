@@ -25,6 +25,7 @@ type Qovery interface {
 	ClusterStatus(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ClusterStatus, error)
 	StopCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ActionResponse, error)
 	DeployCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ActionResponse, error)
+	Insight
 }
 
 // Config tunes a [Handler].
@@ -65,6 +66,9 @@ type Config struct {
 	Log zerolog.Logger
 	// Metrics counts watches; nil counts nothing.
 	Metrics Metrics
+	// InsightBudget bounds the reads of what a cluster runs and costs before a confirmation.
+	// Default DefaultInsightBudget.
+	InsightBudget time.Duration
 	// ReadCacheTTL is how long list, status and name resolution reuse what Qovery answered.
 	// Default DefaultReadCacheTTL.
 	ReadCacheTTL time.Duration
@@ -103,6 +107,8 @@ type Handler struct {
 	// watches are the watches under way; Run waits for them.
 	watches     sync.WaitGroup
 	statusCache statusCache
+	// impacts caches what clusters run and cost, for confirmations.
+	impacts impactCache
 	readers     readThrottle
 
 	mu sync.Mutex
@@ -137,7 +143,7 @@ func NewHandler(q Qovery, chat Chat, audit Audit, store Store, groups Groups, cf
 		{&cfg.ConfirmTTL, DefaultConfirmTTL}, {&cfg.StaleGrace, DefaultStaleGrace},
 		{&cfg.OutageNotice, DefaultOutageNotice}, {&cfg.ExpirySweep, DefaultExpirySweep},
 		{&cfg.AdoptEvery, DefaultAdoptEvery}, {&cfg.ReadCacheTTL, DefaultReadCacheTTL},
-		{&cfg.ReadEvery, DefaultReadEvery},
+		{&cfg.ReadEvery, DefaultReadEvery}, {&cfg.InsightBudget, DefaultInsightBudget},
 	}
 	for _, d := range defaults {
 		if *d.v <= 0 {
@@ -164,6 +170,7 @@ func NewHandler(q Qovery, chat Chat, audit Audit, store Store, groups Groups, cf
 	return &Handler{q: q, chat: chat, audit: audit, store: store, groups: groups, statuses: statuses, cfg: cfg, leases: leases,
 		clusterList: listCache{ttl: cfg.ReadCacheTTL, now: cfg.Now},
 		statusCache: statusCache{ttl: cfg.ReadCacheTTL, now: cfg.Now},
+		impacts:     impactCache{ttl: cfg.ReadCacheTTL},
 		readers:     readThrottle{every: cfg.ReadEvery, burst: cfg.ReadBurst},
 		held:        map[uuid.UUID]*holding{}, watching: map[uuid.UUID]bool{}}, nil
 }

@@ -26,9 +26,43 @@ type fakeQovery struct {
 	stopErr     error
 	stopCalls   int
 	deployCalls int
+	// envs and cost answer the insight reads; envErr and costErr fail them, and block makes
+	// them wait for their context to end (a Qovery that does not answer).
+	envs        []qovery.ClusterEnvironment
+	envErr      error
+	cost        *qovery.CostRange
+	costErr     error
+	block       bool
+	insightRead int
 }
 
 var _ Qovery = (*fakeQovery)(nil)
+
+func (f *fakeQovery) ClusterEnvironments(ctx context.Context, _ uuid.UUID) ([]qovery.ClusterEnvironment, error) {
+	f.mu.Lock()
+	f.insightRead++
+	envs, err, block := f.envs, f.envErr, f.block
+	f.mu.Unlock()
+	if block {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return envs, err
+}
+
+func (f *fakeQovery) ClusterCost(ctx context.Context, _, _ uuid.UUID) (*qovery.CostRange, error) {
+	f.mu.Lock()
+	cost, err, block := f.cost, f.costErr, f.block
+	f.mu.Unlock()
+	if block {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	if cost == nil && err == nil {
+		return nil, &qovery.Error{StatusCode: 404}
+	}
+	return cost, err
+}
 
 func (f *fakeQovery) Clusters(context.Context, uuid.UUID) ([]qovery.Cluster, error) {
 	return f.clusters, nil

@@ -100,6 +100,8 @@ type Operation struct {
 	Note Text
 	// ConsoleURL links to the cluster in the Qovery console.
 	ConsoleURL string
+	// Impact is what the operation takes down or brings back, shown on its confirmation.
+	Impact Impact
 
 	// Call records the stop or start call around its side effect, so that a restart never sends it
 	// twice.

@@ -42,7 +42,10 @@ func (h *Handler) status(ctx context.Context, typed string) (Text, error) {
 	if err != nil {
 		return nil, err
 	}
+	impactRead := make(chan Impact, 1)
+	go func() { impactRead <- h.impactOf(ctx, c.ID) }()
 	st, err := h.cachedStatus(ctx, c.ID)
+	imp := <-impactRead
 	if err != nil {
 		return nil, qoveryError("read the cluster's status", err)
 	}
@@ -59,6 +62,7 @@ func (h *Handler) status(ctx context.Context, typed string) (Text, error) {
 	if st.ClusterLock != nil {
 		lines = append(lines, lockText(st.ClusterLock))
 	}
+	lines = append(lines, impactLine(imp))
 	lines = append(lines, Say(Link(qovery.ConsoleClusterURL(h.cfg.OrganizationID, c.ID), "Open in the Qovery console")))
 	return Lines(lines...), nil
 }
@@ -113,4 +117,24 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// impactLine says in one line what runs on a cluster and what it costs.
+func impactLine(imp Impact) Text {
+	var t Text
+	switch {
+	case imp.EnvironmentsUnread != "":
+		t = Say("Environments unavailable: " + imp.EnvironmentsUnread)
+	case imp.EnvironmentCount == 1:
+		t = Say("1 environment runs on it")
+	default:
+		t = Say(fmt.Sprintf("%d environments run on it", imp.EnvironmentCount))
+	}
+	switch {
+	case imp.Cost != nil:
+		t = Say(t, " · costs ", Strong(FormatCost(*imp.Cost)))
+	case imp.CostUnread != "":
+		t = Say(t, " · cost unavailable: "+imp.CostUnread)
+	}
+	return t
 }

@@ -26,12 +26,30 @@ func (h *Handler) request(ctx context.Context, req Request, verb Verb, typed str
 	if err != nil {
 		return nil, err
 	}
+	// What the cluster runs and costs is read beside the status, within its own short budget:
+	// the confirmation never waits for it longer, and says what could not be read.
+	var impact Impact
+	impactCtx, stopImpact := context.WithCancel(ctx)
+	defer stopImpact()
+	impactRead := make(chan struct{})
+	go func() {
+		defer close(impactRead)
+		impact = h.impactOf(impactCtx, c.ID)
+	}()
 	st, err := h.q.ClusterStatus(ctx, h.cfg.OrganizationID, c.ID)
+	var refusal Text
+	if err == nil {
+		refusal = a.refusal(c.Name, st)
+	}
+	if err != nil || !refusal.IsZero() {
+		stopImpact() // no confirmation: what it would have shown is not needed
+	}
+	<-impactRead
 	if err != nil {
 		return nil, qoveryError("read the cluster's status", err)
 	}
-	if why := a.refusal(c.Name, st); !why.IsZero() {
-		return why, nil
+	if !refusal.IsZero() {
+		return refusal, nil
 	}
 	now := h.now()
 	id := req.ID
@@ -55,6 +73,7 @@ func (h *Handler) request(ctx context.Context, req Request, verb Verb, typed str
 		ExpiresAt:       now.Add(h.cfg.ConfirmTTL),
 		Phase:           PhasePending,
 		ConsoleURL:      qovery.ConsoleClusterURL(h.cfg.OrganizationID, c.ID),
+		Impact:          impact,
 	}
 	op.NeedsSecondPerson = op.Protected && h.cfg.Policy.FourEyes
 	if err := h.store.Create(ctx, op); err != nil {

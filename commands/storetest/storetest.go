@@ -92,7 +92,14 @@ func fullOperation(clusterID uuid.UUID) commands.Operation {
 		FinishedBy:        "U0FINISHER",
 		Note:              commands.Say(commands.Link("https://example.com/?a=1&b=2", "a <link>"), commands.Strong("stopped"), " with ", commands.Code("care"), " — ünïcode & <escapes> ", commands.User("U1")),
 		ConsoleURL:        "https://console.qovery.com/organization/o/clusters/c",
-		Call:              commands.CallAnswered,
+		Impact: commands.Impact{
+			Environments:       []commands.EnvironmentRef{{Project: "storefront", Name: "staging", Services: 3}},
+			EnvironmentCount:   12,
+			EnvironmentsUnread: "Qovery answered 503",
+			Cost:               &commands.Cost{Min: 150.5, Max: 300, Currency: "USD"},
+			CostUnread:         "Qovery did not answer within 1.5s",
+		},
+		Call: commands.CallAnswered,
 		Notices: []commands.Notice{
 			{Seq: 1, Event: commands.Event{Kind: commands.EventConfirmed, State: qovery.StateDeployed, At: fixedTime(1), Since: fixedTime(0)}, State: commands.NoticePosted, Attempts: 1, RetryAt: fixedTime(3)},
 			{Seq: 2, Event: commands.Event{Kind: commands.EventAccepted, State: qovery.StateStopQueued, At: fixedTime(2)}, State: commands.NoticeSending, Attempts: 2},

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
+)
+
+// clusterRunning adds a cluster running n environments, costing cost (nil: unknown), to the
+// harness's organization.
+func (h *harness) clusterRunning(name string, n int, cost *qovery.CostRange) {
+	envs := make([]qovery.ClusterEnvironment, n)
+	for i := range envs {
+		envs[i] = qovery.ClusterEnvironment{EnvironmentID: uuid.New(), ProjectID: uuid.New(), ProjectName: fmt.Sprintf("project-%d", i%4),
+			EnvironmentName: fmt.Sprintf("env-%03d", i), Services: []qovery.ClusterEnvironmentService{{ID: uuid.New(), Name: "api", Type: "APPLICATION"}}}
+	}
+	h.cluster[name] = h.qovery.AddCluster(h.org, qoverysim.ClusterSpec{Name: name, Environments: envs, Cost: cost})
+}
+
+// The confirmation shows what a stop takes down and what the cluster costs, within Slack's Block
+// Kit limits (the simulated Slack refuses a message over them), and the stop still works.
+func TestConfirmationShowsTheImpactEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	h.clusterRunning("big", 150, &qovery.CostRange{Min: 1200, Max: 1800, Currency: "USD"})
+	h.clusterRunning("empty", 0, nil)
+
+	h.command(alice, ops, "stop big")
+	msg := h.confirmation(ops)
+	text := msg.PlainText()
+	for _, want := range []string{":package: *150 environments run* on this cluster and stop with it:", "• project-0 / *env-000* · 1 service",
+		"…and 140 more.", ":moneybag: The cluster costs $1,200–1,800 / month."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("confirmation lacks %q:\n%s", want, text)
+		}
+	}
+	h.click(alice, msg, commands.ActionConfirm)
+	h.waitParent(msg, "is `STOPPED`")
+
+	h.command(alice, ops, "status empty")
+	if got := h.ephemeral(alice, 1); !strings.Contains(got, "0 environments run on it") {
+		t.Errorf("status = %q; want the environments counted", got)
+	}
+}
+
+// When Qovery cannot say what runs on the cluster, or takes too long to, the confirmation goes
+// out within the budget saying so, and the stop still works.
+func TestConfirmationWithoutTheImpactEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	h.qovery.FailNext(qoverysim.RouteClusterEnvironments, 500, 3) // every attempt of the client's retries
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	if text := msg.PlainText(); !strings.Contains(text, "Environments unavailable: Qovery answered 500.") {
+		t.Errorf("confirmation = %q; want it to say the environments could not be read", text)
+	}
+	h.click(alice, msg, commands.ActionConfirm)
+	h.waitParent(msg, "is `STOPPED`")
+
+	h.qovery.SetDelay(qoverysim.RouteClusterEnvironments, 5*time.Second)
+	start := time.Now()
+	h.command(alice, ops, "stop preview")
+	msg = h.newTopLevel(msg.TS)
+	if text := msg.PlainText(); !strings.Contains(text, "Environments unavailable: Qovery did not answer within 1.5s.") {
+		t.Errorf("confirmation = %q; want it to say the environments did not come in time", text)
+	}
+	if waited := time.Since(start); waited >= 5*time.Second {
+		t.Errorf("the confirmation waited %v for a read that takes 5 s", waited)
+	}
+	h.qovery.SetDelay(qoverysim.RouteClusterEnvironments, 0)
+	h.click(alice, msg, commands.ActionCancel)
+	h.waitParent(msg, "cancelled by")
+}
