@@ -188,19 +188,57 @@ func readKubeDocs[T any](t *testing.T, dir string) map[string][]T {
 // kubeObjectsByKind reads dir as kubectl apply -k would take it: kustomization.yaml lists every other
 // file, and each object has a kind, a name and no namespace, one object of each kind.
 // checkSecretPlaceholders checks that a Secret holds exactly the keys want (sorted) in stringData,
-// each with a REPLACE_ME placeholder, never a real secret.
+// each with a placeholder, never a real secret.
 func checkSecretPlaceholders(t *testing.T, file string, secret kubeObject, want []string) {
 	t.Helper()
 	var keys []string
 	for k, v := range secret.StringData {
 		keys = append(keys, k)
-		if !strings.Contains(v, "REPLACE_ME") {
-			t.Errorf("%s: %s = %q; want a REPLACE_ME placeholder, never a secret", file, k, v)
+		if placeholder(v) == "" {
+			t.Errorf("%s: %s = %q; want a placeholder such as REPLACE_ME, never a secret", file, k, v)
 		}
 	}
 	slices.Sort(keys)
 	if !slices.Equal(keys, want) || len(secret.Data) != 0 {
 		t.Errorf("%s keys = %v (data: %v); want stringData with exactly %v", file, keys, secret.Data, want)
+	}
+}
+
+// TestShippedPlaceholdersRefused: every placeholder the Secrets of deploy/kubernetes ship, as values
+// or in the `kubectl create secret` lines of their comments, is refused at start-up, naming the
+// variable and never repeating the value.
+func TestShippedPlaceholdersRefused(t *testing.T) {
+	literal := regexp.MustCompile(`--from-literal=([A-Z_]+)=('[^']*'|\S+)`)
+	for _, file := range []string{kubeDir + "/secret.yaml", kubeReplicasDir + "/secret.yaml"} {
+		var shipped [][2]string
+		for _, secret := range readKubeObjects(t, filepath.Dir(file))[filepath.Base(file)] {
+			for k, v := range secret.StringData {
+				shipped = append(shipped, [2]string{k, v})
+			}
+		}
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range literal.FindAllStringSubmatch(string(raw), -1) {
+			shipped = append(shipped, [2]string{m[1], strings.Trim(m[2], "'")})
+		}
+		if len(shipped) < 6 {
+			t.Fatalf("%s: found %d placeholders (%v); want the Secret's and the kubectl lines'", file, len(shipped), shipped)
+		}
+		for _, kv := range shipped {
+			name, value := kv[0], kv[1]
+			e := validEnv()
+			e[name] = value
+			_, err := loadConfig(env(e))
+			if err == nil || !strings.Contains(err.Error(), name+": holds the placeholder") {
+				t.Errorf("%s: loadConfig with %s=%q = %v; want it refused as a placeholder", file, name, value, err)
+				continue
+			}
+			if strings.Contains(err.Error(), value) {
+				t.Errorf("%s: the error %q repeats the value of %s", file, err, name)
+			}
+		}
 	}
 }
 
