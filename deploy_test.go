@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -651,6 +652,47 @@ func kubeDig(v any, keys ...string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// TestDockerignoreKeepsTrackedFiles: .dockerignore leaves out no file Git tracks. The image's build
+// records the revision from .git, and a tracked file missing from the build context would make it
+// record the tree as modified: an image built from a clean commit would report +dirty.
+func TestDockerignoreKeepsTrackedFiles(t *testing.T) {
+	out, err := exec.Command("git", "ls-files", "-z").Output()
+	if err != nil || len(out) == 0 {
+		t.Skipf("git ls-files: %v; the test needs the Git checkout", err)
+	}
+	tracked := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	raw, err := os.ReadFile(".dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		pattern := strings.TrimSpace(line)
+		if pattern == "" || strings.HasPrefix(pattern, "#") {
+			continue
+		}
+		// Docker matches each pattern, made relative to the context's root, against a path and
+		// every directory above it. This test knows no more of the syntax than the file uses.
+		if strings.HasPrefix(pattern, "!") || strings.Contains(pattern, "**") {
+			t.Fatalf(".dockerignore: %q uses syntax this test does not check; teach it", pattern)
+		}
+		pattern = strings.TrimPrefix(filepath.Clean(pattern), "/")
+		var dropped []string
+		for _, file := range tracked {
+			for p := file; p != "."; p = filepath.Dir(p) {
+				if ok, err := filepath.Match(pattern, p); err != nil {
+					t.Fatalf(".dockerignore: bad pattern %q: %v", pattern, err)
+				} else if ok {
+					dropped = append(dropped, file)
+					break
+				}
+			}
+		}
+		if len(dropped) > 0 {
+			t.Errorf(".dockerignore: %q leaves out %d files Git tracks, such as %s: images would report +dirty", line, len(dropped), dropped[0])
+		}
+	}
 }
 
 // The Dockerfile builds with the Go of go.mod and runs the binary as the Kubernetes manifests expect.
