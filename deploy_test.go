@@ -76,6 +76,12 @@ type kubeObject struct {
 	} `yaml:"spec"`
 	// Kustomization.
 	Resources []string `yaml:"resources"`
+	Images    []struct {
+		Name    string `yaml:"name"`
+		NewName string `yaml:"newName"`
+		NewTag  string `yaml:"newTag"`
+		Digest  string `yaml:"digest"`
+	} `yaml:"images"`
 }
 
 type kubePodSpec struct {
@@ -98,6 +104,7 @@ type kubePodSpec struct {
 	} `yaml:"affinity"`
 	Containers []struct {
 		Name    string `yaml:"name"`
+		Image   string `yaml:"image"`
 		EnvFrom []struct {
 			SecretRef    *struct{ Name string } `yaml:"secretRef"`
 			ConfigMapRef *struct{ Name string } `yaml:"configMapRef"`
@@ -652,6 +659,44 @@ func kubeDig(v any, keys ...string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// TestKustomizeImage: both variants name the image through kustomization.yaml's images entry, whose
+// placeholder REGISTRY/qovery-slack-bot:TAG names no registry anyone has: an apply before it is set
+// fails to pull that name, and nothing else gets pulled (no image of the bot is published, so a bare
+// qovery-slack-bot:latest went to Docker Hub).
+func TestKustomizeImage(t *testing.T) {
+	kubectl, _ := exec.LookPath("kubectl")
+	for _, dir := range []string{kubeDir, kubeReplicasDir} {
+		files := readKubeObjects(t, dir)
+		var images []string
+		for _, o := range files["deployment.yaml"] {
+			for _, c := range o.Spec.Template.Spec.Containers {
+				images = append(images, c.Image)
+			}
+		}
+		if !slices.Equal(images, []string{"qovery-slack-bot"}) {
+			t.Errorf("%s/deployment.yaml images = %q; want the one container's image named qovery-slack-bot, for kustomization.yaml to replace", dir, images)
+		}
+		k := files["kustomization.yaml"]
+		if len(k) != 1 || len(k[0].Images) != 1 {
+			t.Errorf("%s/kustomization.yaml: want one document with one images entry, naming the image to deploy", dir)
+			continue
+		}
+		img := k[0].Images[0]
+		if img.Name != "qovery-slack-bot" || img.NewName != "REGISTRY/qovery-slack-bot" || img.NewTag != "TAG" || img.Digest != "" {
+			t.Errorf("%s/kustomization.yaml images = %+v; want qovery-slack-bot replaced by the placeholder REGISTRY/qovery-slack-bot:TAG", dir, img)
+		}
+		if kubectl == "" {
+			continue
+		}
+		out, err := exec.Command(kubectl, "kustomize", dir).Output()
+		if err != nil {
+			t.Errorf("kubectl kustomize %s: %v", dir, err)
+		} else if got := strings.Count(string(out), "image: REGISTRY/qovery-slack-bot:TAG"); got != 1 || strings.Count(string(out), "image:") != 1 {
+			t.Errorf("kubectl kustomize %s renders the image %d times as REGISTRY/qovery-slack-bot:TAG; want its only image", dir, got)
+		}
+	}
 }
 
 // TestDockerignoreKeepsTrackedFiles: .dockerignore leaves out no file Git tracks. The image's build
