@@ -54,6 +54,11 @@ const (
 	defaultLeaseTimeout = 15 * time.Second
 )
 
+// requiredVariables are the variables serving needs that have no default: the three tokens.
+func requiredVariables() []string {
+	return []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "QOVERY_API_TOKEN"}
+}
+
 // loadConfig reads and checks the environment. Each problem is one line naming the variable and what
 // is expected; token values are never repeated back.
 func loadConfig(getenv func(string) string) (config, error) {
