@@ -542,6 +542,13 @@ func TestStartupErrors(t *testing.T) {
 	checkExplained(t, "run with the health address taken", err, vars, ln.Addr().String()+" (QOVERY_BOT_HTTP_ADDR) is in use", "Fix: stop what listens there, or set QOVERY_BOT_HTTP_ADDR")
 
 	vars["QOVERY_BOT_HTTP_ADDR"] = "off"
+	sl := slacksim.NewServer(slacksim.WithAppToken(appTok), slacksim.WithBotToken(botTok))
+	t.Cleanup(sl.Close)
+	vars["SLACK_API_URL"], vars["SLACK_BOT_TOKEN"] = sl.APIURL(), "xoxb-wrong-secret"
+	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
+	checkExplained(t, "run with a wrong Slack bot token", err, vars, "Slack rejected the token on auth.test (invalid_auth)", "Fix: reinstall the app (Install App)")
+
+	vars["SLACK_BOT_TOKEN"] = botTok
 	vars["QOVERY_BOT_DATABASE_URL"] = "postgres://bot:hunter2-secret@127.0.0.1:1/bot?sslmode=disable&connect_timeout=2"
 	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
 	checkExplained(t, "run with the database unreachable", err, vars,

@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +21,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/bot"
 )
 
 func main() {
@@ -114,5 +117,10 @@ func serveConfig(ctx context.Context, cfg config, stderr io.Writer, opts ...func
 	if err != nil {
 		return err
 	}
-	return a.run(ctx, ln)
+	err = a.run(ctx, ln)
+	if ae, ok := errors.AsType[*bot.AuthTestError](err); ok {
+		problem, fix := slackBotProblem(cfg.SlackAPIURL, ae.Err)
+		return explain(problem, fix, err)
+	}
+	return err
 }
