@@ -11,7 +11,8 @@ RUN go mod download
 COPY . .
 # Static (no cgo, so no libc to match), no local paths, no symbol tables. .git is in the build
 # context so that the binary records its revision: `qovery-slack-bot version` and the start-up
-# log's version field show it.
+# log's version field show it. .dockerignore leaves out no file Git tracks, or the build would
+# record the tree as modified (+dirty).
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/qovery-slack-bot . \
  && install -d -m 0700 /out/data
 

@@ -103,7 +103,7 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 	}
 	qc, err := qovery.NewClient(cfg.QoveryAPIToken, qopts...)
 	if err != nil {
-		return nil, fmt.Errorf("qovery client: %w", err)
+		return nil, explain("cannot build the Qovery client: "+err.Error(), "check QOVERY_API_URL", err)
 	}
 	org, err := resolveOrganization(ctx, qc, cfg.OrganizationID)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -503,20 +504,80 @@ func TestStartupErrors(t *testing.T) {
 	if strings.Contains(err.Error(), "secret") {
 		t.Fatalf("the error repeats a token: %v", err)
 	}
+	// A required variable is missing: a first run. The last line says where to go next.
+	lines := strings.Split(err.Error(), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "Fix: ") || !strings.Contains(last, "`go run . console`") || !strings.Contains(last, "`go run . doctor`") {
+		t.Errorf("last line of the configuration error = %q; want a Fix pointing to `go run . console` and `go run . doctor`", last)
+	}
 
 	q := qoverysim.NewServer(t)
 	a, b := q.AddOrganization("Acme"), q.AddOrganization("Globex")
 	vars := map[string]string{"SLACK_APP_TOKEN": appTok, "SLACK_BOT_TOKEN": botTok, "QOVERY_API_TOKEN": q.Token(), "QOVERY_API_URL": q.URL(),
 		"QOVERY_BOT_HTTP_ADDR": "off", "QOVERY_BOT_DATA_DIR": t.TempDir()} // nothing shared with other runs
 	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "QOVERY_ORGANIZATION_ID: not set and the token sees 2 organizations") ||
-		!strings.Contains(err.Error(), "Acme ("+a.String()+")") || !strings.Contains(err.Error(), "Globex ("+b.String()+")") {
-		t.Fatalf("run with two organizations = %v", err)
-	}
-	vars["QOVERY_API_TOKEN"] = "qov_wrong"
+	checkExplained(t, "run with two organizations", err, vars,
+		"QOVERY_ORGANIZATION_ID is not set and the Qovery token sees 2 organizations: Acme ("+a.String()+"), Globex ("+b.String()+")",
+		"Fix: set QOVERY_ORGANIZATION_ID to the id of the organization the bot should act on")
+
+	vars["QOVERY_ORGANIZATION_ID"] = a.String()
+	vars["QOVERY_API_TOKEN"] = "qov_wrong_secret"
 	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "QOVERY_API_TOKEN: Qovery rejected the token (401)") {
-		t.Fatalf("run with a wrong Qovery token = %v", err)
+	checkExplained(t, "run with a wrong Qovery token", err, vars, "Qovery rejected the token on GET /organization (401)", "Fix: create an organization API token")
+
+	// Nothing listens on port 1 of this machine.
+	vars["QOVERY_API_URL"] = "http://127.0.0.1:1"
+	err = serve(t.Context(), env(vars), io.Discard, func(o *appOptions) { o.qoveryRetry = &qovery.RetryPolicy{MaxAttempts: 1} })
+	checkExplained(t, "run with Qovery unreachable", err, vars,
+		"Qovery (http://127.0.0.1:1) did not answer GET /organization: dial tcp 127.0.0.1:1: connect: connection refused",
+		"Fix: check the network (and any proxy) to Qovery, and QOVERY_API_URL")
+
+	vars["QOVERY_API_URL"], vars["QOVERY_API_TOKEN"] = q.URL(), q.Token()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	vars["QOVERY_BOT_HTTP_ADDR"] = ln.Addr().String()
+	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
+	checkExplained(t, "run with the health address taken", err, vars, ln.Addr().String()+" (QOVERY_BOT_HTTP_ADDR) is in use", "Fix: stop what listens there, or set QOVERY_BOT_HTTP_ADDR")
+
+	vars["QOVERY_BOT_HTTP_ADDR"] = "off"
+	sl := slacksim.NewServer(slacksim.WithAppToken(appTok), slacksim.WithBotToken(botTok))
+	t.Cleanup(sl.Close)
+	vars["SLACK_API_URL"], vars["SLACK_BOT_TOKEN"] = sl.APIURL(), "xoxb-wrong-secret"
+	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
+	checkExplained(t, "run with a wrong Slack bot token", err, vars, "Slack rejected the token on auth.test (invalid_auth)", "Fix: reinstall the app (Install App)")
+
+	vars["SLACK_BOT_TOKEN"] = botTok
+	vars["QOVERY_BOT_DATABASE_URL"] = "postgres://bot:hunter2-secret@127.0.0.1:1/bot?sslmode=disable&connect_timeout=2"
+	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
+	checkExplained(t, "run with the database unreachable", err, vars,
+		"cannot use the database of QOVERY_BOT_DATABASE_URL: failed to connect to `user=bot database=bot`: ", "Fix: check QOVERY_BOT_DATABASE_URL (host, port, user, password")
+}
+
+// checkExplained checks that a start-up error is a line of cause then a line of fix, as doctor
+// gives them: no Go error chain, no token, no password.
+func checkExplained(t *testing.T, what string, err error, vars map[string]string, cause, fix string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s = nil; want an error", what)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], cause) || !strings.HasPrefix(lines[1], fix) {
+		t.Errorf("%s = %q; want a line starting %q, then one starting %q", what, err, cause, fix)
+	}
+	for _, chain := range []string{"list Qovery organizations:", "open store", "migrate schema", "list organizations:", "qovery: GET"} {
+		if strings.Contains(err.Error(), chain) {
+			t.Errorf("%s = %q; want no Go error chain (%q)", what, err, chain)
+		}
+	}
+	for _, k := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "QOVERY_API_TOKEN"} {
+		if strings.Contains(err.Error(), vars[k]) {
+			t.Errorf("%s = %q; it repeats %s", what, err, k)
+		}
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("%s = %q; it repeats a token or a password", what, err)
 	}
 }
 

@@ -54,6 +54,11 @@ const (
 	defaultLeaseTimeout = 15 * time.Second
 )
 
+// requiredVariables are the variables serving needs that have no default: the three tokens.
+func requiredVariables() []string {
+	return []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "QOVERY_API_TOKEN"}
+}
+
 // loadConfig reads and checks the environment. Each problem is one line naming the variable and what
 // is expected; token values are never repeated back.
 func loadConfig(getenv func(string) string) (config, error) {
@@ -116,7 +121,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if v := strings.TrimSpace(getenv("QOVERY_BOT_DATABASE_URL")); v != "" {
 		// The value holds a password: never repeat it back.
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		if p := placeholder(v); p != "" {
+			bad("QOVERY_BOT_DATABASE_URL", "holds the placeholder %q of an example; set the URL of your database, with its real password", p)
+		} else if u, err := url.Parse(v); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
 			bad("QOVERY_BOT_DATABASE_URL", "want a PostgreSQL URL such as postgres://user:password@host:5432/dbname?sslmode=require; the value set is not one")
 		}
 		cfg.DatabaseURL = v
@@ -230,6 +237,8 @@ func checkToken(bad func(string, string, ...any), name, value, prefix, what stri
 	switch {
 	case value == "":
 		bad(name, "not set; want %s", what)
+	case placeholder(value) != "":
+		bad(name, "holds the placeholder %q of an example; set the real token: %s", placeholder(value), what)
 	case prefix != "" && !strings.HasPrefix(value, prefix):
 		bad(name, "want a token starting with %q (%s); the value set does not", prefix, what)
 	case strings.ContainsAny(value, " \t\r\n"):

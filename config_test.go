@@ -71,6 +71,15 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"database URL without host", "QOVERY_BOT_DATABASE_URL", "postgres:///bot?password=secret", "QOVERY_BOT_DATABASE_URL: want a PostgreSQL URL"},
 		{"bad lease timeout", "QOVERY_BOT_LEASE_TIMEOUT", "0s", "QOVERY_BOT_LEASE_TIMEOUT: want a positive Go duration such as 15s"},
 		{"bad format", "LOG_FORMAT", "xml", "LOG_FORMAT: want json or console"},
+		{"placeholder app token", "SLACK_APP_TOKEN", "REPLACE_ME_xapp_secret", `SLACK_APP_TOKEN: holds the placeholder "REPLACE_ME"`},
+		{"placeholder bot token", "SLACK_BOT_TOKEN", "xoxb-your-token-secret", `SLACK_BOT_TOKEN: holds the placeholder "YOUR-TOKEN"`},
+		{"placeholder bot token, ellipsis", "SLACK_BOT_TOKEN", "xoxb-…secret", `SLACK_BOT_TOKEN: holds the placeholder "…"`},
+		{"placeholder bot token, dots", "SLACK_BOT_TOKEN", "xoxb-...secret", `SLACK_BOT_TOKEN: holds the placeholder "..."`},
+		{"placeholder qovery token", "QOVERY_API_TOKEN", "REPLACE_ME_qovery_token_secret", `QOVERY_API_TOKEN: holds the placeholder "REPLACE_ME"`},
+		{"placeholder qovery token, lower case", "QOVERY_API_TOKEN", "changeme-secret", `QOVERY_API_TOKEN: holds the placeholder "CHANGEME"`},
+		{"placeholder qovery token, brackets", "QOVERY_API_TOKEN", "<your Qovery secret>", `QOVERY_API_TOKEN: holds the placeholder "<…>"`},
+		{"placeholder database password", "QOVERY_BOT_DATABASE_URL", "postgres://bot:REPLACE_ME_secret@db.internal:5432/bot", `QOVERY_BOT_DATABASE_URL: holds the placeholder "REPLACE_ME"`},
+		{"placeholder database password, brackets", "QOVERY_BOT_DATABASE_URL", "postgres://bot:<secret>@db.internal:5432/bot", `QOVERY_BOT_DATABASE_URL: holds the placeholder "<…>"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := validEnv()

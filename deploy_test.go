@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -75,6 +76,12 @@ type kubeObject struct {
 	} `yaml:"spec"`
 	// Kustomization.
 	Resources []string `yaml:"resources"`
+	Images    []struct {
+		Name    string `yaml:"name"`
+		NewName string `yaml:"newName"`
+		NewTag  string `yaml:"newTag"`
+		Digest  string `yaml:"digest"`
+	} `yaml:"images"`
 }
 
 type kubePodSpec struct {
@@ -97,6 +104,7 @@ type kubePodSpec struct {
 	} `yaml:"affinity"`
 	Containers []struct {
 		Name    string `yaml:"name"`
+		Image   string `yaml:"image"`
 		EnvFrom []struct {
 			SecretRef    *struct{ Name string } `yaml:"secretRef"`
 			ConfigMapRef *struct{ Name string } `yaml:"configMapRef"`
@@ -188,19 +196,57 @@ func readKubeDocs[T any](t *testing.T, dir string) map[string][]T {
 // kubeObjectsByKind reads dir as kubectl apply -k would take it: kustomization.yaml lists every other
 // file, and each object has a kind, a name and no namespace, one object of each kind.
 // checkSecretPlaceholders checks that a Secret holds exactly the keys want (sorted) in stringData,
-// each with a REPLACE_ME placeholder, never a real secret.
+// each with a placeholder, never a real secret.
 func checkSecretPlaceholders(t *testing.T, file string, secret kubeObject, want []string) {
 	t.Helper()
 	var keys []string
 	for k, v := range secret.StringData {
 		keys = append(keys, k)
-		if !strings.Contains(v, "REPLACE_ME") {
-			t.Errorf("%s: %s = %q; want a REPLACE_ME placeholder, never a secret", file, k, v)
+		if placeholder(v) == "" {
+			t.Errorf("%s: %s = %q; want a placeholder such as REPLACE_ME, never a secret", file, k, v)
 		}
 	}
 	slices.Sort(keys)
 	if !slices.Equal(keys, want) || len(secret.Data) != 0 {
 		t.Errorf("%s keys = %v (data: %v); want stringData with exactly %v", file, keys, secret.Data, want)
+	}
+}
+
+// TestShippedPlaceholdersRefused: every placeholder the Secrets of deploy/kubernetes ship, as values
+// or in the `kubectl create secret` lines of their comments, is refused at start-up, naming the
+// variable and never repeating the value.
+func TestShippedPlaceholdersRefused(t *testing.T) {
+	literal := regexp.MustCompile(`--from-literal=([A-Z_]+)=('[^']*'|\S+)`)
+	for _, file := range []string{kubeDir + "/secret.yaml", kubeReplicasDir + "/secret.yaml"} {
+		var shipped [][2]string
+		for _, secret := range readKubeObjects(t, filepath.Dir(file))[filepath.Base(file)] {
+			for k, v := range secret.StringData {
+				shipped = append(shipped, [2]string{k, v})
+			}
+		}
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range literal.FindAllStringSubmatch(string(raw), -1) {
+			shipped = append(shipped, [2]string{m[1], strings.Trim(m[2], "'")})
+		}
+		if len(shipped) < 6 {
+			t.Fatalf("%s: found %d placeholders (%v); want the Secret's and the kubectl lines'", file, len(shipped), shipped)
+		}
+		for _, kv := range shipped {
+			name, value := kv[0], kv[1]
+			e := validEnv()
+			e[name] = value
+			_, err := loadConfig(env(e))
+			if err == nil || !strings.Contains(err.Error(), name+": holds the placeholder") {
+				t.Errorf("%s: loadConfig with %s=%q = %v; want it refused as a placeholder", file, name, value, err)
+				continue
+			}
+			if strings.Contains(err.Error(), value) {
+				t.Errorf("%s: the error %q repeats the value of %s", file, err, name)
+			}
+		}
 	}
 }
 
@@ -613,6 +659,85 @@ func kubeDig(v any, keys ...string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// TestKustomizeImage: both variants name the image through kustomization.yaml's images entry, whose
+// placeholder REGISTRY/qovery-slack-bot:TAG names no registry anyone has: an apply before it is set
+// fails to pull that name, and nothing else gets pulled (no image of the bot is published, so a bare
+// qovery-slack-bot:latest went to Docker Hub).
+func TestKustomizeImage(t *testing.T) {
+	kubectl, _ := exec.LookPath("kubectl")
+	for _, dir := range []string{kubeDir, kubeReplicasDir} {
+		files := readKubeObjects(t, dir)
+		var images []string
+		for _, o := range files["deployment.yaml"] {
+			for _, c := range o.Spec.Template.Spec.Containers {
+				images = append(images, c.Image)
+			}
+		}
+		if !slices.Equal(images, []string{"qovery-slack-bot"}) {
+			t.Errorf("%s/deployment.yaml images = %q; want the one container's image named qovery-slack-bot, for kustomization.yaml to replace", dir, images)
+		}
+		k := files["kustomization.yaml"]
+		if len(k) != 1 || len(k[0].Images) != 1 {
+			t.Errorf("%s/kustomization.yaml: want one document with one images entry, naming the image to deploy", dir)
+			continue
+		}
+		img := k[0].Images[0]
+		if img.Name != "qovery-slack-bot" || img.NewName != "REGISTRY/qovery-slack-bot" || img.NewTag != "TAG" || img.Digest != "" {
+			t.Errorf("%s/kustomization.yaml images = %+v; want qovery-slack-bot replaced by the placeholder REGISTRY/qovery-slack-bot:TAG", dir, img)
+		}
+		if kubectl == "" {
+			continue
+		}
+		out, err := exec.Command(kubectl, "kustomize", dir).Output()
+		if err != nil {
+			t.Errorf("kubectl kustomize %s: %v", dir, err)
+		} else if got := strings.Count(string(out), "image: REGISTRY/qovery-slack-bot:TAG"); got != 1 || strings.Count(string(out), "image:") != 1 {
+			t.Errorf("kubectl kustomize %s renders the image %d times as REGISTRY/qovery-slack-bot:TAG; want its only image", dir, got)
+		}
+	}
+}
+
+// TestDockerignoreKeepsTrackedFiles: .dockerignore leaves out no file Git tracks. The image's build
+// records the revision from .git, and a tracked file missing from the build context would make it
+// record the tree as modified: an image built from a clean commit would report +dirty.
+func TestDockerignoreKeepsTrackedFiles(t *testing.T) {
+	out, err := exec.Command("git", "ls-files", "-z").Output()
+	if err != nil || len(out) == 0 {
+		t.Skipf("git ls-files: %v; the test needs the Git checkout", err)
+	}
+	tracked := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	raw, err := os.ReadFile(".dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		pattern := strings.TrimSpace(line)
+		if pattern == "" || strings.HasPrefix(pattern, "#") {
+			continue
+		}
+		// Docker matches each pattern, made relative to the context's root, against a path and
+		// every directory above it. This test knows no more of the syntax than the file uses.
+		if strings.HasPrefix(pattern, "!") || strings.Contains(pattern, "**") {
+			t.Fatalf(".dockerignore: %q uses syntax this test does not check; teach it", pattern)
+		}
+		pattern = strings.TrimPrefix(filepath.Clean(pattern), "/")
+		var dropped []string
+		for _, file := range tracked {
+			for p := file; p != "."; p = filepath.Dir(p) {
+				if ok, err := filepath.Match(pattern, p); err != nil {
+					t.Fatalf(".dockerignore: bad pattern %q: %v", pattern, err)
+				} else if ok {
+					dropped = append(dropped, file)
+					break
+				}
+			}
+		}
+		if len(dropped) > 0 {
+			t.Errorf(".dockerignore: %q leaves out %d files Git tracks, such as %s: images would report +dirty", line, len(dropped), dropped[0])
+		}
+	}
 }
 
 // The Dockerfile builds with the Go of go.mod and runs the binary as the Kubernetes manifests expect.

@@ -30,7 +30,7 @@ const doctorCheckTimeout = 10 * time.Second
 // with the same app.
 func runDoctor(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	d := &doctor{out: stdout}
-	for _, name := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "QOVERY_API_TOKEN"} {
+	for _, name := range requiredVariables() {
 		d.secrets = append(d.secrets, getenv(name), strings.TrimSpace(getenv(name)))
 	}
 	d.print("qovery-slack-bot " + version() + ": checking the configuration in the environment")
@@ -68,13 +68,13 @@ func runDoctor(ctx context.Context, getenv func(string) string, stdout io.Writer
 		for _, c := range []string{tokenCheck, orgCheck, clustersCheck} {
 			d.skip(c, why)
 		}
-	} else if qc, orgs, ok := d.qoveryToken(ctx, cfg, hc, tokenCheck); !ok {
+	} else if qc, ok := d.qoveryToken(ctx, cfg, hc, tokenCheck); !ok {
 		d.skip(orgCheck, "skipped, the Qovery token does not work")
 		d.skip(clustersCheck, "skipped, the Qovery token does not work")
 	} else if why := ready("QOVERY_ORGANIZATION_ID"); why != "" {
 		d.skip(orgCheck, why)
 		d.skip(clustersCheck, why)
-	} else if org, ok := d.qoveryOrganization(ctx, qc, cfg.OrganizationID, orgs, orgCheck); ok {
+	} else if org, ok := d.qoveryOrganization(ctx, qc, cfg.OrganizationID, orgCheck); ok {
 		d.qoveryClusters(ctx, qc, org, clustersCheck)
 	} else {
 		d.skip(clustersCheck, "skipped, no organization to list them from")
@@ -124,12 +124,7 @@ type doctor struct {
 }
 
 func (d *doctor) print(line string) {
-	for _, s := range d.secrets {
-		if len(s) >= 6 {
-			line = strings.ReplaceAll(line, s, "[redacted]")
-		}
-	}
-	fmt.Fprintln(d.out, line)
+	fmt.Fprintln(d.out, redact(line, d.secrets))
 }
 
 func (d *doctor) pass(what, detail string) {
@@ -196,18 +191,24 @@ func (d *doctor) healthAddr(ctx context.Context, addr, what string) {
 		d.pass(what, addr+" is free for /healthz, /readyz and /metrics")
 		return
 	}
-	const fix = "set QOVERY_BOT_HTTP_ADDR to a free host:port (or off)"
+	problem, fix := healthAddrProblem(ctx, addr, err)
+	d.fail(what, problem, fix)
+}
+
+// healthAddrProblem explains why the health endpoints cannot listen on addr, and how to fix it.
+func healthAddrProblem(ctx context.Context, addr string, err error) (problem, fix string) {
+	const setIt = "set QOVERY_BOT_HTTP_ADDR to a free host:port (or off)"
 	switch {
 	case errors.Is(err, syscall.EADDRINUSE):
-		problem := addr + " is in use"
+		problem := addr + " (QOVERY_BOT_HTTP_ADDR) is in use"
 		if healthzAnswers(ctx, addr) {
 			problem += " by something answering /healthz: a bot already running?"
 		}
-		d.fail(what, problem, "stop what listens there, or "+fix)
+		return problem, "stop what listens there, or " + setIt
 	case errors.Is(err, syscall.EACCES):
-		d.fail(what, "not allowed to listen on "+addr+" (ports below 1024 need privileges)", fix)
+		return "not allowed to listen on " + addr + " (QOVERY_BOT_HTTP_ADDR; ports below 1024 need privileges)", setIt
 	default:
-		d.fail(what, fmt.Sprintf("cannot listen on %s: %v", addr, err), fix)
+		return fmt.Sprintf("cannot listen on %s (QOVERY_BOT_HTTP_ADDR): %v", addr, err), setIt
 	}
 }
 

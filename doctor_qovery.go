@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,27 +12,27 @@ import (
 )
 
 // qoveryToken lists the organizations the Qovery token sees (GET /organization).
-func (d *doctor) qoveryToken(ctx context.Context, cfg config, hc *http.Client, what string) (*qovery.Client, []qovery.Organization, bool) {
+func (d *doctor) qoveryToken(ctx context.Context, cfg config, hc *http.Client, what string) (*qovery.Client, bool) {
 	ctx, cancel := context.WithTimeout(ctx, doctorCheckTimeout)
 	defer cancel()
 	qc, err := qovery.NewClient(cfg.QoveryAPIToken, qovery.WithBaseURL(cfg.QoveryAPIURL), qovery.WithUserAgent("qovery-slack-bot-doctor"),
 		qovery.WithHTTPClient(hc), qovery.WithRetry(qovery.RetryPolicy{MaxAttempts: 2, MinBackoff: 500 * time.Millisecond, MaxBackoff: 2 * time.Second}))
 	if err != nil {
 		d.fail(what, err.Error(), "check QOVERY_API_URL")
-		return nil, nil, false
+		return nil, false
 	}
 	orgs, err := qc.Organizations(ctx)
 	if err != nil {
 		problem, fix := qoveryProblem(cfg.QoveryAPIURL, "GET /organization", err)
 		d.fail(what, problem, fix)
-		return nil, nil, false
+		return nil, false
 	}
 	d.pass(what, fmt.Sprintf("works (GET /organization), sees %s", plural(len(orgs), "organization")))
-	return qc, orgs, true
+	return qc, true
 }
 
 // qoveryOrganization picks the organization as the bot does (resolveOrganization).
-func (d *doctor) qoveryOrganization(ctx context.Context, qc *qovery.Client, want uuid.UUID, orgs []qovery.Organization, what string) (qovery.Organization, bool) {
+func (d *doctor) qoveryOrganization(ctx context.Context, qc *qovery.Client, want uuid.UUID, what string) (qovery.Organization, bool) {
 	ctx, cancel := context.WithTimeout(ctx, doctorCheckTimeout)
 	defer cancel()
 	org, err := resolveOrganization(ctx, qc, want)
@@ -45,19 +44,12 @@ func (d *doctor) qoveryOrganization(ctx context.Context, qc *qovery.Client, want
 		d.pass(what, fmt.Sprintf("%s (%s), %s", org.Name, org.ID, how))
 		return org, true
 	}
-	// resolveOrganization decides from the same list the token check got; a list that changed
-	// between the two calls is the only other way for it to fail.
-	seen := slices.ContainsFunc(orgs, func(o qovery.Organization) bool { return o.ID == want })
-	switch {
-	case want != uuid.Nil && !seen:
-		d.fail(what, err.Error(), "set QOVERY_ORGANIZATION_ID to one of those ids, or create the API token in the organization the bot should act on")
-	case want == uuid.Nil && len(orgs) == 0:
-		d.fail(what, err.Error(), "create the API token inside the organization the bot should act on (Organization settings > API token)")
-	case want == uuid.Nil && len(orgs) > 1:
-		d.fail(what, err.Error(), "set QOVERY_ORGANIZATION_ID to the id of the organization the bot should act on")
-	default:
-		d.fail(what, err.Error(), "run doctor again: Qovery answered GET /organization differently the second time")
+	// resolveOrganization explains its errors, for start-up and for this check alike.
+	problem, fix, ok := explainedParts(err)
+	if !ok {
+		problem, fix = err.Error(), "run doctor again"
 	}
+	d.fail(what, problem, fix)
 	return qovery.Organization{}, false
 }
 

@@ -44,15 +44,8 @@ func (d *doctor) slackBotToken(ctx context.Context, cfg config, hc *http.Client,
 	api := slack.New(cfg.SlackBotToken, slack.OptionAPIURL(cfg.SlackAPIURL), slack.OptionHTTPClient(hc))
 	resp, err := api.AuthTestContext(ctx)
 	if err != nil {
-		const reinstall = "reinstall the app (Install App), then set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from OAuth & Permissions"
-		switch code := slackErrorCode(err); code {
-		case "":
-			d.fail(what, unreachable("Slack", cfg.SlackAPIURL, "auth.test", err), "check the network (and any proxy) to Slack, and SLACK_API_URL")
-		case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
-			d.fail(what, "Slack rejected the token on auth.test ("+code+")", reinstall)
-		default:
-			d.fail(what, "auth.test answered "+code, reinstall)
-		}
+		problem, fix := slackBotProblem(cfg.SlackAPIURL, err)
+		d.fail(what, problem, fix)
 		return nil, false
 	}
 	d.pass(what, fmt.Sprintf("works (auth.test): workspace %s (%s), bot user @%s (%s)", resp.Team, resp.TeamID, resp.User, resp.UserID))
@@ -68,6 +61,19 @@ func (d *doctor) slackBotToken(ctx context.Context, cfg config, hc *http.Client,
 		granted = []string{}
 	}
 	return granted, true
+}
+
+// slackBotProblem explains a failed auth.test with the bot token, and how to fix it.
+func slackBotProblem(apiURL string, err error) (problem, fix string) {
+	const reinstall = "reinstall the app (Install App), then set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from OAuth & Permissions"
+	switch code := slackErrorCode(err); code {
+	case "":
+		return unreachable("Slack", apiURL, "auth.test", err), "check the network (and any proxy) to Slack, and SLACK_API_URL"
+	case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
+		return "Slack rejected the token on auth.test (" + code + ")", reinstall
+	default:
+		return "auth.test answered " + code, reinstall
+	}
 }
 
 // botScopes compares the scopes Slack granted the bot token with those the manifest asks for. granted

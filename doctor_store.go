@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	berrors "go.etcd.io/bbolt/errors"
+
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands/pgstore"
 )
 
@@ -17,7 +20,7 @@ import (
 // one the bot may create it in (0700, at start-up). The data file itself is not opened: a running
 // bot holds its lock.
 func (d *doctor) dataDir(dir, what string) {
-	const fix = "point QOVERY_BOT_DATA_DIR at a directory the bot's user can write (on Kubernetes, a mounted volume)"
+	const fix = dataDirFix
 	parent, err := nearestDir(dir)
 	if err != nil {
 		d.fail(what, fmt.Sprintf("%s cannot be created: %v", dir, err), fix)
@@ -38,6 +41,22 @@ func (d *doctor) dataDir(dir, what string) {
 		detail += fmt.Sprintf("; %s will be created at start-up", dataFileName)
 	}
 	d.pass(what, detail)
+}
+
+// dataFileProblem explains why the data file at path (QOVERY_BOT_DATA_DIR) cannot be opened, and
+// how to fix it.
+func dataFileProblem(path string, err error) (problem, fix string) {
+	var pe *os.PathError
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return path + " (in QOVERY_BOT_DATA_DIR) is locked by another process: another bot running on the same data directory?",
+			"stop the other bot; one data file serves one process, so to run several replicas set QOVERY_BOT_DATABASE_URL to a shared PostgreSQL database instead"
+	case errors.As(err, &pe):
+		return fmt.Sprintf("cannot create or open %s (in QOVERY_BOT_DATA_DIR): %v", pe.Path, pe.Err), dataDirFix
+	}
+	// What remains is the file's content: a schema it does not understand, a damaged file.
+	return fmt.Sprintf("cannot use the data file %s: %s", path, strings.TrimPrefix(err.Error(), "open store "+path+": ")),
+		"move " + path + " aside to start with an empty store (the confirmations and watches in it are lost), or run the release that wrote it"
 }
 
 // nearestDir returns path when it is a directory, else the nearest directory above it, which is
@@ -71,9 +90,8 @@ func (d *doctor) database(ctx context.Context, dbURL, what string) {
 	defer cancel()
 	info, err := pgstore.Inspect(ctx, dbURL)
 	if err != nil {
-		// pgx writes a failed connection over two lines; one line per check.
-		d.fail(what, "cannot use it: "+strings.Join(strings.Fields(err.Error()), " "),
-			"check QOVERY_BOT_DATABASE_URL (host, port, user, password, database name, sslmode) and that the bot's network reaches PostgreSQL")
+		problem, fix := databaseProblem(err)
+		d.fail(what, problem, fix)
 		return
 	}
 	want := pgstore.SchemaVersion()
@@ -97,6 +115,33 @@ func (d *doctor) database(ctx context.Context, dbURL, what string) {
 	d.pass(what, detail)
 }
 
+// databaseProblem explains why the database of QOVERY_BOT_DATABASE_URL cannot be used, and how to
+// fix it: PostgreSQL's own answer when it gave one (a refused password, a missing privilege), else
+// the connection's failure. pgx names the user and the database there, never the password.
+func databaseProblem(err error) (problem, fix string) {
+	const check = "check QOVERY_BOT_DATABASE_URL (host, port, user, password, database name, sslmode) and that the bot's network reaches PostgreSQL"
+	var pe *pgconn.PgError
+	var ce *pgconn.ConnectError
+	switch {
+	case errors.As(err, &pe) && pe.Code == "42501": // insufficient_privilege, as when migrating
+		return "PostgreSQL refused the bot's user: " + pe.Message + " (SQLSTATE 42501)",
+			"GRANT CREATE ON SCHEMA to the bot's user on the schema of its tables, or point search_path in QOVERY_BOT_DATABASE_URL at a schema it owns"
+	case errors.As(err, &pe):
+		return "PostgreSQL refused the bot: " + pe.Message + " (SQLSTATE " + pe.Code + ")", check
+	case errors.As(err, &ce):
+		return "cannot use the database of QOVERY_BOT_DATABASE_URL: " + oneLine(ce.Error()), check
+	case errors.Is(err, context.DeadlineExceeded):
+		return "cannot use the database of QOVERY_BOT_DATABASE_URL: no answer in time", check
+	}
+	return "cannot use the database of QOVERY_BOT_DATABASE_URL: " + oneLine(err.Error()), check
+}
+
+// auditLogFix is what to do when the bot cannot append to QOVERY_BOT_AUDIT_LOG.
+const auditLogFix = "point QOVERY_BOT_AUDIT_LOG at a file in a directory the bot's user can write, or unset it"
+
+// dataDirFix is what to do when the bot cannot create or open its data file.
+const dataDirFix = "point QOVERY_BOT_DATA_DIR at a directory the bot's user can write (on Kubernetes, a mounted volume)"
+
 // auditLog checks that QOVERY_BOT_AUDIT_LOG can be opened for appending, as the bot does at start-up
 // (creating it 0600 when missing, in a directory that must exist), without opening or creating it.
 func (d *doctor) auditLog(path, what string) {
@@ -104,7 +149,7 @@ func (d *doctor) auditLog(path, what string) {
 		d.pass(what, "off (QOVERY_BOT_AUDIT_LOG unset): audit events go to the log only")
 		return
 	}
-	const fix = "point QOVERY_BOT_AUDIT_LOG at a file in a directory the bot's user can write, or unset it"
+	const fix = auditLogFix
 	st, err := os.Stat(path)
 	switch {
 	case err == nil && st.IsDir():

@@ -143,7 +143,7 @@ func TestDoctorDatabase(t *testing.T) {
 	// Nothing listens on port 1; the password must not be printed.
 	vars["QOVERY_BOT_DATABASE_URL"] = "postgres://bot:hunter2-secret@127.0.0.1:1/bot?sslmode=disable&connect_timeout=2"
 	lines, err = runDoctorCommand(t, vars)
-	if l := line(lines, "✗ database: cannot use it: "); err == nil || !strings.Contains(l, "Fix: check QOVERY_BOT_DATABASE_URL") {
+	if l := line(lines, "✗ database: cannot use the database of QOVERY_BOT_DATABASE_URL: failed to connect"); err == nil || !strings.Contains(l, "Fix: check QOVERY_BOT_DATABASE_URL") {
 		t.Errorf("doctor on an unreachable database = %v\n%s", err, strings.Join(lines, "\n"))
 	}
 	assertNoSecrets(t, lines, "hunter2-secret")

@@ -289,7 +289,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 				"✓ Qovery API token", "✗ Qovery organization", "- Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
 				"✓ Qovery API token: works (GET /organization), sees 2 organizations",
-				"✗ Qovery organization: QOVERY_ORGANIZATION_ID: not set and the token sees 2 organizations; set it to one of: Acme (",
+				"✗ Qovery organization: QOVERY_ORGANIZATION_ID is not set and the Qovery token sees 2 organizations: Acme (",
 				"- Qovery clusters: skipped, no organization to list them from",
 			},
 			failed: "doctor: 1 of 10 checks failed, 1 skipped",
@@ -302,7 +302,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 			want: []string{"✓ configuration", "✓ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
 				"✓ Qovery API token", "✗ Qovery organization", "- Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
-				"✗ Qovery organization: QOVERY_ORGANIZATION_ID: the token cannot see organization 3f2a9c1e-0000-4000-8000-000000000001; it sees Acme (",
+				"✗ Qovery organization: the Qovery token cannot see organization 3f2a9c1e-0000-4000-8000-000000000001 (QOVERY_ORGANIZATION_ID); it sees Acme (",
 			},
 			failed: "doctor: 1 of 10 checks failed, 1 skipped",
 		},

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -465,6 +466,8 @@ func TestHelmChartRefuses(t *testing.T) {
 		{"placeholder Qovery token", helmValues("secret.qoveryAPIToken=replace_me"), `secret.qoveryAPIToken holds the placeholder "REPLACE_ME"`},
 		{"placeholder database", helmValues("database.url=postgres://qovery_bot:REPLACE_ME@postgres.example.internal:5432/qovery_bot"), `database.url holds the placeholder "REPLACE_ME"`},
 		{"placeholder setting", helmValues("config.QOVERY_ORGANIZATION_ID=REPLACE_ME"), `config.QOVERY_ORGANIZATION_ID holds the placeholder`},
+		{"placeholder bot token", helmValues("secret.slackBotToken=xoxb-your-token"), `secret.slackBotToken holds the placeholder "YOUR-TOKEN"`},
+		{"placeholder in brackets", helmValues("secret.qoveryAPIToken=<qovery token>"), `secret.qoveryAPIToken holds the placeholder "<…>"`},
 		{"bot token for app token", helmValues("secret.slackAppToken=xoxb-1"), "starting with xapp-"},
 		{"not PostgreSQL", helmValues("database.url=mysql://db/bot"), "must be a PostgreSQL URL"},
 		{"database twice", helmValues("database.url="+helmDatabaseURL, "database.existingSecret=db"), "both set"},
@@ -488,5 +491,25 @@ func TestHelmChartRefuses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHelmPlaceholdersMatchConfig: the chart refuses at render time the placeholders the bot refuses
+// at start-up, from the same list.
+func TestHelmPlaceholdersMatchConfig(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(helmChart, "templates", "_helpers.tpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`range list ((?:"[^"]*" ?)+) -}}`).FindStringSubmatch(string(raw))
+	if m == nil {
+		t.Fatal("_helpers.tpl: no `range list \"…\"` of placeholders")
+	}
+	var words []string
+	for _, q := range regexp.MustCompile(`"[^"]*"`).FindAllString(m[1], -1) {
+		words = append(words, strings.Trim(q, `"`))
+	}
+	if !slices.Equal(words, placeholderWords()) {
+		t.Errorf("_helpers.tpl refuses %q; placeholder.go refuses %q", words, placeholderWords())
 	}
 }

@@ -35,7 +35,7 @@ func openLoggers(cfg config, stderr io.Writer, reopen <-chan os.Signal) (log, au
 	}
 	f := &auditFile{path: cfg.AuditLog}
 	if err := f.reopen(); err != nil {
-		return log, log, nil, fmt.Errorf("QOVERY_BOT_AUDIT_LOG: %w", err)
+		return log, log, nil, explain(fmt.Sprintf("cannot open %s (QOVERY_BOT_AUDIT_LOG) for appending: %v", cfg.AuditLog, pathError(err)), auditLogFix, err)
 	}
 	audit = zerolog.New(zerolog.MultiLevelWriter(w, f)).With().Timestamp().Str("service", "qovery-slack-bot").Str("version", version()).Logger()
 	stop, done := make(chan struct{}), make(chan struct{})

@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +21,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/bot"
 )
 
 func main() {
@@ -79,11 +82,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 }
 
+// serve runs the bot. A failure to start is explained as doctor explains it (a line of cause, a line
+// of fix), and no error it returns holds a token or the database password.
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer, opts ...func(*appOptions)) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
-		return fmt.Errorf("configuration:\n%w", err)
+		return configProblem(getenv, err)
 	}
+	return redactSecrets(serveConfig(ctx, cfg, stderr, opts...), cfg)
+}
+
+func serveConfig(ctx context.Context, cfg config, stderr io.Writer, opts ...func(*appOptions)) error {
 	var o appOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -99,7 +108,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer, op
 	if ln == nil && cfg.HTTPAddr != "" {
 		// Listen before anything else, so a taken port fails start-up at once.
 		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-			return fmt.Errorf("QOVERY_BOT_HTTP_ADDR: %w", err)
+			problem, fix := healthAddrProblem(ctx, cfg.HTTPAddr, err)
+			return explain(problem, fix, err)
 		}
 		defer ln.Close()
 	}
@@ -107,5 +117,10 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer, op
 	if err != nil {
 		return err
 	}
-	return a.run(ctx, ln)
+	err = a.run(ctx, ln)
+	if ae, ok := errors.AsType[*bot.AuthTestError](err); ok {
+		problem, fix := slackBotProblem(cfg.SlackAPIURL, ae.Err)
+		return explain(problem, fix, err)
+	}
+	return err
 }

@@ -73,7 +73,7 @@ func TestFatalSlackAuthExits(t *testing.T) {
 	for _, tc := range []struct {
 		name, key, value, want string
 	}{
-		{"revoked bot token", "SLACK_BOT_TOKEN", "xoxb-revoked", "check SLACK_BOT_TOKEN with auth.test: invalid_auth"},
+		{"revoked bot token", "SLACK_BOT_TOKEN", "xoxb-revoked", "Slack rejected the token on auth.test (invalid_auth).\nFix: reinstall the app"},
 		{"wrong app token", "SLACK_APP_TOKEN", "xapp-1-wrong", "socket mode: invalid_auth"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -56,15 +55,18 @@ func openStorage(ctx context.Context, cfg config, o appOptions) (storage, error)
 		}
 		ps, err := pgstore.Open(ctx, cfg.DatabaseURL, popts...)
 		if err != nil {
-			return storage{}, fmt.Errorf("QOVERY_BOT_DATABASE_URL: %w", err)
+			problem, fix := databaseProblem(err)
+			return storage{}, explain(problem, fix, err)
 		}
 		replica := replicaID()
 		return storage{store: ps, envelopes: ps, fleet: ps.Leases(replica, cfg.LeaseTimeout), pruner: ps,
 			replica: replica, close: func() error { ps.Close(); return nil }}, nil
 	default:
-		bs, err := boltstore.Open(filepath.Join(cfg.DataDir, dataFileName))
+		path := filepath.Join(cfg.DataDir, dataFileName)
+		bs, err := boltstore.Open(path)
 		if err != nil {
-			return storage{}, fmt.Errorf("QOVERY_BOT_DATA_DIR: %w", err)
+			problem, fix := dataFileProblem(path, err)
+			return storage{}, explain(problem, fix, err)
 		}
 		return storage{store: bs, envelopes: bs, pruner: bs, close: bs.Close}, nil
 	}

@@ -129,12 +129,22 @@ func New(api *slack.Client, h Handler, chat *Chat, audit *Auditor, log zerolog.L
 	}
 }
 
+// AuthTestError is how [Bot.Run] fails when auth.test, its first call to Slack, fails: the bot token
+// is refused, or Slack does not answer. Err is what slack-go returned.
+type AuthTestError struct{ Err error }
+
+func (e *AuthTestError) Error() string {
+	return "check SLACK_BOT_TOKEN with auth.test: " + e.Err.Error()
+}
+
+func (e *AuthTestError) Unwrap() error { return e.Err }
+
 // Run checks the bot token, connects Socket Mode and serves until ctx is cancelled, then waits up to
 // ShutdownGrace for work in flight and returns nil. It returns an error when Slack rejects a token.
 func (b *Bot) Run(ctx context.Context) error {
 	auth, err := b.api.AuthTestContext(ctx)
 	if err != nil {
-		return fmt.Errorf("check SLACK_BOT_TOKEN with auth.test: %w", err)
+		return &AuthTestError{Err: err}
 	}
 	b.mu.Lock()
 	b.team, b.teamID, b.botUser = auth.Team, auth.TeamID, auth.UserID

@@ -74,10 +74,14 @@ the real thing. Called with (list "the value's name" value "what else to do", ""
 {{- $name := index . 0 -}}
 {{- $value := index . 1 | toString -}}
 {{- $upper := upper $value -}}
-{{- range list "REPLACE_ME" "REPLACEME" "CHANGE_ME" "CHANGEME" "…" -}}
+{{- /* The list of placeholderWords in placeholder.go, which the bot refuses at start-up. */ -}}
+{{- range list "REPLACE_ME" "REPLACEME" "REPLACE-ME" "CHANGE_ME" "CHANGEME" "CHANGE-ME" "YOUR_TOKEN" "YOUR-TOKEN" "…" "..." -}}
 {{- if contains . $upper -}}
 {{- fail (printf "%s holds the placeholder %q: set the real value%s" $name . (index $ 2)) -}}
 {{- end -}}
+{{- end -}}
+{{- if regexMatch "<.*>" $value -}}
+{{- fail (printf "%s holds the placeholder %q: set the real value%s" $name "<…>" (index $ 2)) -}}
 {{- end -}}
 {{- end -}}
 
