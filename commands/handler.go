@@ -109,7 +109,7 @@ type Handler struct {
 	statusCache statusCache
 	// impacts caches what clusters run and cost, for confirmations.
 	impacts impactCache
-	readers     readThrottle
+	readers readThrottle
 
 	mu sync.Mutex
 	// held are the operation leases this process holds; orgWatch is the organization's watch lease
