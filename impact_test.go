@@ -10,6 +10,7 @@ import (
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
 	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/qoverysim"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
@@ -75,4 +76,49 @@ func TestConfirmationWithoutTheImpactEndToEnd(t *testing.T) {
 	h.qovery.SetDelay(qoverysim.RouteClusterEnvironments, 0)
 	h.click(alice, msg, commands.ActionCancel)
 	h.waitParent(msg, "cancelled by")
+}
+
+// A stop that fails says why in its thread, from Qovery's logs, and its Try again button makes a
+// fresh confirmation.
+func TestFailureDiagnosedEndToEnd(t *testing.T) {
+	h := startBot(t, nil)
+	failure := qovery.ClusterLog{Type: "error", Timestamp: time.Now().UTC(), Step: "PauseError",
+		Error: &qovery.ClusterLogError{Tag: "CANNOT_PAUSE_CLUSTER_NODE_POOL", UserLogMessage: "A <PodDisruptionBudget> blocks the drain.",
+			HintMessage: "Relax it, then stop again.", Link: "https://hub.qovery.com/docs/troubleshoot"}}
+	h.cluster["fragile"] = h.qovery.AddCluster(h.org, qoverysim.ClusterSpec{Name: "fragile",
+		StopScript: []qovery.State{qovery.StateStopping, qovery.StateStopError}, Logs: []qovery.ClusterLog{failure}})
+
+	h.command(alice, ops, "stop fragile")
+	msg := h.confirmation(ops)
+	h.click(alice, msg, commands.ActionConfirm)
+	h.waitParent(msg, "stop failed")
+	var last slacksim.Message
+	if err := h.slack.WaitFor(h.ctx(), func() bool {
+		r := h.slack.Replies(msg.Channel, msg.TS)
+		if len(r) == 0 || !strings.HasPrefix(r[len(r)-1].PlainText(), ":x:") {
+			return false
+		}
+		last = r[len(r)-1]
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"*Qovery says:* `CANNOT_PAUSE_CLUSTER_NODE_POOL` A &lt;PodDisruptionBudget&gt; blocks the drain.",
+		":bulb: Relax it, then stop again.", "<https://hub.qovery.com/docs/troubleshoot|Qovery's documentation on this error>"} {
+		if !strings.Contains(last.PlainText(), want) {
+			t.Errorf("failure reply lacks %q:\n%s", want, last.PlainText())
+		}
+	}
+	buttons := last.Buttons()
+	if len(buttons) != 1 || buttons[0].ActionID != commands.ActionRetry {
+		t.Fatalf("failure reply buttons = %+v; want Try again", buttons)
+	}
+	h.click(bob, last, commands.ActionRetry)
+	again := h.newTopLevel(msg.TS)
+	if !strings.Contains(again.PlainText(), "Stop cluster *fragile*?") || !strings.Contains(again.PlainText(), "Requested by <@U0BOB>") {
+		t.Errorf("Try again posted %q; want a fresh confirmation by bob", again.PlainText())
+	}
+	if n := h.stopCalls("fragile"); n != 1 {
+		t.Errorf("stop calls = %d; want 1 until the new confirmation is clicked", n)
+	}
 }

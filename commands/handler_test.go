@@ -34,6 +34,14 @@ type fakeQovery struct {
 	costErr     error
 	block       bool
 	insightRead int
+	logs        []qovery.ClusterLog
+	logsErr     error
+}
+
+func (f *fakeQovery) ClusterLogs(context.Context, uuid.UUID, uuid.UUID) ([]qovery.ClusterLog, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.logs, f.logsErr
 }
 
 var _ Qovery = (*fakeQovery)(nil)

@@ -16,11 +16,12 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
-// Insight is the part of the Qovery client that tells what a cluster runs and costs, read to show
-// people what an action takes down before they confirm it.
+// Insight is the part of the Qovery client that tells what a cluster runs, costs and logged: read
+// to show people what an action takes down before they confirm it, and why one failed.
 type Insight interface {
 	ClusterEnvironments(ctx context.Context, clusterID uuid.UUID) ([]qovery.ClusterEnvironment, error)
 	ClusterCost(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.CostRange, error)
+	ClusterLogs(ctx context.Context, orgID, clusterID uuid.UUID) ([]qovery.ClusterLog, error)
 }
 
 // maxNamedEnvironments is how many environments a confirmation names; the rest are counted.

@@ -102,6 +102,8 @@ type Operation struct {
 	ConsoleURL string
 	// Impact is what the operation takes down or brings back, shown on its confirmation.
 	Impact Impact
+	// Failure is why Qovery says a failed operation failed, from the cluster's logs.
+	Failure *Failure `json:",omitempty"`
 
 	// Call records the stop or start call around its side effect, so that a restart never sends it
 	// twice.

@@ -209,12 +209,20 @@ func (w *watch) checkTimeout(ctx context.Context, now time.Time) bool {
 
 func (w *watch) end(ctx context.Context, phase Phase, kind EventKind, st *qovery.ClusterStatus, note Text) {
 	now := w.h.now()
+	// A failure's final message says why, from Qovery's logs, and offers to try again.
+	var failure *Failure
+	if phase == PhaseFailed && st.Status.IsError() {
+		failure = w.h.diagnose(ctx, w.op.ClusterID)
+	}
 	_, _ = w.h.change(ctx, w.lease, w.op.ID, func(op *Operation) (*Event, error) {
 		if op.Phase != PhaseWatching {
 			return nil, &errNotPending{*op}
 		}
 		op.Phase, op.FinishedAt, op.State, op.Note = phase, now, st.Status, note
 		op.LastExecutionID = st.LastExecutionID
+		if failure != nil {
+			op.Failure, op.Retryable = failure, true
+		}
 		return &Event{Kind: kind, State: st.Status, At: now}, nil
 	})
 }

@@ -99,6 +99,8 @@ func fullOperation(clusterID uuid.UUID) commands.Operation {
 			Cost:               &commands.Cost{Min: 150.5, Max: 300, Currency: "USD"},
 			CostUnread:         "Qovery did not answer within 1.5s",
 		},
+		Failure: &commands.Failure{Tag: "CANNOT_PAUSE", Message: "a PDB blocks the drain", Hint: "relax it",
+			Link: "https://hub.qovery.com/x", Detail: "drain: timeout", Unread: "Qovery answered 503"},
 		Call: commands.CallAnswered,
 		Notices: []commands.Notice{
 			{Seq: 1, Event: commands.Event{Kind: commands.EventConfirmed, State: qovery.StateDeployed, At: fixedTime(1), Since: fixedTime(0)}, State: commands.NoticePosted, Attempts: 1, RetryAt: fixedTime(3)},

@@ -136,7 +136,7 @@ var (
 		":warning:", "⚠️", ":white_check_mark:", "✅", ":x:", "❌", ":gear:", "⚙️",
 		":inbox_tray:", "📥", ":hourglass_flowing_sand:", "⏳", ":lock:", "🔒",
 		":no_entry_sign:", "🚫", ":grey_question:", "❔", ":white_circle:", "⚪", ":large_green_circle:", "🟢",
-		":package:", "📦", ":moneybag:", "💰", ":arrows_counterclockwise:", "🔄",
+		":package:", "📦", ":moneybag:", "💰", ":arrows_counterclockwise:", "🔄", ":bulb:", "💡",
 	)
 	unescape = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 )
