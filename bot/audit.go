@@ -135,6 +135,10 @@ func (a *Auditor) Event(op commands.Operation, ev commands.Event) {
 		e.Msg("call to Qovery")
 	case commands.EventState:
 		a.event(auditStateChanged, op, "").Str("state", string(ev.State)).Dur("elapsed", op.Elapsed(ev.At)).Msg("cluster state changed")
+	case commands.EventLocked:
+		// "lock_done": a lock is done at once, with nothing to confirm or follow.
+		a.event("done", op, op.RequestedBy).Str("reason", op.Note.String()).Int("ttl_in_days", ev.Days).Msg("cluster locked")
+		a.metrics.OperationFinished(string(op.Action()), string(op.Phase), 0)
 	case commands.EventQoveryUnreachable, commands.EventQoveryBack:
 		// Not a decision, but the trail shows why the watch went quiet.
 		a.event(string(ev.Kind), op, "").Msg("qovery availability during the watch")

@@ -59,6 +59,24 @@ func (n *Chat) PostConfirmation(ctx context.Context, op commands.Operation) (str
 	return ts, nil
 }
 
+// Announce implements commands.Chat with chat.postMessage.
+func (n *Chat) Announce(ctx context.Context, channelID string, said commands.Text) error {
+	text := mrkdwn(said)
+	if err := n.pace.wait(ctx, channelID); err != nil {
+		return err
+	}
+	_, _, err := n.api.PostMessageContext(ctx, channelID, slack.MsgOptionText(slackToPlain(text), false), slack.MsgOptionBlocks(textBlocks(text)...))
+	if err != nil {
+		n.auth.check(err)
+		var serr slack.SlackErrorResponse
+		if errors.As(err, &serr) && (serr.Err == "not_in_channel" || serr.Err == "channel_not_found") {
+			return fmt.Errorf("%w (%s)", commands.ErrCannotPost, serr.Err)
+		}
+		return fmt.Errorf("post in %s: %w", channelID, err)
+	}
+	return nil
+}
+
 // AskTypedName implements commands.Chat with views.open.
 func (n *Chat) AskTypedName(ctx context.Context, trigger string, op commands.Operation) error {
 	_, err := n.api.OpenViewContext(ctx, trigger, typedConfirmationView(op))

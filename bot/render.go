@@ -8,6 +8,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
 // Slack refuses a section text over 3,000 characters.
@@ -65,6 +66,10 @@ type wording struct {
 }
 
 func wordsOf(op commands.Operation) wording {
+	if op.Action() == commands.VerbUnlock {
+		return wording{title: "Unlock cluster", gerund: "Unlocking", noun: "unlock", past: "unlocked", style: slack.StylePrimary,
+			effect: "Unlocking lets stops, starts and deployments of this cluster go ahead again."}
+	}
 	if op.Action() == commands.VerbStart {
 		return wording{title: "Start cluster", gerund: "Starting", noun: "start", past: "started", style: slack.StylePrimary,
 			effect:   "Starting deploys the cluster again; it takes several minutes before environments can run on it.",
@@ -92,10 +97,14 @@ func confirmationBlocks(op commands.Operation, ttl time.Duration) []slack.Block 
 			body += " A second person must confirm: not " + mention(op.RequestedBy) + "."
 		}
 	}
+	what := impactText(op)
+	if op.Action() == commands.VerbUnlock {
+		what = lockLine(op.Lock)
+	}
 	return []slack.Block{
 		section(":warning: " + w.title + " " + clusterRef(op) + "?"),
 		section(body),
-		section(impactText(op)),
+		section(what),
 		slack.NewActionBlock("confirm_actions", confirm, cancel),
 		contextLine(fmt.Sprintf("Expires in %s · request %s", humanTTL(ttl), op.ID.String()[:8])),
 	}
@@ -141,6 +150,18 @@ func impactText(op commands.Operation) string {
 	return strings.Join(lines, "\n")
 }
 
+// lockLine describes the lock an unlock removes.
+func lockLine(l *qovery.ClusterLock) string {
+	if l == nil {
+		return ":lock: The cluster was locked when this was asked."
+	}
+	s := fmt.Sprintf(":lock: Locked by %s since %s: “%s”", escape(l.OwnerName), l.LockedAt.UTC().Format("2006-01-02 15:04 UTC"), escape(l.Reason))
+	if l.TTLInDays != nil {
+		s += fmt.Sprintf(" (lock TTL %d days)", *l.TTLInDays)
+	}
+	return s
+}
+
 func confirmationFallback(op commands.Operation) string {
 	return fmt.Sprintf("%s asks to %s cluster %s (currently %s). Confirm or cancel in Slack.",
 		mention(op.RequestedBy), wordsOf(op).noun, escape(op.ClusterName), escape(string(op.StatusAtRequest)))
@@ -175,6 +196,10 @@ func parentBlocks(op commands.Operation, now time.Time) ([]slack.Block, string) 
 	case commands.PhaseWatching:
 		headline = fmt.Sprintf("%s %s %s · %s · %s", stateIcon(op.State), w.gerund, name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
 	case commands.PhaseSucceeded:
+		if op.Action() == commands.VerbUnlock {
+			headline = fmt.Sprintf(":unlock: %s is unlocked", name)
+			break
+		}
 		headline = fmt.Sprintf(":white_check_mark: %s is %s · took %s", name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
 	case commands.PhaseFailed:
 		headline = fmt.Sprintf(":x: %s %s failed · %s · <%s|See logs in Qovery>", name, w.noun, stateCode(op.State), op.ConsoleURL)
@@ -224,6 +249,9 @@ func threadLine(op commands.Operation, ev commands.Event) string {
 	case commands.EventState:
 		return fmt.Sprintf("%s %s · %s", stateIcon(ev.State), stateCode(ev.State), elapsed)
 	case commands.EventSucceeded:
+		if op.Action() == commands.VerbUnlock {
+			return ":unlock: Unlocked · " + people
+		}
 		return fmt.Sprintf(":white_check_mark: %s after %s · %s", stateCode(ev.State), elapsed, people)
 	case commands.EventFailed:
 		lines := []string{
@@ -326,7 +354,7 @@ func threadBlocks(op commands.Operation, ev commands.Event, line string) []slack
 		retry := slack.NewButtonBlockElement(commands.ActionRetry, op.Ref().String(),
 			slack.NewTextBlockObject(slack.PlainTextType, "Try again", false, false))
 		blocks = append(blocks, slack.NewActionBlock("retry_actions", retry))
-	case ev.Kind == commands.EventSucceeded:
+	case ev.Kind == commands.EventSucceeded && wordsOf(op).followUp != "":
 		next := slack.NewButtonBlockElement(commands.ActionFollowUp, op.Ref().String(),
 			slack.NewTextBlockObject(slack.PlainTextType, wordsOf(op).followUp, false, false))
 		blocks = append(blocks, slack.NewActionBlock("follow_up_actions", next))

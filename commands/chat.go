@@ -21,6 +21,9 @@ type Chat interface {
 	Delivered(ctx context.Context, op Operation, n Notice) (bool, error)
 	// Permalink returns a link to a message, so that a second request can point to the first.
 	Permalink(ctx context.Context, channelID, ts string) (string, error)
+	// Announce posts text in a channel, for everyone there. It returns an error matching
+	// [ErrCannotPost] when the channel does not take the bot's messages.
+	Announce(ctx context.Context, channelID string, text Text) error
 	// Tell shows text to one person only.
 	Tell(ctx context.Context, to Actor, text Text) error
 	// AskTypedName asks the person behind trigger to type the cluster's name to confirm op (a

@@ -26,6 +26,7 @@ type Qovery interface {
 	StopCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ActionResponse, error)
 	DeployCluster(ctx context.Context, orgID, clusterID uuid.UUID) (*qovery.ActionResponse, error)
 	Insight
+	Locker
 }
 
 // Config tunes a [Handler].
@@ -279,8 +280,10 @@ func (h *Handler) handle(ctx context.Context, req Request) (Text, error) {
 		return h.list(ctx)
 	case VerbStatus:
 		return h.status(ctx, cmd.Cluster)
-	case VerbStop, VerbStart:
+	case VerbStop, VerbStart, VerbUnlock:
 		return h.request(ctx, req, cmd.Verb, cmd.Cluster)
+	case VerbLock:
+		return h.lock(ctx, req, cmd)
 	default:
 		return Usage(), nil
 	}

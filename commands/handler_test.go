@@ -36,6 +36,24 @@ type fakeQovery struct {
 	insightRead int
 	logs        []qovery.ClusterLog
 	logsErr     error
+	// locks are the reasons LockCluster was called with; unlocks counts UnlockCluster calls.
+	locks   []string
+	lockTTL *int
+	unlocks int
+}
+
+func (f *fakeQovery) LockCluster(_ context.Context, id uuid.UUID, reason string, ttl *int) (*qovery.ClusterLock, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.locks, f.lockTTL = append(f.locks, reason), ttl
+	return &qovery.ClusterLock{ClusterID: id, Reason: reason, TTLInDays: ttl}, nil
+}
+
+func (f *fakeQovery) UnlockCluster(context.Context, uuid.UUID) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unlocks++
+	return nil
 }
 
 func (f *fakeQovery) ClusterLogs(context.Context, uuid.UUID, uuid.UUID) ([]qovery.ClusterLog, error) {
@@ -138,6 +156,8 @@ type recorder struct {
 	posted  []Operation
 	denials []string
 	postErr error
+	// announced are the texts posted in channels for everyone.
+	announced []string
 	// duringPost, when set, runs while a confirmation is being posted (a click overtaking it).
 	duringPost func(op Operation)
 }
@@ -184,6 +204,13 @@ func (r *recorder) PostConfirmation(_ context.Context, op Operation) (string, er
 	defer r.mu.Unlock()
 	r.posted = append(r.posted, op)
 	return postTS, nil
+}
+
+func (r *recorder) Announce(_ context.Context, _ string, text Text) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.announced = append(r.announced, text.String())
+	return nil
 }
 
 func (r *recorder) Tell(_ context.Context, to Actor, text Text) error {

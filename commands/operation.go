@@ -102,6 +102,9 @@ type Operation struct {
 	ConsoleURL string
 	// Impact is what the operation takes down or brings back, shown on its confirmation.
 	Impact Impact
+	// Lock is the cluster's lock when the operation was requested, shown on an unlock's
+	// confirmation.
+	Lock *qovery.ClusterLock `json:",omitempty"`
 	// Failure is why Qovery says a failed operation failed, from the cluster's logs.
 	Failure *Failure `json:",omitempty"`
 
@@ -194,6 +197,9 @@ const (
 	EventRejected   EventKind = "rejected"    // the stop or start call failed
 	EventCancelled  EventKind = "cancelled"
 	EventExpired    EventKind = "expired"
+	// EventLocked is a cluster locked from Slack (a `lock`, done at once, with no operation to
+	// follow); it is only audited.
+	EventLocked EventKind = "locked"
 	// EventQoveryUnreachable and EventQoveryBack bracket a lasting Qovery outage during a watch.
 	EventQoveryUnreachable EventKind = "qovery_unreachable"
 	EventQoveryBack        EventKind = "qovery_back"
@@ -215,4 +221,6 @@ type Event struct {
 	At    time.Time
 	// Since is when what the event ends began (the outage of EventQoveryBack).
 	Since time.Time
+	// Days is how long a lock lasts (EventLocked); 0 until unlocked.
+	Days int `json:",omitempty"`
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -18,15 +19,22 @@ const (
 	VerbStatus Verb = "status"
 	VerbStop   Verb = "stop"
 	VerbStart  Verb = "start"
+	VerbLock   Verb = "lock"
+	VerbUnlock Verb = "unlock"
 )
 
 // Verbs returns every verb [Parse] accepts, in the order help and manifest.yaml's usage hint list
 // them. A test keeps the three in step.
-func Verbs() []Verb { return []Verb{VerbStop, VerbStart, VerbStatus, VerbList, VerbHelp} }
+func Verbs() []Verb {
+	return []Verb{VerbStop, VerbStart, VerbLock, VerbUnlock, VerbStatus, VerbList, VerbHelp}
+}
 
 // Command is a parsed `/qovery <verb> <cluster>` invocation.
 type Command struct {
 	Verb Verb
+	// Reason and LockDays are what `lock` says: why, and for how many days (0: until unlocked).
+	Reason   string
+	LockDays int
 	// Cluster is the cluster name or id as typed, trimmed. Empty for verbs without an argument.
 	Cluster string
 }
@@ -55,7 +63,9 @@ func Parse(text string) (Command, error) {
 			return Command{}, &UsageError{Verb: verb, Msg: Say(Code(CommandName+" list"), " takes no argument. To see one cluster, use ", Code(CommandName+" status <cluster>"), ".")}
 		}
 		return Command{Verb: VerbList}, nil
-	case VerbStatus, VerbStop, VerbStart:
+	case VerbLock:
+		return parseLock(arg)
+	case VerbStatus, VerbStop, VerbStart, VerbUnlock:
 		if arg == "" {
 			return Command{}, &UsageError{Verb: verb, Msg: Say("Which cluster? Usage: ", Code(CommandName+" "+string(verb)+" <cluster name or id>"), ". ", Code(CommandName+" list"), " shows the clusters.")}
 		}
@@ -71,9 +81,39 @@ func Usage() Text {
 		Say(Strong("Usage:"), " ", Code(CommandName+" <command> [cluster]")),
 		Say("• ", Code(CommandName+" stop <cluster>"), ": stop a cluster (asks you to confirm first), e.g. ", Code(CommandName+" stop staging")),
 		Say("• ", Code(CommandName+" start <cluster>"), ": start a stopped cluster again (asks you to confirm first)"),
+		Say("• ", Code(CommandName+" lock <cluster> [<N>d] <reason>"), ": freeze a cluster in Qovery (for N days, or until unlocked), e.g. ", Code(CommandName+" lock staging 3d release freeze")),
+		Say("• ", Code(CommandName+" unlock <cluster>"), ": remove a cluster's lock (asks you to confirm first)"),
 		Say("• ", Code(CommandName+" status <cluster>"), ": status, lock and last deployment of one cluster"),
 		Say("• ", Code(CommandName+" list"), ": every cluster of the organization with its status"),
 		Say("• ", Code(CommandName+" help"), ": this message"),
 		Say("A cluster is named by its Qovery name (case-insensitive) or its id."),
 	)
+}
+
+// maxLockDays bounds a lock's duration: a longer freeze is one without an end.
+const maxLockDays = 365
+
+// parseLock reads `lock <cluster> [<N>d] <reason>`: the cluster is one word, the reason the rest.
+func parseLock(arg string) (Command, error) {
+	usage := Say("Usage: ", Code(CommandName+" lock <cluster> [<N>d] <reason>"), ", e.g. ", Code(CommandName+" lock staging 3d release freeze"),
+		" (N days, 1 to 365; without it the lock lasts until ", Code(CommandName+" unlock"), ").")
+	fields := strings.Fields(arg)
+	if len(fields) == 0 {
+		return Command{}, &UsageError{Verb: VerbLock, Msg: Say("Which cluster, and why? ", usage)}
+	}
+	cmd := Command{Verb: VerbLock, Cluster: fields[0]}
+	rest := fields[1:]
+	if len(rest) > 0 && strings.HasSuffix(rest[0], "d") {
+		if n, err := strconv.Atoi(strings.TrimSuffix(rest[0], "d")); err == nil {
+			if n < 1 || n > maxLockDays {
+				return Command{}, &UsageError{Verb: VerbLock, Msg: Say("A lock lasts 1 to 365 days. ", usage)}
+			}
+			cmd.LockDays, rest = n, rest[1:]
+		}
+	}
+	cmd.Reason = strings.Join(rest, " ")
+	if cmd.Reason == "" {
+		return Command{}, &UsageError{Verb: VerbLock, Msg: Say("Say why the cluster is locked: people who find it locked read it. ", usage)}
+	}
+	return cmd, nil
 }

@@ -79,6 +79,9 @@ func TestVerbsMatchParseAndHelp(t *testing.T) {
 	for _, v := range Verbs() {
 		cmd, err := Parse(string(v) + " x")
 		if err != nil {
+			cmd, err = Parse(string(v) + " x because")
+		}
+		if err != nil {
 			cmd, err = Parse(string(v))
 		}
 		if err != nil || cmd.Verb != v {

@@ -148,8 +148,11 @@ func (h *Handler) settleCall(ctx context.Context, l *Lease, op Operation) error 
 		return qoveryError("check whether Qovery received the "+a.noun, err)
 	}
 	switch {
-	case a.inPhase(st.Status) && st.Status != a.success && !failed(st.Status),
-		st.Status == a.success: // Qovery took the call, and maybe finished it while the bot was down
+	case a.instant && st.ClusterLock == nil:
+		h.done(ctx, l, op.ID, 0) // Qovery did it before the bot went down
+		return nil
+	case !a.instant && (a.inPhase(st.Status) && st.Status != a.success && !failed(st.Status) || st.Status == a.success):
+		// Qovery took the call, and maybe finished it while the bot was down.
 		return h.accept(ctx, l, op.ID, st.Status, 0)
 	default:
 		h.markRetryable(ctx, l, op.ID)

@@ -34,7 +34,9 @@ func (h *Handler) request(ctx context.Context, req Request, verb Verb, typed str
 	impactRead := make(chan struct{})
 	go func() {
 		defer close(impactRead)
-		impact = h.impactOf(impactCtx, c.ID)
+		if !a.instant { // an unlock takes nothing down
+			impact = h.impactOf(impactCtx, c.ID)
+		}
 	}()
 	st, err := h.q.ClusterStatus(ctx, h.cfg.OrganizationID, c.ID)
 	var refusal Text
@@ -74,6 +76,7 @@ func (h *Handler) request(ctx context.Context, req Request, verb Verb, typed str
 		Phase:           PhasePending,
 		ConsoleURL:      qovery.ConsoleClusterURL(h.cfg.OrganizationID, c.ID),
 		Impact:          impact,
+		Lock:            st.ClusterLock,
 	}
 	op.NeedsSecondPerson = op.Protected && h.cfg.Policy.FourEyes
 	if err := h.store.Create(ctx, op); err != nil {
@@ -211,6 +214,10 @@ func (h *Handler) act(ctx context.Context, l *Lease, op Operation) (Text, error)
 	if err != nil {
 		return h.callFailed(ctx, l, op, err)
 	}
+	if a.instant {
+		h.done(ctx, l, op.ID, resp.StatusCode)
+		return nil, nil
+	}
 	state := a.queued
 	if resp.Status != nil && resp.Status.Status != "" {
 		state = resp.Status.Status
@@ -256,6 +263,10 @@ func (h *Handler) callFailed(ctx context.Context, l *Lease, op Operation, callEr
 	if uncertain && !errors.Is(callErr, context.Canceled) {
 		if st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID); err == nil {
 			switch {
+			case a.instant && st.ClusterLock == nil:
+				h.done(ctx, l, op.ID, 0) // the answer was lost, not the unlock
+				return nil, nil
+			case a.instant: // still locked: the unlock was not taken (below)
 			case a.inPhase(st.Status) && st.Status != a.success && !failed(st.Status):
 				// Qovery took it (or someone else did the same at the same moment): watch it either way.
 				return nil, h.accept(ctx, l, op.ID, st.Status, 0)
@@ -273,6 +284,22 @@ func (h *Handler) callFailed(ctx context.Context, l *Lease, op Operation, callEr
 	h.markRetryable(ctx, l, op.ID)
 	h.finish(ctx, l, op.ID, PhaseRejected, EventRejected, "", Say(msg, " Nothing was "+a.past+"."))
 	return nil, uerr
+}
+
+// done records that Qovery did an instant verb (unlock): the operation succeeds at once. l is the
+// operation's lease; httpStatus is 0 when the answer was lost and the status read told.
+func (h *Handler) done(ctx context.Context, l *Lease, id uuid.UUID, httpStatus int) {
+	now := h.now()
+	_, _ = h.change(ctx, l, id, func(op *Operation) (*Event, error) {
+		if op.Phase != PhaseConfirmed {
+			return nil, &errNotPending{*op}
+		}
+		op.Phase, op.Call, op.AcceptedAt, op.FinishedAt = PhaseSucceeded, CallAnswered, now, now
+		if httpStatus != 0 {
+			op.CallHTTPStatus = httpStatus
+		}
+		return &Event{Kind: EventSucceeded, At: now}, nil
+	})
 }
 
 // finish moves an operation to a final phase and notifies once. l is the operation's lease, when

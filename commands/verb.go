@@ -28,6 +28,9 @@ type verbSpec struct {
 	inPhase   func(qovery.State) bool
 	unchanged func(qovery.State) bool
 	call      func(ctx context.Context, q Qovery, org, cluster uuid.UUID) (*qovery.ActionResponse, error)
+	// instant verbs (unlock) are done when Qovery answers: nothing to watch. They apply to a
+	// cluster's lock, not its state.
+	instant bool
 }
 
 var (
@@ -67,10 +70,26 @@ var (
 	}
 )
 
-// specOf returns the spec of a verb that changes a cluster; any verb other than start is a stop.
+// unlockSpec removes a cluster's lock: confirmed like a stop (a lock is someone's decision), done
+// as soon as Qovery answers.
+var unlockSpec = verbSpec{
+	verb: VerbUnlock, noun: "unlock", past: "unlocked", instant: true,
+	call: func(ctx context.Context, q Qovery, _, cluster uuid.UUID) (*qovery.ActionResponse, error) {
+		if err := q.UnlockCluster(ctx, cluster); err != nil {
+			return nil, err
+		}
+		return &qovery.ActionResponse{StatusCode: 204}, nil
+	},
+}
+
+// specOf returns the spec of a verb that changes a cluster; any verb other than start and unlock
+// is a stop.
 func specOf(v Verb) verbSpec {
-	if v == VerbStart {
+	switch v {
+	case VerbStart:
 		return startSpec
+	case VerbUnlock:
+		return unlockSpec
 	}
 	return stopSpec
 }
@@ -101,6 +120,12 @@ func failed(s qovery.State) bool {
 // when it can.
 func (a verbSpec) refusal(name string, st *qovery.ClusterStatus) Text {
 	n := Strong(name)
+	if a.instant {
+		if st.ClusterLock == nil {
+			return Say(Icon("unlock"), " ", n, " is not locked. Nothing to unlock.")
+		}
+		return nil
+	}
 	switch {
 	case a.done(st.Status) && st.Status == qovery.StateReady:
 		return Say(Icon("white_check_mark"), " ", n, " is ", stateName(st.Status), " (never deployed), so it is not running. Nothing to "+a.noun+".")

@@ -136,7 +136,7 @@ var (
 		":warning:", "⚠️", ":white_check_mark:", "✅", ":x:", "❌", ":gear:", "⚙️",
 		":inbox_tray:", "📥", ":hourglass_flowing_sand:", "⏳", ":lock:", "🔒",
 		":no_entry_sign:", "🚫", ":grey_question:", "❔", ":white_circle:", "⚪", ":large_green_circle:", "🟢",
-		":package:", "📦", ":moneybag:", "💰", ":arrows_counterclockwise:", "🔄", ":bulb:", "💡",
+		":package:", "📦", ":moneybag:", "💰", ":arrows_counterclockwise:", "🔄", ":bulb:", "💡", ":unlock:", "🔓",
 	)
 	unescape = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 )
