@@ -74,8 +74,11 @@ func TestConfirmationWithoutTheImpactEndToEnd(t *testing.T) {
 		t.Errorf("the confirmation waited %v for a read that takes 5 s", waited)
 	}
 	h.qovery.SetDelay(qoverysim.RouteClusterEnvironments, 0)
-	h.click(alice, msg, commands.ActionCancel)
-	h.waitParent(msg, "cancelled by")
+	h.click(alice, msg, commands.ActionConfirm)
+	h.waitParent(msg, "stop failed") // preview's stop ends in STOP_ERROR: the call was made
+	if n := h.stopCalls("preview"); n != 1 {
+		t.Errorf("stop calls = %d; want 1", n)
+	}
 }
 
 // A stop that fails says why in its thread, from Qovery's logs, and its Try again button makes a
