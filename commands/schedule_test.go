@@ -1,0 +1,96 @@
+package commands
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func zone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func TestParseSchedule(t *testing.T) {
+	paris := zone(t, "Europe/Paris")
+	s, err := ParseSchedule("stop staging at 19:00 on weekdays tz Europe/Paris", time.UTC)
+	if err != nil || s.Verb != VerbStop || s.Cluster != "staging" || s.Hour != 19 || s.Minute != 0 || s.Days != Weekdays || s.Zone.String() != "Europe/Paris" {
+		t.Fatalf("ParseSchedule = %+v, %v", s, err)
+	}
+	if got := s.Describe(); got != "every weekday at 19:00 Europe/Paris" {
+		t.Errorf("Describe = %q", got)
+	}
+	s, err = ParseSchedule("START preview at 7:05 on mon,wed,sun", paris)
+	if err != nil || s.Verb != VerbStart || s.Hour != 7 || s.Minute != 5 || s.Days.String() != "mon,wed,sun" || s.Zone != paris {
+		t.Fatalf("ParseSchedule = %+v, %v; want the default zone and the listed days", s, err)
+	}
+	if s, _ := ParseSchedule("stop x at 00:00", nil); s.Days != Daily || s.Zone != time.UTC {
+		t.Errorf("defaults = %+v; want daily in UTC", s)
+	}
+	for _, bad := range []string{"", "stop staging", "restart staging at 19:00", "stop staging 19:00", "stop staging at 7pm",
+		"stop staging at 24:00", "stop staging at 19:60", "stop staging at 19:0", "stop staging at 19:00 on holidays",
+		"stop staging at 19:00 tz Mars/Olympus", "stop staging at 19:00 tz Local", "stop staging at 19:00 on"} {
+		_, err := ParseSchedule(bad, time.UTC)
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.Contains(ue.Msg.String(), "schedule stop staging at 19:00 on weekdays tz Europe/Paris") {
+			t.Errorf("ParseSchedule(%q) = %v; want a usage error with a correct example", bad, err)
+		}
+	}
+}
+
+// A year of weekday runs at 19:00 in several zones: every weekday once, at 19:00 local, on both
+// sides of the daylight-saving changes, and never on a weekend.
+func TestScheduleNextOverAYear(t *testing.T) {
+	for _, name := range []string{"Europe/Paris", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC"} {
+		t.Run(name, func(t *testing.T) {
+			loc := zone(t, name)
+			s := Schedule{Verb: VerbStop, Hour: 19, Days: Weekdays, Zone: loc}
+			start := time.Date(2026, 1, 1, 0, 0, 0, 0, loc)
+			runs := 0
+			for at := s.Next(start); at.Year() == 2026; at = s.Next(at) {
+				local := at.In(loc)
+				if local.Hour() != 19 || local.Minute() != 0 || !Weekdays.Has(local.Weekday()) {
+					t.Fatalf("run at %v", local)
+				}
+				runs++
+			}
+			// 2026 has 261 weekdays.
+			if runs != 261 {
+				t.Fatalf("%d runs in 2026; want 261", runs)
+			}
+		})
+	}
+}
+
+// A time the clock skips runs at the first instant after the skip; a time it repeats runs once.
+func TestScheduleAcrossDaylightSaving(t *testing.T) {
+	paris := zone(t, "Europe/Paris")
+	// 29 March 2026: 02:00 CET becomes 03:00 CEST.
+	s := Schedule{Verb: VerbStop, Hour: 2, Minute: 30, Days: Daily, Zone: paris}
+	got := s.Next(time.Date(2026, 3, 28, 12, 0, 0, 0, paris))
+	if want := time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("skipped 02:30 runs at %v; want %v (03:00 CEST, the first instant after the skip)", got.In(paris), want.In(paris))
+	}
+	if next := s.Next(got); !next.Equal(time.Date(2026, 3, 30, 0, 30, 0, 0, time.UTC)) {
+		t.Errorf("the day after, it runs at %v; want 02:30 CEST", next.In(paris))
+	}
+	// 25 October 2026: 03:00 CEST becomes 02:00 CET; 02:30 happens twice.
+	first := s.Next(time.Date(2026, 10, 25, 0, 0, 0, 0, paris))
+	if want := time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC); !first.Equal(want) {
+		t.Errorf("repeated 02:30 runs first at %v; want %v (02:30 CEST)", first, want)
+	}
+	if next := s.Next(first); next.Day() != 26 {
+		t.Errorf("after the first 02:30 the next run is %v; want the next day (not the repeated 02:30 CET)", next.In(paris))
+	}
+	// New York, 8 March 2026: 02:00 EST becomes 03:00 EDT.
+	ny := zone(t, "America/New_York")
+	s = Schedule{Verb: VerbStart, Hour: 2, Minute: 15, Days: Days(1 << time.Sunday), Zone: ny}
+	if got := s.Next(time.Date(2026, 3, 7, 0, 0, 0, 0, ny)); !got.Equal(time.Date(2026, 3, 8, 7, 0, 0, 0, time.UTC)) {
+		t.Errorf("skipped 02:15 runs at %v; want 03:00 EDT", got.In(ny))
+	}
+}
