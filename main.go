@@ -21,6 +21,9 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	// The time zone database, built in: schedules name IANA zones, and the distroless image has
+	// no zoneinfo of its own.
+	_ "time/tzdata"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/bot"
 )
