@@ -194,6 +194,18 @@ func (c *Client) do(ctx context.Context, method, path string, body, v any) error
 	return err
 }
 
+// list GETs a list endpoint, whose answer is {"results": [...]}, and returns the results; doing
+// names the call in the error.
+func list[T any](ctx context.Context, c *Client, path, doing string) ([]T, error) {
+	var l struct {
+		Results []T `json:"results"`
+	}
+	if err := c.do(ctx, http.MethodGet, path, nil, &l); err != nil {
+		return nil, fmt.Errorf("%s: %w", doing, err)
+	}
+	return l.Results, nil
+}
+
 // doStatus is do, also returning the HTTP status of the successful answer.
 func (c *Client) doStatus(ctx context.Context, method, path string, body, v any) (int, error) {
 	var payload []byte

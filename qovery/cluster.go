@@ -132,13 +132,7 @@ type ClusterLock struct {
 //
 // Qovery API: GET /organization/{organizationId}/cluster.
 func (c *Client) Clusters(ctx context.Context, orgID uuid.UUID) ([]Cluster, error) {
-	var list struct {
-		Results []Cluster `json:"results"`
-	}
-	if err := c.do(ctx, http.MethodGet, "/organization/"+orgID.String()+"/cluster", nil, &list); err != nil {
-		return nil, fmt.Errorf("list clusters of organization %s: %w", orgID, err)
-	}
-	return list.Results, nil
+	return list[Cluster](ctx, c, "/organization/"+orgID.String()+"/cluster", fmt.Sprintf("list clusters of organization %s", orgID))
 }
 
 // ClusterStatuses returns the status of every cluster of an organization in
@@ -146,13 +140,7 @@ func (c *Client) Clusters(ctx context.Context, orgID uuid.UUID) ([]Cluster, erro
 //
 // Qovery API: GET /organization/{organizationId}/cluster/status.
 func (c *Client) ClusterStatuses(ctx context.Context, orgID uuid.UUID) ([]ClusterStatus, error) {
-	var list struct {
-		Results []ClusterStatus `json:"results"`
-	}
-	if err := c.do(ctx, http.MethodGet, "/organization/"+orgID.String()+"/cluster/status", nil, &list); err != nil {
-		return nil, fmt.Errorf("list cluster statuses of organization %s: %w", orgID, err)
-	}
-	return list.Results, nil
+	return list[ClusterStatus](ctx, c, "/organization/"+orgID.String()+"/cluster/status", fmt.Sprintf("list cluster statuses of organization %s", orgID))
 }
 
 // ClusterStatus returns the status of one cluster.

@@ -35,13 +35,7 @@ type ClusterEnvironmentService struct {
 //
 // Qovery API: GET /cluster/{clusterId}/environments.
 func (c *Client) ClusterEnvironments(ctx context.Context, clusterID uuid.UUID) ([]ClusterEnvironment, error) {
-	var list struct {
-		Results []ClusterEnvironment `json:"results"`
-	}
-	if err := c.do(ctx, http.MethodGet, "/cluster/"+clusterID.String()+"/environments", nil, &list); err != nil {
-		return nil, fmt.Errorf("list environments of cluster %s: %w", clusterID, err)
-	}
-	return list.Results, nil
+	return list[ClusterEnvironment](ctx, c, "/cluster/"+clusterID.String()+"/environments", fmt.Sprintf("list environments of cluster %s", clusterID))
 }
 
 // CostRange is what a cluster costs a month: Qovery gives a range, Min to Max, in Currency (an
@@ -140,13 +134,7 @@ type ClusterLogError struct {
 //
 // Qovery API: GET /organization/{organizationId}/cluster/{clusterId}/logs.
 func (c *Client) ClusterLogs(ctx context.Context, orgID, clusterID uuid.UUID) ([]ClusterLog, error) {
-	var list struct {
-		Results []ClusterLog `json:"results"`
-	}
-	if err := c.do(ctx, http.MethodGet, clusterPath(orgID, clusterID, "logs"), nil, &list); err != nil {
-		return nil, fmt.Errorf("list logs of cluster %s: %w", clusterID, err)
-	}
-	return list.Results, nil
+	return list[ClusterLog](ctx, c, clusterPath(orgID, clusterID, "logs"), fmt.Sprintf("list logs of cluster %s", clusterID))
 }
 
 // LatestError returns the newest line of logs that carries an error, and false when none does.

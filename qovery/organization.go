@@ -2,8 +2,6 @@ package qovery
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,11 +32,5 @@ type ReferenceObject struct {
 //
 // Qovery API: GET /organization.
 func (c *Client) Organizations(ctx context.Context) ([]Organization, error) {
-	var list struct {
-		Results []Organization `json:"results"`
-	}
-	if err := c.do(ctx, http.MethodGet, "/organization", nil, &list); err != nil {
-		return nil, fmt.Errorf("list organizations: %w", err)
-	}
-	return list.Results, nil
+	return list[Organization](ctx, c, "/organization", "list organizations")
 }
