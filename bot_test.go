@@ -548,7 +548,11 @@ func TestStartupErrors(t *testing.T) {
 	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
 	checkExplained(t, "run with a wrong Slack bot token", err, vars, "Slack rejected the token on auth.test (invalid_auth)", "Fix: reinstall the app (Install App)")
 
-	vars["SLACK_BOT_TOKEN"] = botTok
+	vars["SLACK_BOT_TOKEN"], vars["SLACK_APP_TOKEN"] = botTok, "xapp-wrong-secret"
+	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
+	checkExplained(t, "run with a wrong Slack app-level token", err, vars, "Slack rejected the app-level token on apps.connections.open (invalid_auth)", "Fix: generate an app-level token")
+
+	vars["SLACK_APP_TOKEN"] = appTok
 	vars["QOVERY_BOT_DATABASE_URL"] = "postgres://bot:hunter2-secret@127.0.0.1:1/bot?sslmode=disable&connect_timeout=2"
 	err = run(t.Context(), nil, env(vars), nil, io.Discard, io.Discard)
 	checkExplained(t, "run with the database unreachable", err, vars,

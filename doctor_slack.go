@@ -22,18 +22,25 @@ func (d *doctor) slackAppToken(ctx context.Context, cfg config, hc *http.Client,
 		d.pass(what, "opens a Socket Mode connection (apps.connections.open)")
 		return
 	}
+	problem, fix := slackAppProblem(cfg.SlackAPIURL, err)
+	d.fail(what, problem, fix)
+}
+
+// slackAppProblem explains a failed apps.connections.open with the app-level token, and how to fix
+// it: for doctor's check and for start-up.
+func slackAppProblem(apiURL string, err error) (problem, fix string) {
 	const newToken = "generate an app-level token with the connections:write scope (your app's Basic Information > App-Level Tokens) and set SLACK_APP_TOKEN to it"
 	switch code := slackErrorCode(err); code {
 	case "":
-		d.fail(what, unreachable("Slack", cfg.SlackAPIURL, "apps.connections.open", err), "check the network (and any proxy) to Slack, and SLACK_API_URL")
+		return unreachable("Slack", apiURL, "apps.connections.open", err), "check the network (and any proxy) to Slack, and SLACK_API_URL"
 	case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
-		d.fail(what, "Slack rejected the token on apps.connections.open ("+code+")", newToken)
+		return "Slack rejected the app-level token on apps.connections.open (" + code + ")", newToken
 	case "not_allowed_token_type":
-		d.fail(what, "Slack says this is not an app-level token (not_allowed_token_type)", newToken)
+		return "Slack says SLACK_APP_TOKEN is not an app-level token (not_allowed_token_type)", newToken
 	case "missing_scope":
-		d.fail(what, "the token lacks the connections:write scope (missing_scope)", newToken)
+		return "the app-level token lacks the connections:write scope (missing_scope)", newToken
 	default:
-		d.fail(what, "apps.connections.open answered "+code, "check that Socket Mode is enabled for the app (manifest.yaml enables it), then "+newToken)
+		return "apps.connections.open answered " + code, "check that Socket Mode is enabled for the app (manifest.yaml enables it), then " + newToken
 	}
 }
 

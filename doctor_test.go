@@ -207,7 +207,7 @@ func TestDoctorFindsProblems(t *testing.T) {
 			want: []string{"✓ configuration", "✗ Slack app-level token", "✓ Slack bot token", "✓ Slack bot scopes",
 				"✓ Qovery API token", "✓ Qovery organization", "✓ Qovery clusters", "✓ data directory", "✓ audit log", "✓ health address"},
 			lines: []string{
-				"✗ Slack app-level token: Slack rejected the token on apps.connections.open (invalid_auth). " +
+				"✗ Slack app-level token: Slack rejected the app-level token on apps.connections.open (invalid_auth). " +
 					"Fix: generate an app-level token with the connections:write scope",
 			},
 			failed: "doctor: 1 of 10 checks failed",

@@ -125,5 +125,9 @@ func serveConfig(ctx context.Context, cfg config, stderr io.Writer, opts ...func
 		problem, fix := slackBotProblem(cfg.SlackAPIURL, ae.Err)
 		return explain(problem, fix, err)
 	}
+	if se, ok := errors.AsType[*bot.SocketModeError](err); ok && slackErrorCode(se.Err) != "" {
+		problem, fix := slackAppProblem(cfg.SlackAPIURL, se.Err)
+		return explain(problem, fix, err)
+	}
 	return err
 }

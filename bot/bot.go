@@ -5,7 +5,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -129,6 +128,14 @@ func New(api *slack.Client, h Handler, chat *Chat, audit *Auditor, log zerolog.L
 	}
 }
 
+// SocketModeError is how [Bot.Run] fails when Slack's Socket Mode ends the connection for good:
+// apps.connections.open refuses the app-level token, for one.
+type SocketModeError struct{ Err error }
+
+func (e *SocketModeError) Error() string { return "socket mode: " + e.Err.Error() }
+
+func (e *SocketModeError) Unwrap() error { return e.Err }
+
 // AuthTestError is how [Bot.Run] fails when auth.test, its first call to Slack, fails: the bot token
 // is refused, or Slack does not answer. Err is what slack-go returned.
 type AuthTestError struct{ Err error }
@@ -175,7 +182,7 @@ loop:
 			if outer.Err() != nil {
 				break loop
 			}
-			runErr = fmt.Errorf("socket mode: %w", err)
+			runErr = &SocketModeError{Err: err}
 			cancelSM()
 			break loop
 		case err := <-b.cfg.AuthFailures.failures():

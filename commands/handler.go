@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -105,12 +106,13 @@ type Handler struct {
 	// clusterList caches the organization's clusters, statusCache their statuses, for the
 	// read-only verbs and name resolution; readers throttles each user's read-only verbs.
 	clusterList listCache
-	// watches are the watches under way; Run waits for them.
-	watches     sync.WaitGroup
 	statusCache statusCache
+	readers     readThrottle
 	// impacts caches what clusters run and cost, for confirmations.
 	impacts impactCache
-	readers readThrottle
+	// watches are the watches under way; Run waits for them. watchesUnderWay counts them for Busy.
+	watches         sync.WaitGroup
+	watchesUnderWay atomic.Int64
 
 	mu sync.Mutex
 	// held are the operation leases this process holds; orgWatch is the organization's watch lease

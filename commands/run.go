@@ -122,8 +122,10 @@ func (h *Handler) goWatch(id uuid.UUID) {
 		return
 	}
 	h.cfg.Metrics.WatchStarted()
+	h.watchesUnderWay.Add(1)
 	go func() {
 		defer h.watches.Done()
+		defer h.watchesUnderWay.Add(-1)
 		defer h.cfg.Metrics.WatchEnded()
 		if err := h.watchOp(ctx, id); err != nil && !errors.Is(err, context.Canceled) {
 			h.cfg.Log.Error().Err(err).Str("request_id", id.String()).Msg("watch ended with an error")
@@ -145,9 +147,5 @@ func (h *Handler) stoppedWatching(ctx context.Context, l *Lease, id uuid.UUID) {
 	h.finish(nctx, l, id, PhaseAborted, EventAborted, "", Say("The bot stopped watching because it is shutting down. The "+op.spec().noun+" itself goes on in Qovery; check the cluster in the Qovery console."))
 }
 
-// Busy reports whether the handler is watching an operation.
-func (h *Handler) Busy() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.watching) > 0
-}
+// Busy reports whether the handler is watching an operation, from the moment Qovery accepted it.
+func (h *Handler) Busy() bool { return h.watchesUnderWay.Load() > 0 }
