@@ -74,7 +74,7 @@ func TestFatalSlackAuthExits(t *testing.T) {
 		name, key, value, want string
 	}{
 		{"revoked bot token", "SLACK_BOT_TOKEN", "xoxb-revoked", "Slack rejected the token on auth.test (invalid_auth).\nFix: reinstall the app"},
-		{"wrong app token", "SLACK_APP_TOKEN", "xapp-1-wrong", "socket mode: invalid_auth"},
+		{"wrong app token", "SLACK_APP_TOKEN", "xapp-1-wrong", "Slack rejected the app-level token on apps.connections.open (invalid_auth).\nFix: generate an app-level token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vars := map[string]string{}
