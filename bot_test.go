@@ -496,6 +496,28 @@ func TestRedeliveredEnvelopeActsOnce(t *testing.T) {
 	}
 }
 
+// TestRedeliveryDuringBurstHoldActsOnce redelivers a click at once, while the work of the first
+// delivery is still held back for the acks of a burst (bot.Config.BurstQuiet): both deliveries are
+// held, and the envelope log still lets only one of them act.
+func TestRedeliveryDuringBurstHoldActsOnce(t *testing.T) {
+	h := startBot(t, nil)
+	h.command(alice, ops, "stop staging")
+	msg := h.confirmation(ops)
+	h.click(alice, msg, commands.ActionConfirm)
+	acks := h.slack.Acks()
+	if _, err := h.slack.Redeliver(h.ctx(), acks[len(acks)-1].EnvelopeID); err != nil {
+		t.Fatalf("redeliver: %v", err)
+	}
+	h.waitParent(msg, "is `STOPPED`")
+	h.waitLog("duplicate envelope ignored")
+	if n := len(h.slack.Ephemerals(alice)); n != 0 {
+		t.Errorf("the redelivered click produced %d ephemeral replies; want 0", n)
+	}
+	if n := h.stopCalls("staging"); n != 1 {
+		t.Errorf("stop called %d times; want 1", n)
+	}
+}
+
 func TestStartupErrors(t *testing.T) {
 	err := run(t.Context(), nil, env(map[string]string{"SLACK_BOT_TOKEN": "xoxp-secretuser"}), nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "SLACK_APP_TOKEN: not set") || !strings.Contains(err.Error(), `SLACK_BOT_TOKEN: want a token starting with "xoxb-"`) {

@@ -59,6 +59,13 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// MaxHandlers bounds the commands and clicks handled at once. Default 16.
 	MaxHandlers int
+	// BurstQuiet holds the work behind envelopes (the envelope log included) until no envelope
+	// has arrived for this long, at most BurstHold after each one's arrival, so that a burst of
+	// envelopes is acked before its work competes for the CPU with slack-go's decoding. Default
+	// 20ms; negative turns the hold off.
+	BurstQuiet time.Duration
+	// BurstHold bounds the hold of BurstQuiet. Default 500ms.
+	BurstHold time.Duration
 }
 
 // Bot is a Slack Socket Mode app around a [Handler].
@@ -83,7 +90,9 @@ type Bot struct {
 	// goroutine touches it.
 	received time.Time
 	// slots bounds the envelope handlers running at once (see goHandle).
-	slots   chan struct{}
+	slots chan struct{}
+	// burst holds envelope work back while envelopes are arriving (see goHandle).
+	burst   *burstGate
 	mu      sync.Mutex
 	team    string
 	teamID  string
@@ -108,6 +117,12 @@ func New(api *slack.Client, h Handler, chat *Chat, audit *Auditor, log zerolog.L
 	if cfg.MaxHandlers <= 0 {
 		cfg.MaxHandlers = 16
 	}
+	if cfg.BurstQuiet == 0 {
+		cfg.BurstQuiet = 20 * time.Millisecond
+	}
+	if cfg.BurstHold <= 0 {
+		cfg.BurstHold = 500 * time.Millisecond
+	}
 	var opts []socketmode.Option
 	if cfg.PingInterval > 0 {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
@@ -125,6 +140,7 @@ func New(api *slack.Client, h Handler, chat *Chat, audit *Auditor, log zerolog.L
 		cfg:   cfg,
 		seen:  cfg.Envelopes,
 		slots: make(chan struct{}, cfg.MaxHandlers),
+		burst: newBurstGate(cfg.BurstQuiet, cfg.BurstHold),
 	}
 }
 
@@ -235,15 +251,22 @@ func (b *Bot) Handling() bool { return b.handling.Load() > 0 }
 // goHandle acks an envelope and handles it in a goroutine that Run waits for.
 // The event loop only acks and hands over: anything slower there (a disk write, a lock) delays the
 // ack of every envelope behind it. The dedupe check, which writes the envelope log, runs in the work
-// goroutine.
-func (b *Bot) goHandle(evt socketmode.Event, handle func()) {
+// goroutine, after the burst the envelope came in (if any) has been acked: until then, the work
+// would take the CPU that the rest of the burst's acks wait for (see [burstGate]). A duplicate
+// delivered in the meantime is held too, and the envelope log still lets one of the two through.
+func (b *Bot) goHandle(workCtx context.Context, evt socketmode.Event, handle func()) {
 	b.handling.Add(1)
 	if !b.ack(evt) {
 		b.handling.Add(-1)
 		return
 	}
+	received := b.received
+	b.burst.arrived(received)
 	b.goWork(func() {
 		defer b.handling.Add(-1)
+		if b.burst.wait(workCtx, received) != nil {
+			return
+		}
 		if !b.firstSight(evt.Request.EnvelopeID) {
 			b.log.Info().Str("envelope_id", evt.Request.EnvelopeID).Int("retry_attempt", evt.Request.RetryAttempt).Msg("duplicate envelope ignored")
 			return
@@ -287,7 +310,7 @@ func (b *Bot) dispatch(workCtx context.Context, evt socketmode.Event) {
 			b.log.Warn().Msg("slash command envelope without a slash command")
 			return
 		}
-		b.goHandle(evt, func() { b.handleSlash(workCtx, evt.Request.EnvelopeID, cmd) })
+		b.goHandle(workCtx, evt, func() { b.handleSlash(workCtx, evt.Request.EnvelopeID, cmd) })
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok {
@@ -299,7 +322,7 @@ func (b *Bot) dispatch(workCtx context.Context, evt socketmode.Event) {
 			b.handleViewSubmission(workCtx, evt, cb)
 			return
 		}
-		b.goHandle(evt, func() { b.handleInteraction(workCtx, evt.Request.EnvelopeID, cb) })
+		b.goHandle(workCtx, evt, func() { b.handleInteraction(workCtx, evt.Request.EnvelopeID, cb) })
 	default:
 		// Events API envelopes and anything new: ack so Slack does not retry, and ignore.
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {
