@@ -37,7 +37,8 @@ func openLoggers(cfg config, stderr io.Writer, reopen <-chan os.Signal) (log, au
 	if err := f.reopen(); err != nil {
 		return log, log, nil, explain(fmt.Sprintf("cannot open %s (QOVERY_BOT_AUDIT_LOG) for appending: %v", cfg.AuditLog, pathError(err)), auditLogFix, err)
 	}
-	audit = zerolog.New(zerolog.MultiLevelWriter(w, f)).With().Timestamp().Str("service", "qovery-slack-bot").Str("version", version()).Logger()
+	// The file first: once a line shows in the log, it is in the trail.
+	audit = zerolog.New(zerolog.MultiLevelWriter(f, w)).With().Timestamp().Str("service", "qovery-slack-bot").Str("version", version()).Logger()
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
