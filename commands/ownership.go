@@ -26,6 +26,10 @@ type holding struct {
 	lease *Lease
 	err   error
 	users int // guarded by Handler.mu
+	// released is set, under Handler.mu, when the last user starts handing the lease back, and
+	// closed once it is: a goroutine wanting the lease meanwhile waits, then takes it anew (the
+	// lease is not free before that, and taking it would fail as if another replica held it).
+	released chan struct{}
 }
 
 // leaseWait bounds how long a click waits for an operation's lease that another replica holds (it
@@ -75,6 +79,13 @@ func (h *Handler) holdOp(ctx context.Context, id uuid.UUID) (_ *Lease, release f
 			h.mu.Lock()
 			continue
 		}
+		if hd.released != nil { // being handed back: wait for it, then take it anew
+			released := hd.released
+			h.mu.Unlock()
+			<-released
+			h.mu.Lock()
+			continue
+		}
 		if hd.err != nil || isLost(hd.lease) {
 			if h.held[id] == hd && hd.users == 0 {
 				delete(h.held, id)
@@ -103,17 +114,21 @@ func (h *Handler) releaser(ctx context.Context, id uuid.UUID, hd *holding) func(
 		}
 		done = true
 		hd.users--
-		last := hd.users == 0
-		if last && h.held[id] == hd {
-			delete(h.held, id)
-		}
-		h.mu.Unlock()
-		if !last {
+		if hd.users > 0 {
+			h.mu.Unlock()
 			return false
 		}
+		hd.released = make(chan struct{})
+		h.mu.Unlock()
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 		defer cancel()
 		_ = hd.lease.Release(rctx) // on failure it expires instead
+		h.mu.Lock()
+		if h.held[id] == hd {
+			delete(h.held, id)
+		}
+		close(hd.released)
+		h.mu.Unlock()
 		return true
 	}
 }

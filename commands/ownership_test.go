@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -261,5 +262,62 @@ func TestHoldOpSharesOneAcquisition(t *testing.T) {
 	}
 	if held, _ := leases.Held(t.Context(), []string{operationLeaseName(id)}); held[operationLeaseName(id)] {
 		t.Error("the lease is still held after every user released it")
+	}
+}
+
+// slowReleases are leases whose hand-back waits for a gate: the moment between a last user letting
+// go of a lease and the lease being free.
+type slowReleases struct {
+	*LocalLeases
+	gate chan struct{}
+}
+
+func (s *slowReleases) Acquire(ctx context.Context, name string) (*Lease, error) {
+	l, err := s.LocalLeases.Acquire(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return NewLease(l.Name, l.Owner, l.Fence, false, func(ctx context.Context) error {
+		<-s.gate
+		return l.Release(ctx)
+	}), nil
+}
+
+// A goroutine wanting an operation's lease while its last user hands it back (a watch started by
+// the click that got the stop accepted, as the click returns) waits for the hand-back and takes the
+// lease, rather than being told another replica holds it.
+func TestHoldOpDuringHandBack(t *testing.T) {
+	f := newFixture(t)
+	f.h.leases = &slowReleases{LocalLeases: NewLocalLeases(), gate: make(chan struct{})}
+	id := uuid.New()
+	_, release, err := f.h.holdOp(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go release()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f.h.mu.Lock()
+		releasing := f.h.held[id] != nil && f.h.held[id].released != nil
+		f.h.mu.Unlock()
+		if releasing {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hand-back never started")
+		}
+		runtime.Gosched()
+	}
+	got := make(chan error, 1)
+	go func() {
+		_, rel, err := f.h.holdOp(t.Context(), id)
+		if err == nil {
+			rel()
+		}
+		got <- err
+	}()
+	close(f.h.leases.(*slowReleases).gate)
+	if err := <-got; err != nil {
+		t.Fatalf("holdOp during the hand-back = %v; want the lease once it is free", err)
 	}
 }
