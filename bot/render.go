@@ -155,11 +155,7 @@ func lockLine(l *qovery.ClusterLock) string {
 	if l == nil {
 		return ":lock: The cluster was locked when this was asked."
 	}
-	s := fmt.Sprintf(":lock: Locked by %s since %s: “%s”", escape(l.OwnerName), l.LockedAt.UTC().Format("2006-01-02 15:04 UTC"), escape(l.Reason))
-	if l.TTLInDays != nil {
-		s += fmt.Sprintf(" (lock TTL %d days)", *l.TTLInDays)
-	}
-	return s
+	return mrkdwn(commands.LockText(l))
 }
 
 func confirmationFallback(op commands.Operation) string {

@@ -31,7 +31,7 @@ func (h *Handler) lock(ctx context.Context, req Request, cmd Command) (Text, err
 		return nil, qoveryError("read the cluster's status", err)
 	}
 	if st.ClusterLock != nil {
-		return Lines(Say(Strong(c.Name), " is already locked; nothing changed."), lockText(st.ClusterLock),
+		return Lines(Say(Strong(c.Name), " is already locked; nothing changed."), LockText(st.ClusterLock),
 			Say("To change the lock, ", Code(CommandName+" unlock "+c.Name), " first.")), nil
 	}
 	var days *int

@@ -60,15 +60,15 @@ func (h *Handler) status(ctx context.Context, typed string) (Text, error) {
 		lines = append(lines, Say("Qovery is running maintenance on this cluster."))
 	}
 	if st.ClusterLock != nil {
-		lines = append(lines, lockText(st.ClusterLock))
+		lines = append(lines, LockText(st.ClusterLock))
 	}
 	lines = append(lines, impactLine(imp))
 	lines = append(lines, Say(Link(qovery.ConsoleClusterURL(h.cfg.OrganizationID, c.ID), "Open in the Qovery console")))
 	return Lines(lines...), nil
 }
 
-// lockText describes a Qovery cluster lock: who, why, since when and for how long.
-func lockText(l *qovery.ClusterLock) Text {
+// LockText describes a Qovery cluster lock: who, why, since when and for how long.
+func LockText(l *qovery.ClusterLock) Text {
 	t := Say(Icon("lock"), " Locked by "+l.OwnerName+" since "+l.LockedAt.UTC().Format("2006-01-02 15:04 UTC")+": “"+l.Reason+"”")
 	if l.TTLInDays != nil {
 		t = Say(t, fmt.Sprintf(" (lock TTL %d day%s)", *l.TTLInDays, plural(*l.TTLInDays)))

@@ -135,7 +135,7 @@ func (a verbSpec) refusal(name string, st *qovery.ClusterStatus) Text {
 		return Say(Icon("gear"), " ", n, " is busy: an operation is in progress (", stateName(st.Status), "). Try again once it settles; ",
 			Code(CommandName+" status "+name), " shows where it stands.")
 	case st.ClusterLock != nil:
-		return Lines(Say(n, " is locked in Qovery, so the bot will not "+a.noun+" it."), lockText(st.ClusterLock),
+		return Lines(Say(n, " is locked in Qovery, so the bot will not "+a.noun+" it."), LockText(st.ClusterLock),
 			Say("Ask the lock owner, or remove the lock in Qovery first."))
 	case !a.from(st.Status):
 		return Say(Icon("grey_question"), " ", n, " is ", stateName(st.Status), ", a state from which the bot does not "+a.noun+" clusters. Check it in the Qovery console.")
