@@ -139,7 +139,7 @@ func (h *Handler) settleDeliveries(ctx context.Context, l *Lease, op Operation) 
 func (h *Handler) settleCall(ctx context.Context, l *Lease, op Operation) error {
 	a := op.spec()
 	if op.Call == CallNone {
-		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, "", Say("The bot restarted before it called Qovery, so nothing was "+a.past+". Run the command again if the "+a.noun+" is still needed."))
+		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, "", Say("The bot stopped handling this request (a restart, or another replica took its work over) before it called Qovery, so nothing was "+a.past+". Run the command again if the "+a.noun+" is still needed."))
 		return nil
 	}
 	st, err := h.q.ClusterStatus(ctx, op.OrganizationID, op.ClusterID)
