@@ -144,6 +144,9 @@ func unread(ctx context.Context, err error, budget time.Duration) string {
 	return "Qovery could not be reached"
 }
 
+// maxImpactEntries bounds the clusters the impact cache remembers; past it, it starts over.
+const maxImpactEntries = 1024
+
 // impactCache keeps what clusters run and cost for a short while: a burst of requests (a retried
 // confirmation, a stop then a start) reads Qovery once.
 type impactCache struct {
@@ -170,7 +173,7 @@ func (c *impactCache) get(id uuid.UUID, now time.Time) (Impact, bool) {
 func (c *impactCache) put(id uuid.UUID, imp Impact, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= maxThrottledUsers {
+	if c.entries == nil || len(c.entries) >= maxImpactEntries {
 		c.entries = map[uuid.UUID]impactEntry{}
 	}
 	c.entries[id] = impactEntry{imp, now}
