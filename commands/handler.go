@@ -1,9 +1,9 @@
 // Package commands is what the bot does, independent of Slack: it parses `/qovery <verb> <cluster>`,
-// answers the read-only verbs, and owns each stop or start from the request to its final message:
-// the confirmation, the call to Qovery, the watch of the cluster to a final state, expiry, and the
-// adoption of work a previous run or another replica left. It reaches Qovery through [Qovery],
-// people through [Chat] and the audit trail through [Audit], all declared here where they are
-// used. Answer texts are Slack mrkdwn, escaped with [Escape].
+// answers the read-only verbs, locks clusters, and owns each stop, start or unlock from the request
+// to its final message: the confirmation, the call to Qovery, the watch of the cluster to a final
+// state, expiry, and the adoption of work a previous run or another replica left. It reaches
+// Qovery through [Qovery], people through [Chat] and the audit trail through [Audit], all declared
+// here where they are used. What it says is [Text], which the chat renders.
 package commands
 
 import (

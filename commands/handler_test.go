@@ -144,7 +144,6 @@ func (g fakeGroups) GroupMembers(_ context.Context, id string) ([]string, error)
 	return g[id], nil
 }
 
-// recorder is a Notifier that keeps every event.
 // recorder is the chat and the audit trail of the tests: it records what the handler shows and
 // says, and posts confirmations at once (ts postTS) unless postErr is set.
 type recorder struct {

@@ -89,7 +89,7 @@ var errNothingToDeliver = errors.New("no notice to deliver")
 // operation's lease: when another replica holds it, that replica delivers them. Within the lease, a
 // notice is claimed (pending → sending) in the store before it is sent and marked posted after, so
 // that two goroutines never send the same notice. A notice left "sending" by a crash is settled by
-// [Handler.Adopt].
+// the next adoption ([Handler.Run]).
 func (h *Handler) deliver(ctx context.Context, id uuid.UUID) {
 	_, lone := h.leases.(*LocalLeases)
 	for round := 0; ; round++ {

@@ -32,7 +32,7 @@ type Store interface {
 	// Active lists the operations whose phase is active.
 	Active(ctx context.Context) ([]Operation, error)
 	// Unsettled lists the ids of the operations that are not [Operation.Settled]: active, or with
-	// notices not yet delivered. They are what [Handler.Adopt] looks at, every few seconds: ids
+	// notices not yet delivered. They are what [Handler.Run] looks at for work to adopt, every few seconds: ids
 	// only, so that looking stays cheap with a thousand operations under way.
 	Unsettled(ctx context.Context) ([]uuid.UUID, error)
 }
