@@ -12,3 +12,7 @@ import (
 func TestMemoryStoreContract(t *testing.T) {
 	storetest.Run(t, func(*testing.T) commands.Store { return commands.NewMemoryStore() })
 }
+
+func TestMemoryScheduleContract(t *testing.T) {
+	storetest.RunSchedules(t, func(*testing.T) commands.ScheduleStore { return commands.NewMemoryStore() })
+}

@@ -64,6 +64,8 @@ func (e *BusyError) Error() string {
 type MemoryStore struct {
 	mu  sync.Mutex
 	ops map[uuid.UUID]Operation
+	// sched keeps the schedules, apart: schedules and operations never change together.
+	sched memorySchedules
 }
 
 var _ Store = (*MemoryStore)(nil)

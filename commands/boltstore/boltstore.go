@@ -10,6 +10,8 @@
 //	unsettled        operation id → nothing, for every operation that is not Settled
 //	envelopes        envelope id → its sequence number (8 bytes, big-endian)
 //	envelope_seq     sequence number → envelope id, oldest first, for trimming
+//	schedules        schedule id → JSON of [commands.ScheduleRecord]
+//	occurrences      schedule id@occurrence (UTC, RFC 3339) → what became of it (run, skipped, missed)
 //
 // Ids are keys in their text form, so that the file can be read with the bbolt command-line tool.
 // Every write keeps the indexes in the same transaction as the operation, so that they cannot
@@ -145,7 +147,8 @@ func initialize(tx *bolt.Tx) error {
 	} else if err := meta.Put([]byte(keySchemaVersion), []byte(strconv.Itoa(SchemaVersion))); err != nil {
 		return err
 	}
-	for _, name := range []string{bucketOperations, bucketActiveClusters, bucketUnsettled, bucketEnvelopes, bucketEnvelopeSeq} {
+	for _, name := range []string{bucketOperations, bucketActiveClusters, bucketUnsettled, bucketEnvelopes, bucketEnvelopeSeq,
+		bucketSchedules, bucketOccurrences} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return err
 		}

@@ -490,3 +490,7 @@ func BenchmarkUpdate(b *testing.B) {
 		}
 	}
 }
+
+func TestScheduleContract(t *testing.T) {
+	storetest.RunSchedules(t, func(t *testing.T) commands.ScheduleStore { return open(t, tempPath(t)) })
+}

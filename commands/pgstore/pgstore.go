@@ -80,6 +80,19 @@ CREATE TABLE leases (
 	expires_at timestamptz NOT NULL
 );
 `,
+	3: `
+CREATE TABLE schedules (
+	id         text PRIMARY KEY,
+	created_at timestamptz NOT NULL,
+	body       jsonb NOT NULL
+);
+CREATE TABLE schedule_occurrences (
+	schedule_id text NOT NULL,
+	occurrence  timestamptz NOT NULL,
+	outcome     text NOT NULL,
+	PRIMARY KEY (schedule_id, occurrence)
+);
+`,
 }[1:]
 
 // SchemaVersion is the schema version this code migrates the database to.

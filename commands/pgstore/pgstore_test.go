@@ -285,3 +285,7 @@ func TestCanceledContext(t *testing.T) {
 		t.Errorf("Create(canceled context) = %v; want context.Canceled", err)
 	}
 }
+
+func TestScheduleContract(t *testing.T) {
+	storetest.RunSchedules(t, func(t *testing.T) commands.ScheduleStore { return open(t, database(t)) })
+}

@@ -1,0 +1,104 @@
+package boltstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+)
+
+// Schedules live in two buckets, added to files of the same schema version (the buckets are
+// created when missing, and older bots ignore them):
+//   - schedules: schedule id → the schedule (JSON);
+//   - occurrences: commands.OccurrenceKey → its outcome, one key per occurrence dealt with.
+const (
+	bucketSchedules   = "schedules"
+	bucketOccurrences = "occurrences"
+)
+
+var _ commands.ScheduleStore = (*Store)(nil)
+
+// AddSchedule implements [commands.ScheduleStore].
+func (s *Store) AddSchedule(ctx context.Context, r commands.ScheduleRecord) error {
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode schedule %s: %w", r.ID, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketSchedules))
+		if b.Get([]byte(r.ID)) != nil {
+			return commands.ErrScheduleExists
+		}
+		return b.Put([]byte(r.ID), raw)
+	})
+}
+
+// Schedules implements [commands.ScheduleStore].
+func (s *Store) Schedules(ctx context.Context) ([]commands.ScheduleRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	list := []commands.ScheduleRecord{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketSchedules)).ForEach(func(k, v []byte) error {
+			var r commands.ScheduleRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decode schedule %s: %w", k, err)
+			}
+			list = append(list, r)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	commands.SortSchedules(list)
+	return list, nil
+}
+
+// RemoveSchedule implements [commands.ScheduleStore].
+func (s *Store) RemoveSchedule(ctx context.Context, id string) (commands.ScheduleRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return commands.ScheduleRecord{}, err
+	}
+	var r commands.ScheduleRecord
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketSchedules))
+		raw := b.Get([]byte(id))
+		if raw == nil {
+			return commands.ErrNotFound
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return fmt.Errorf("decode schedule %s: %w", id, err)
+		}
+		return b.Delete([]byte(id))
+	})
+	return r, err
+}
+
+// ClaimOccurrence implements [commands.ScheduleStore]: the write transaction makes the check and
+// the record one step.
+func (s *Store) ClaimOccurrence(ctx context.Context, id string, at time.Time, outcome string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	won := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		won = false
+		b := tx.Bucket([]byte(bucketOccurrences))
+		key := []byte(commands.OccurrenceKey(id, at))
+		if b.Get(key) != nil {
+			return nil
+		}
+		won = true
+		return b.Put(key, []byte(outcome))
+	})
+	return won, err
+}

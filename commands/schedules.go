@@ -1,0 +1,134 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ScheduleRecord is a schedule as the store keeps it: who made it, where, and when it runs.
+type ScheduleRecord struct {
+	// ID is short, for people to type (`/qovery unschedule 3f2a9c1e`).
+	ID          string
+	Verb        Verb
+	ClusterID   uuid.UUID
+	ClusterName string
+	// Hour and Minute are the time of day in Zone (an IANA name), on Days.
+	Hour, Minute int
+	Days         Days
+	Zone         string
+	CreatedBy    string
+	ChannelID    string
+	CreatedAt    time.Time
+}
+
+// Occurrence outcomes: what became of one run of a schedule.
+const (
+	OccurrenceRun     = "run"
+	OccurrenceSkipped = "skipped"
+	OccurrenceMissed  = "missed"
+)
+
+// ErrScheduleExists means a schedule with that id is already kept.
+var ErrScheduleExists = errors.New("a schedule with this id exists")
+
+// ScheduleStore keeps schedules and what became of each of their occurrences, so that an
+// occurrence is dealt with once across restarts and replicas. The three stores implement it.
+type ScheduleStore interface {
+	// AddSchedule keeps a new schedule; [ErrScheduleExists] when its id is taken.
+	AddSchedule(ctx context.Context, s ScheduleRecord) error
+	// Schedules lists the schedules, oldest first.
+	Schedules(ctx context.Context) ([]ScheduleRecord, error)
+	// RemoveSchedule removes a schedule and returns it; [ErrNotFound] when there is none.
+	RemoveSchedule(ctx context.Context, id string) (ScheduleRecord, error)
+	// ClaimOccurrence records outcome for the occurrence at of schedule id and reports true, or
+	// reports false when that occurrence was already claimed: of racing claimers, exactly one
+	// wins.
+	ClaimOccurrence(ctx context.Context, id string, at time.Time, outcome string) (bool, error)
+}
+
+// NewScheduleID returns a short random schedule id.
+func NewScheduleID() string { return strings.ReplaceAll(uuid.NewString(), "-", "")[:8] }
+
+// SortSchedules orders schedules oldest first, then by id, as the stores list them.
+func SortSchedules(s []ScheduleRecord) {
+	slices.SortFunc(s, func(a, b ScheduleRecord) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
+
+// OccurrenceKey names an occurrence of a schedule in the stores: the schedule's id and the
+// occurrence's instant, in UTC to the second.
+func OccurrenceKey(id string, at time.Time) string {
+	return id + "@" + at.UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+// memorySchedules is the [ScheduleStore] part of [MemoryStore].
+type memorySchedules struct {
+	mu        sync.Mutex
+	schedules map[string]ScheduleRecord
+	claimed   map[string]string
+}
+
+var _ ScheduleStore = (*MemoryStore)(nil)
+
+// AddSchedule implements [ScheduleStore].
+func (s *MemoryStore) AddSchedule(_ context.Context, r ScheduleRecord) error {
+	s.sched.mu.Lock()
+	defer s.sched.mu.Unlock()
+	if s.sched.schedules == nil {
+		s.sched.schedules, s.sched.claimed = map[string]ScheduleRecord{}, map[string]string{}
+	}
+	if _, ok := s.sched.schedules[r.ID]; ok {
+		return ErrScheduleExists
+	}
+	s.sched.schedules[r.ID] = r
+	return nil
+}
+
+// Schedules implements [ScheduleStore].
+func (s *MemoryStore) Schedules(context.Context) ([]ScheduleRecord, error) {
+	s.sched.mu.Lock()
+	defer s.sched.mu.Unlock()
+	list := make([]ScheduleRecord, 0, len(s.sched.schedules))
+	for _, r := range s.sched.schedules {
+		list = append(list, r)
+	}
+	SortSchedules(list)
+	return list, nil
+}
+
+// RemoveSchedule implements [ScheduleStore].
+func (s *MemoryStore) RemoveSchedule(_ context.Context, id string) (ScheduleRecord, error) {
+	s.sched.mu.Lock()
+	defer s.sched.mu.Unlock()
+	r, ok := s.sched.schedules[id]
+	if !ok {
+		return ScheduleRecord{}, ErrNotFound
+	}
+	delete(s.sched.schedules, id)
+	return r, nil
+}
+
+// ClaimOccurrence implements [ScheduleStore].
+func (s *MemoryStore) ClaimOccurrence(_ context.Context, id string, at time.Time, outcome string) (bool, error) {
+	s.sched.mu.Lock()
+	defer s.sched.mu.Unlock()
+	if s.sched.claimed == nil {
+		s.sched.schedules, s.sched.claimed = map[string]ScheduleRecord{}, map[string]string{}
+	}
+	key := OccurrenceKey(id, at)
+	if _, ok := s.sched.claimed[key]; ok {
+		return false, nil
+	}
+	s.sched.claimed[key] = outcome
+	return true, nil
+}
