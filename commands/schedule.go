@@ -204,3 +204,27 @@ func (s Schedule) Describe() string {
 	}
 	return fmt.Sprintf("%s at %02d:%02d %s", when, s.Hour, s.Minute, s.Zone)
 }
+
+// DefaultScheduleGrace is how late a run missed while the bot was down may still be made
+// (QOVERY_BOT_SCHEDULE_GRACE); past it, the run is reported missed instead.
+const DefaultScheduleGrace = 30 * time.Minute
+
+// Due is one occurrence of a schedule that has come: to run (Late says how late, zero when on
+// time), or missed (past the grace).
+type Due struct {
+	At     time.Time
+	Late   time.Duration
+	Missed bool
+}
+
+// DueBetween returns the occurrences of s after since and not after now, oldest first: those
+// within grace of now are to run, older ones are missed. A bot that checks every few seconds sees
+// at most one, on time; a bot back after being down sees what it missed.
+func (s Schedule) DueBetween(since, now time.Time, grace time.Duration) []Due {
+	var due []Due
+	for at := s.Next(since); !at.After(now); at = s.Next(at) {
+		late := now.Sub(at)
+		due = append(due, Due{At: at, Late: late, Missed: late > grace})
+	}
+	return due
+}

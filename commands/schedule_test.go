@@ -94,3 +94,34 @@ func TestScheduleAcrossDaylightSaving(t *testing.T) {
 		t.Errorf("skipped 02:15 runs at %v; want 03:00 EDT", got.In(ny))
 	}
 }
+
+// A bot checking on time runs each occurrence once, on time; one back after being down runs the
+// occurrence within the grace late, saying how late, and reports older ones missed.
+func TestScheduleDueBetween(t *testing.T) {
+	paris := zone(t, "Europe/Paris")
+	s := Schedule{Verb: VerbStop, Hour: 19, Days: Weekdays, Zone: paris}
+	monday := time.Date(2026, 12, 7, 19, 0, 0, 0, paris)
+
+	if due := s.DueBetween(monday.Add(-3*time.Second), monday.Add(2*time.Second), DefaultScheduleGrace); len(due) != 1 || !due[0].At.Equal(monday) || due[0].Missed || due[0].Late != 2*time.Second {
+		t.Fatalf("due around Monday 19:00 = %+v; want Monday's, 2 s late", due)
+	}
+	if due := s.DueBetween(monday, monday.Add(time.Hour), DefaultScheduleGrace); len(due) != 0 {
+		t.Fatalf("due after Monday's run = %+v; want none (never twice)", due)
+	}
+	// Down from Monday 18:00 to Wednesday 19:20: Monday's and Tuesday's are missed, Wednesday's
+	// runs 20 minutes late.
+	due := s.DueBetween(monday.Add(-time.Hour), monday.AddDate(0, 0, 2).Add(20*time.Minute), DefaultScheduleGrace)
+	if len(due) != 3 || !due[0].Missed || !due[1].Missed || due[2].Missed || due[2].Late != 20*time.Minute {
+		t.Fatalf("due after two days down = %+v; want two missed, then one 20 min late", due)
+	}
+	// Back 40 minutes late: past the grace, missed.
+	due = s.DueBetween(monday.Add(-time.Minute), monday.Add(40*time.Minute), DefaultScheduleGrace)
+	if len(due) != 1 || !due[0].Missed {
+		t.Fatalf("due 40 min late = %+v; want it missed", due)
+	}
+	// Nothing on a weekend.
+	saturday := time.Date(2026, 12, 12, 0, 0, 0, 0, paris)
+	if due := s.DueBetween(saturday, saturday.Add(47*time.Hour), DefaultScheduleGrace); len(due) != 0 {
+		t.Fatalf("due over a weekend = %+v", due)
+	}
+}
