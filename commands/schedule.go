@@ -205,8 +205,9 @@ func (s Schedule) Describe() string {
 	return fmt.Sprintf("%s at %02d:%02d %s", when, s.Hour, s.Minute, s.Zone)
 }
 
-// DefaultScheduleGrace is how late a run missed while the bot was down may still be made
-// (QOVERY_BOT_SCHEDULE_GRACE); past it, the run is reported missed instead.
+// DefaultScheduleGrace is how late a run missed while the bot was down may still be made; past it,
+// the run is reported missed instead. (QOVERY_BOT_SCHEDULE_GRACE will set it once schedules run;
+// nothing reads schedules yet.)
 const DefaultScheduleGrace = 30 * time.Minute
 
 // Due is one occurrence of a schedule that has come: to run (Late says how late, zero when on
