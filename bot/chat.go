@@ -49,14 +49,20 @@ func (n *Chat) PostConfirmation(ctx context.Context, op commands.Operation) (str
 		slack.MsgOptionText(confirmationFallback(op), false),
 		slack.MsgOptionBlocks(confirmationBlocks(op, n.confirmTTL)...))
 	if err != nil {
-		n.auth.check(err)
-		var serr slack.SlackErrorResponse
-		if errors.As(err, &serr) && (serr.Err == "not_in_channel" || serr.Err == "channel_not_found") {
-			return "", fmt.Errorf("%w (%s)", commands.ErrCannotPost, serr.Err)
-		}
-		return "", fmt.Errorf("post the confirmation: %w", err)
+		return "", n.postFailed("post the confirmation", err)
 	}
 	return ts, nil
+}
+
+// postFailed is the error of a chat.postMessage in a channel: [commands.ErrCannotPost] when the
+// channel does not take the bot's messages. A revoked token is noted on the way.
+func (n *Chat) postFailed(doing string, err error) error {
+	n.auth.check(err)
+	var serr slack.SlackErrorResponse
+	if errors.As(err, &serr) && (serr.Err == "not_in_channel" || serr.Err == "channel_not_found") {
+		return fmt.Errorf("%w (%s)", commands.ErrCannotPost, serr.Err)
+	}
+	return fmt.Errorf("%s: %w", doing, err)
 }
 
 // Announce implements commands.Chat with chat.postMessage.
@@ -67,12 +73,7 @@ func (n *Chat) Announce(ctx context.Context, channelID string, said commands.Tex
 	}
 	_, _, err := n.api.PostMessageContext(ctx, channelID, slack.MsgOptionText(slackToPlain(text), false), slack.MsgOptionBlocks(textBlocks(text)...))
 	if err != nil {
-		n.auth.check(err)
-		var serr slack.SlackErrorResponse
-		if errors.As(err, &serr) && (serr.Err == "not_in_channel" || serr.Err == "channel_not_found") {
-			return fmt.Errorf("%w (%s)", commands.ErrCannotPost, serr.Err)
-		}
-		return fmt.Errorf("post in %s: %w", channelID, err)
+		return n.postFailed("post in "+channelID, err)
 	}
 	return nil
 }
