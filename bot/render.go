@@ -97,7 +97,7 @@ func confirmationBlocks(op commands.Operation, ttl time.Duration) []slack.Block 
 			body += " A second person must confirm: not " + mention(op.RequestedBy) + "."
 		}
 	}
-	what := impactText(op)
+	what := mrkdwn(commands.ImpactText(op.Impact, op.Action()))
 	if op.Action() == commands.VerbUnlock {
 		what = lockLine(op.Lock)
 	}
@@ -108,46 +108,6 @@ func confirmationBlocks(op commands.Operation, ttl time.Duration) []slack.Block 
 		slack.NewActionBlock("confirm_actions", confirm, cancel),
 		contextLine(fmt.Sprintf("Expires in %s · request %s", humanTTL(ttl), op.ID.String()[:8])),
 	}
-}
-
-// impactText says what the operation takes down or brings back: the environments on the cluster,
-// the first ones named, and what the cluster costs; what could not be read, it says so.
-func impactText(op commands.Operation) string {
-	imp := op.Impact
-	verb := "stop with it"
-	if op.Action() == commands.VerbStart {
-		verb = "come back with it"
-	}
-	var lines []string
-	switch {
-	case imp.EnvironmentsUnread != "":
-		lines = append(lines, ":grey_question: Environments unavailable: "+escape(imp.EnvironmentsUnread)+".")
-	case imp.EnvironmentCount == 0:
-		lines = append(lines, ":package: No environment runs on this cluster.")
-	default:
-		noun := "environment runs"
-		if imp.EnvironmentCount > 1 {
-			noun = "environments run"
-		}
-		lines = append(lines, fmt.Sprintf(":package: *%d %s* on this cluster and %s:", imp.EnvironmentCount, noun, verb))
-		for _, e := range imp.Environments {
-			services := "1 service"
-			if e.Services != 1 {
-				services = fmt.Sprintf("%d services", e.Services)
-			}
-			lines = append(lines, fmt.Sprintf("• %s / *%s* · %s", escape(e.Project), escape(e.Name), services))
-		}
-		if more := imp.EnvironmentCount - len(imp.Environments); more > 0 {
-			lines = append(lines, fmt.Sprintf("…and %d more.", more))
-		}
-	}
-	switch {
-	case imp.Cost != nil:
-		lines = append(lines, ":moneybag: The cluster costs "+escape(commands.FormatCost(*imp.Cost))+".")
-	case imp.CostUnread != "":
-		lines = append(lines, ":grey_question: Cost unavailable: "+escape(imp.CostUnread)+".")
-	}
-	return strings.Join(lines, "\n")
 }
 
 // lockLine describes the lock an unlock removes.

@@ -87,6 +87,62 @@ func groupThousands(n int64) string {
 	return s
 }
 
+// ImpactText says what an operation of verb takes down or brings back, for its confirmation: the
+// environments on the cluster (the first ones named) and what the cluster costs; what could not be
+// read, it says so.
+func ImpactText(imp Impact, verb Verb) Text {
+	with := "stop with it"
+	if verb == VerbStart {
+		with = "come back with it"
+	}
+	var lines []Text
+	switch {
+	case imp.EnvironmentsUnread != "":
+		lines = append(lines, Say(Icon("grey_question"), " Environments unavailable: "+imp.EnvironmentsUnread+"."))
+	case imp.EnvironmentCount == 0:
+		lines = append(lines, Say(Icon("package"), " No environment runs on this cluster."))
+	default:
+		noun := "environment runs"
+		if imp.EnvironmentCount > 1 {
+			noun = "environments run"
+		}
+		lines = append(lines, Say(Icon("package"), " ", Strong(fmt.Sprintf("%d %s", imp.EnvironmentCount, noun)), " on this cluster and "+with+":"))
+		for _, e := range imp.Environments {
+			lines = append(lines, Say("• "+e.Project+" / ", Strong(e.Name), fmt.Sprintf(" · %d service%s", e.Services, plural(e.Services))))
+		}
+		if more := imp.EnvironmentCount - len(imp.Environments); more > 0 {
+			lines = append(lines, Say(fmt.Sprintf("…and %d more.", more)))
+		}
+	}
+	switch {
+	case imp.Cost != nil:
+		lines = append(lines, Say(Icon("moneybag"), " The cluster costs "+FormatCost(*imp.Cost)+"."))
+	case imp.CostUnread != "":
+		lines = append(lines, Say(Icon("grey_question"), " Cost unavailable: "+imp.CostUnread+"."))
+	}
+	return Lines(lines...)
+}
+
+// impactLine says in one line what runs on a cluster and what it costs.
+func impactLine(imp Impact) Text {
+	var t Text
+	switch {
+	case imp.EnvironmentsUnread != "":
+		t = Say("Environments unavailable: " + imp.EnvironmentsUnread)
+	case imp.EnvironmentCount == 1:
+		t = Say("1 environment runs on it")
+	default:
+		t = Say(fmt.Sprintf("%d environments run on it", imp.EnvironmentCount))
+	}
+	switch {
+	case imp.Cost != nil:
+		t = Say(t, " · costs ", Strong(FormatCost(*imp.Cost)))
+	case imp.CostUnread != "":
+		t = Say(t, " · cost unavailable: "+imp.CostUnread)
+	}
+	return t
+}
+
 // impactOf reads what a cluster runs and costs, both at once and within the insight budget, from
 // the short cache when it holds them. It never fails: what it could not read, it says.
 func (h *Handler) impactOf(ctx context.Context, clusterID uuid.UUID) Impact {

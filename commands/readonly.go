@@ -118,23 +118,3 @@ func plural(n int) string {
 	}
 	return "s"
 }
-
-// impactLine says in one line what runs on a cluster and what it costs.
-func impactLine(imp Impact) Text {
-	var t Text
-	switch {
-	case imp.EnvironmentsUnread != "":
-		t = Say("Environments unavailable: " + imp.EnvironmentsUnread)
-	case imp.EnvironmentCount == 1:
-		t = Say("1 environment runs on it")
-	default:
-		t = Say(fmt.Sprintf("%d environments run on it", imp.EnvironmentCount))
-	}
-	switch {
-	case imp.Cost != nil:
-		t = Say(t, " · costs ", Strong(FormatCost(*imp.Cost)))
-	case imp.CostUnread != "":
-		t = Say(t, " · cost unavailable: "+imp.CostUnread)
-	}
-	return t
-}
