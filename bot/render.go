@@ -214,7 +214,9 @@ func threadLine(op commands.Operation, ev commands.Event) string {
 			fmt.Sprintf(":x: %s after %s · %s", stateCode(ev.State), elapsed, people),
 			mrkdwn(op.Note),
 		}
-		lines = append(lines, failureLines(op.Failure)...)
+		if op.Failure != nil {
+			lines = append(lines, mrkdwn(commands.FailureText(*op.Failure)))
+		}
 		if op.LastExecutionID != "" {
 			lines = append(lines, "Execution id: "+codeSpan(op.LastExecutionID))
 		}
@@ -233,35 +235,6 @@ func threadLine(op commands.Operation, ev commands.Event) string {
 		return fmt.Sprintf(":arrows_counterclockwise: The Qovery API answers again, after %s; still watching.", commands.FormatDuration(ev.At.Sub(ev.Since)))
 	}
 	return ""
-}
-
-// failureLines say why Qovery says an operation failed, or that its logs could not be read.
-func failureLines(f *commands.Failure) []string {
-	switch {
-	case f == nil:
-		return nil
-	case f.Unread != "":
-		return []string{":grey_question: Why it failed is not known: " + escape(f.Unread) + "."}
-	}
-	var lines []string
-	says := "*Qovery says:*"
-	if f.Tag != "" {
-		says += " " + codeSpan(f.Tag)
-	}
-	if f.Message != "" {
-		says += " " + escape(f.Message)
-	}
-	lines = append(lines, says)
-	if f.Detail != "" {
-		lines = append(lines, "Detail: "+codeSpan(f.Detail))
-	}
-	if f.Hint != "" {
-		lines = append(lines, ":bulb: "+escape(f.Hint))
-	}
-	if f.Link != "" {
-		lines = append(lines, "<"+escape(f.Link)+"|Qovery's documentation on this error>")
-	}
-	return lines
 }
 
 // slackToPlain drops mrkdwn emphasis from a headline for the notification fallback text.

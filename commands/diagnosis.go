@@ -73,3 +73,28 @@ func shorten(s string, n int) string {
 	r := []rune(s)
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
+
+// FailureText says why Qovery says an operation failed, or that its logs could not be read.
+func FailureText(f Failure) Text {
+	if f.Unread != "" {
+		return Say(Icon("grey_question"), " Why it failed is not known: "+f.Unread+".")
+	}
+	says := Say(Strong("Qovery says:"))
+	if f.Tag != "" {
+		says = Say(says, " ", Code(f.Tag))
+	}
+	if f.Message != "" {
+		says = Say(says, " "+f.Message)
+	}
+	lines := []Text{says}
+	if f.Detail != "" {
+		lines = append(lines, Say("Detail: ", Code(f.Detail)))
+	}
+	if f.Hint != "" {
+		lines = append(lines, Say(Icon("bulb"), " "+f.Hint))
+	}
+	if f.Link != "" {
+		lines = append(lines, Say(Link(f.Link, "Qovery's documentation on this error")))
+	}
+	return Lines(lines...)
+}
