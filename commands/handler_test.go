@@ -1010,7 +1010,8 @@ func TestWatchReportsALastingOutageOnce(t *testing.T) {
 	w := &watch{h: f.h, op: stored, upSince: stored.AcceptedAt}
 	poll := func() {
 		t.Helper()
-		if done, err := w.poll(t.Context()); done || err != nil {
+		st, err := f.q.ClusterStatus(t.Context(), orgID, stored.ClusterID)
+		if done, err := w.observe(t.Context(), st, err); done || err != nil {
 			t.Fatalf("poll = %v, %v; want the watch to go on", done, err)
 		}
 	}

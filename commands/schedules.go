@@ -52,9 +52,6 @@ type ScheduleStore interface {
 	ClaimOccurrence(ctx context.Context, id string, at time.Time, outcome string) (bool, error)
 }
 
-// NewScheduleID returns a short random schedule id.
-func NewScheduleID() string { return strings.ReplaceAll(uuid.NewString(), "-", "")[:8] }
-
 // SortSchedules orders schedules oldest first, then by id, as the stores list them.
 func SortSchedules(s []ScheduleRecord) {
 	slices.SortFunc(s, func(a, b ScheduleRecord) int {

@@ -93,12 +93,6 @@ type watch struct {
 	upSince time.Time
 }
 
-// poll reads the status once and acts on it. It reports whether the operation is over.
-func (w *watch) poll(ctx context.Context) (bool, error) {
-	st, err := w.h.q.ClusterStatus(ctx, w.op.OrganizationID, w.op.ClusterID)
-	return w.observe(ctx, st, err)
-}
-
 // observe acts on one status read. It reports whether the operation is over.
 func (w *watch) observe(ctx context.Context, st *qovery.ClusterStatus, err error) (bool, error) {
 	h := w.h
