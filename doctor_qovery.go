@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
@@ -64,7 +65,7 @@ func (h *Handler) change(ctx context.Context, l *Lease, id uuid.UUID, fn func(op
 
 // claimNext marks the first pending notice of op as being sent and returns its sequence number, or
 // 0 when there is none, when one is already being sent (nothing overtakes a notice in flight), or
-// when the operation is still waiting for its confirmation message (Attach delivers then). A
+// when the operation is still waiting for its confirmation message (attach delivers then). A
 // finished operation whose message was never posted is claimed all the same: its notices are
 // audited, with nothing to show in Slack, so that they do not wait for ever.
 func claimNext(op *Operation) int {
