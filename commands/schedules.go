@@ -25,7 +25,27 @@ type ScheduleRecord struct {
 	CreatedBy    string
 	ChannelID    string
 	CreatedAt    time.Time
+	// State is pending while the creation waits for its confirmation (the message at MessageTS,
+	// actionable until ExpiresAt), then active: only active schedules run.
+	State     ScheduleState
+	MessageTS string
+	ExpiresAt time.Time
+	// Protected is set when the cluster's name had to be typed to create the schedule.
+	Protected bool
+	// ConfirmedBy is who clicked Create schedule.
+	ConfirmedBy string
 }
+
+// ScheduleState is where a schedule stands.
+type ScheduleState string
+
+// The states of a [ScheduleRecord].
+const (
+	SchedulePending   ScheduleState = "pending"
+	ScheduleActive    ScheduleState = "active"
+	ScheduleCancelled ScheduleState = "cancelled" // ended before it was created: removed soon after
+	ScheduleExpired   ScheduleState = "expired"   // nobody confirmed it in time: removed soon after
+)
 
 // Occurrence outcomes: what became of one run of a schedule.
 const (
@@ -46,6 +66,10 @@ type ScheduleStore interface {
 	Schedules(ctx context.Context) ([]ScheduleRecord, error)
 	// RemoveSchedule removes a schedule and returns it; [ErrNotFound] when there is none.
 	RemoveSchedule(ctx context.Context, id string) (ScheduleRecord, error)
+	// UpdateSchedule applies fn to the stored schedule atomically and stores the result, unless fn
+	// returns an error, which it returns with the schedule unchanged; [ErrNotFound] when there is
+	// none. Like [Store.Update], fn may run again on a fresher copy.
+	UpdateSchedule(ctx context.Context, id string, fn func(*ScheduleRecord) error) (ScheduleRecord, error)
 	// ClaimOccurrence records outcome for the occurrence at of schedule id and reports true, or
 	// reports false when that occurrence was already claimed: of racing claimers, exactly one
 	// wins.
@@ -113,6 +137,22 @@ func (s *MemoryStore) RemoveSchedule(_ context.Context, id string) (ScheduleReco
 	}
 	delete(s.sched.schedules, id)
 	return r, nil
+}
+
+// UpdateSchedule implements [ScheduleStore].
+func (s *MemoryStore) UpdateSchedule(_ context.Context, id string, fn func(*ScheduleRecord) error) (ScheduleRecord, error) {
+	s.sched.mu.Lock()
+	defer s.sched.mu.Unlock()
+	r, ok := s.sched.schedules[id]
+	if !ok {
+		return ScheduleRecord{}, ErrNotFound
+	}
+	next := r
+	if err := fn(&next); err != nil {
+		return r, err
+	}
+	s.sched.schedules[id] = next
+	return next, nil
 }
 
 // ClaimOccurrence implements [ScheduleStore].

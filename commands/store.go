@@ -35,6 +35,8 @@ type Store interface {
 	// notices not yet delivered. They are what [Handler.Run] looks at for work to adopt, every few seconds: ids
 	// only, so that looking stays cheap with a thousand operations under way.
 	Unsettled(ctx context.Context) ([]uuid.UUID, error)
+	// Schedules are kept beside the operations they start.
+	ScheduleStore
 }
 
 // SortOldestFirst orders operations by request time, then id. Stores list them so: a restart resumes

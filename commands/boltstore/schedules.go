@@ -83,6 +83,36 @@ func (s *Store) RemoveSchedule(ctx context.Context, id string) (commands.Schedul
 	return r, err
 }
 
+// UpdateSchedule implements [commands.ScheduleStore] in one write transaction.
+func (s *Store) UpdateSchedule(ctx context.Context, id string, fn func(*commands.ScheduleRecord) error) (commands.ScheduleRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return commands.ScheduleRecord{}, err
+	}
+	var r commands.ScheduleRecord
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketSchedules))
+		raw := b.Get([]byte(id))
+		if raw == nil {
+			return commands.ErrNotFound
+		}
+		r = commands.ScheduleRecord{}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return fmt.Errorf("decode schedule %s: %w", id, err)
+		}
+		next := r
+		if err := fn(&next); err != nil {
+			return err
+		}
+		enc, err := json.Marshal(next)
+		if err != nil {
+			return fmt.Errorf("encode schedule %s: %w", id, err)
+		}
+		r = next
+		return b.Put([]byte(id), enc)
+	})
+	return r, err
+}
+
 // ClaimOccurrence implements [commands.ScheduleStore]: the write transaction makes the check and
 // the record one step.
 func (s *Store) ClaimOccurrence(ctx context.Context, id string, at time.Time, outcome string) (bool, error) {

@@ -81,3 +81,42 @@ func (s *Store) ClaimOccurrence(ctx context.Context, id string, at time.Time, ou
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// UpdateSchedule implements [commands.ScheduleStore]: the row is locked (SELECT … FOR UPDATE)
+// from the read to the commit, so that of two racing clicks the second sees what the first wrote.
+func (s *Store) UpdateSchedule(ctx context.Context, id string, fn func(*commands.ScheduleRecord) error) (commands.ScheduleRecord, error) {
+	var result commands.ScheduleRecord
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var raw []byte
+		err := tx.QueryRow(ctx, `SELECT body FROM schedules WHERE id = $1 FOR UPDATE`, id).Scan(&raw)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return commands.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("read schedule %s: %w", id, err)
+		}
+		var r commands.ScheduleRecord
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return fmt.Errorf("decode schedule %s: %w", id, err)
+		}
+		result = r
+		next := r
+		if err := fn(&next); err != nil {
+			return errFn{err}
+		}
+		enc, err := json.Marshal(next)
+		if err != nil {
+			return fmt.Errorf("encode schedule %s: %w", id, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE schedules SET body = $2 WHERE id = $1`, id, enc); err != nil {
+			return fmt.Errorf("update schedule %s: %w", id, err)
+		}
+		result = next
+		return nil
+	})
+	var fe errFn
+	if errors.As(err, &fe) {
+		return result, fe.err
+	}
+	return result, err
+}

@@ -24,6 +24,8 @@ func RunSchedules(t *testing.T, open func(t *testing.T) commands.ScheduleStore) 
 		{"Remove", testScheduleRemove},
 		{"ClaimOnce", testClaimOnce},
 		{"RacingClaims", testRacingClaims},
+		{"Update", testScheduleUpdate},
+		{"RacingActivation", testRacingActivation},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
 	}
@@ -127,5 +129,71 @@ func testRacingClaims(t *testing.T, s commands.ScheduleStore) {
 	}
 	if count != 1 {
 		t.Fatalf("%d of %d racing claims won; want exactly 1", count, n)
+	}
+}
+
+func testScheduleUpdate(t *testing.T, s commands.ScheduleStore) {
+	r := fullSchedule("g0000001", fixedTime(0))
+	r.State = commands.SchedulePending
+	if err := s.AddSchedule(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	refuse := errors.New("refused")
+	if got, err := s.UpdateSchedule(t.Context(), r.ID, func(*commands.ScheduleRecord) error { return refuse }); !errors.Is(err, refuse) || got.State != commands.SchedulePending {
+		t.Fatalf("UpdateSchedule(refusing fn) = %+v, %v; want the schedule unchanged and the fn's error", got, err)
+	}
+	got, err := s.UpdateSchedule(t.Context(), r.ID, func(r *commands.ScheduleRecord) error {
+		r.State, r.ConfirmedBy, r.MessageTS = commands.ScheduleActive, "U0BOB", "1700000000.000100"
+		return nil
+	})
+	if err != nil || got.State != commands.ScheduleActive || got.ConfirmedBy != "U0BOB" {
+		t.Fatalf("UpdateSchedule = %+v, %v; want it active, confirmed by U0BOB", got, err)
+	}
+	list, err := s.Schedules(t.Context())
+	if err != nil || len(list) != 1 || list[0].State != commands.ScheduleActive || list[0].MessageTS != "1700000000.000100" {
+		t.Fatalf("Schedules() after the update = %+v, %v", list, err)
+	}
+	if _, err := s.UpdateSchedule(t.Context(), "nothere", func(*commands.ScheduleRecord) error { return nil }); !errors.Is(err, commands.ErrNotFound) {
+		t.Fatalf("UpdateSchedule(unknown) = %v; want ErrNotFound", err)
+	}
+}
+
+// testRacingActivation: of racing read-modify-writes, each sees what the one before wrote, so
+// exactly one moves the schedule from pending to active.
+func testRacingActivation(t *testing.T, s commands.ScheduleStore) {
+	r := fullSchedule("h0000001", fixedTime(0))
+	r.State = commands.SchedulePending
+	if err := s.AddSchedule(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	errNotPending := errors.New("not pending")
+	const n = 8
+	var racers sync.WaitGroup
+	won := make(chan bool, n)
+	for range n {
+		racers.Go(func() {
+			_, err := s.UpdateSchedule(t.Context(), r.ID, func(r *commands.ScheduleRecord) error {
+				if r.State != commands.SchedulePending {
+					return errNotPending
+				}
+				r.State = commands.ScheduleActive
+				return nil
+			})
+			if err != nil && !errors.Is(err, errNotPending) {
+				t.Error(err)
+			}
+			won <- err == nil
+		})
+	}
+	racers.Wait()
+	close(won)
+	count := 0
+	for ok := range won {
+		if ok {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Fatalf("%d of %d racing activations won; want exactly 1", count, n)
 	}
 }
