@@ -1,8 +1,11 @@
 package bot
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 
+	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
@@ -87,8 +90,38 @@ func (a *Auditor) event(action string, op commands.Operation, userID string) *ze
 			e = e.Str("actor_enterprise_id", who.enterpriseID)
 		}
 	}
+	if op.Schedule != nil {
+		e = e.Str("schedule_id", op.Schedule.ID)
+	}
 	return e.Str("channel", op.ChannelID).Str("org_id", op.OrganizationID.String()).
 		Str("cluster_id", op.ClusterID.String()).Str("cluster", op.ClusterName).Str("requested_by", op.RequestedBy)
+}
+
+// Schedule implements commands.Audit: schedule_requested, schedule_created, schedule_cancelled,
+// schedule_expired, schedule_unscheduled, schedule_heads_up, schedule_skipped and schedule_run (with
+// its outcome).
+func (a *Auditor) Schedule(ev commands.ScheduleEvent) {
+	r := ev.Schedule
+	a.mu.Lock()
+	team := a.teamID
+	a.mu.Unlock()
+	e := a.log.Info().Str("audit", "schedule_"+ev.Action).Str("schedule_id", r.ID).Str("team_id", team).Str("slack_user", ev.By).
+		Str("channel", r.ChannelID).Str("cluster_id", r.ClusterID.String()).Str("cluster", r.ClusterName).
+		Str("verb", string(r.Verb)).Str("days", r.Days.String()).Str("time", fmt.Sprintf("%02d:%02d", r.Hour, r.Minute)).
+		Str("zone", r.Zone).Str("created_by", r.CreatedBy)
+	if !ev.At.IsZero() {
+		e = e.Time("occurrence", ev.At)
+	}
+	if ev.Outcome != "" {
+		e = e.Str("outcome", string(ev.Outcome))
+	}
+	if ev.Late > 0 {
+		e = e.Dur("late", ev.Late)
+	}
+	if ev.Operation != uuid.Nil {
+		e = e.Str("request_id", ev.Operation.String())
+	}
+	e.Msg("schedule " + strings.ReplaceAll(ev.Action, "_", " "))
 }
 
 var _ commands.Audit = (*Auditor)(nil)

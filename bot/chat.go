@@ -43,11 +43,16 @@ func (n *Chat) Permalink(ctx context.Context, channelID, ts string) (string, err
 	return n.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channelID, Ts: ts})
 }
 
-// PostConfirmation implements commands.Chat with chat.postMessage in the operation's channel.
+// PostConfirmation implements commands.Chat with chat.postMessage in the operation's channel: the
+// confirmation of a pending operation, or the live view of one that needs none (a scheduled run).
 func (n *Chat) PostConfirmation(ctx context.Context, op commands.Operation) (string, error) {
+	blocks, fallback := confirmationBlocks(op, n.confirmTTL), confirmationFallback(op)
+	if op.Phase != commands.PhasePending {
+		blocks, fallback = parentBlocks(op, n.now())
+	}
 	_, ts, err := n.api.PostMessageContext(ctx, op.ChannelID,
-		slack.MsgOptionText(confirmationFallback(op), false),
-		slack.MsgOptionBlocks(confirmationBlocks(op, n.confirmTTL)...))
+		slack.MsgOptionText(fallback, false),
+		slack.MsgOptionBlocks(blocks...))
 	if err != nil {
 		return "", n.postFailed("post the confirmation", err)
 	}
@@ -79,8 +84,8 @@ func (n *Chat) Announce(ctx context.Context, channelID string, said commands.Tex
 }
 
 // AskTypedName implements commands.Chat with views.open.
-func (n *Chat) AskTypedName(ctx context.Context, trigger string, op commands.Operation) error {
-	_, err := n.api.OpenViewContext(ctx, trigger, typedConfirmationView(op))
+func (n *Chat) AskTypedName(ctx context.Context, trigger string, ask commands.NameAsk) error {
+	_, err := n.api.OpenViewContext(ctx, trigger, typedConfirmationView(ask))
 	return err
 }
 

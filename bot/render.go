@@ -178,7 +178,12 @@ func parentBlocks(op commands.Operation, now time.Time) ([]slack.Block, string) 
 		headline = fmt.Sprintf("%s of %s · %s", capitalize(w.noun), name, op.Phase)
 	}
 	who := "Requested by " + mention(op.RequestedBy)
-	if op.ConfirmedBy != "" {
+	if r := op.Schedule; r != nil {
+		who = fmt.Sprintf("Scheduled by %s · schedule %s, %s", mention(op.RequestedBy), codeSpan(r.ID), escape(r.When))
+		if r.Late > 0 {
+			who += fmt.Sprintf(" · ran %s late: the bot was not running at %s", commands.FormatDuration(r.Late), commands.FormatTime(r.At))
+		}
+	} else if op.ConfirmedBy != "" {
 		who += fmt.Sprintf(" · confirmed by %s at %s", mention(op.ConfirmedBy), commands.FormatTime(op.ConfirmedAt))
 	}
 	if op.ConsoleURL != "" {
@@ -251,21 +256,27 @@ const (
 
 // typedConfirmationView asks for the cluster's name before a protected cluster is stopped or started. Its
 // private_metadata is the operation's reference, checked again on submission.
-func typedConfirmationView(op commands.Operation) slack.ModalViewRequest {
+func typedConfirmationView(ask commands.NameAsk) slack.ModalViewRequest {
+	op := commands.Operation{Verb: ask.Verb, ClusterName: ask.ClusterName}
 	input := slack.NewPlainTextInputBlockElement(slack.NewTextBlockObject(slack.PlainTextType, op.ClusterName, false, false), typedNameAction)
 	why := "it is marked production in Qovery"
-	if !op.Production {
+	if !ask.Production {
 		why = "its name is in QOVERY_BOT_PROTECTED_CLUSTERS"
+	}
+	title, effect := wordsOf(op).title, wordsOf(op).effect
+	if ask.Schedule {
+		why = "it is marked production in Qovery, or named in QOVERY_BOT_PROTECTED_CLUSTERS"
+		title, effect = "Create schedule", "The schedule will "+wordsOf(op).noun+" it at the set times until removed."
 	}
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      typedConfirmationCallback,
-		PrivateMetadata: op.Ref().String(),
-		Title:           slack.NewTextBlockObject(slack.PlainTextType, wordsOf(op).title, false, false),
-		Submit:          slack.NewTextBlockObject(slack.PlainTextType, wordsOf(op).title, false, false),
+		PrivateMetadata: ask.Value,
+		Title:           slack.NewTextBlockObject(slack.PlainTextType, title, false, false),
+		Submit:          slack.NewTextBlockObject(slack.PlainTextType, title, false, false),
 		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Back", false, false),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			section(fmt.Sprintf(":warning: %s is protected: %s. %s", clusterRef(op), why, wordsOf(op).effect)),
+			section(fmt.Sprintf(":warning: %s is protected: %s. %s", clusterRef(op), why, effect)),
 			slack.NewInputBlock(typedNameBlock,
 				slack.NewTextBlockObject(slack.PlainTextType, "Type the cluster name to confirm", false, false),
 				slack.NewTextBlockObject(slack.PlainTextType, "Exactly as Qovery names it: "+op.ClusterName, false, false),

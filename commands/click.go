@@ -39,6 +39,8 @@ type press struct {
 func (h *Handler) Click(ctx context.Context, c Click) error {
 	switch c.Action {
 	case ActionConfirm, ActionCancel, ActionRetry, ActionFollowUp:
+	case ActionScheduleCreate, ActionScheduleCancel, ActionScheduleSkip:
+		return h.scheduleClick(ctx, c)
 	default:
 		return nil
 	}
@@ -59,6 +61,22 @@ func (h *Handler) Click(ctx context.Context, c Click) error {
 		text, err = h.retry(ctx, p)
 	case ActionFollowUp:
 		text, err = h.followUp(ctx, p)
+	}
+	return h.answerPress(ctx, p, text, err)
+}
+
+// scheduleClick handles the buttons of schedule messages: Create schedule, Cancel, Skip this time.
+func (h *Handler) scheduleClick(ctx context.Context, c Click) error {
+	p := press{by: c.By, messageTS: c.MessageTS, trigger: c.Trigger}
+	var text Text
+	var err error
+	switch c.Action {
+	case ActionScheduleCreate:
+		text, err = h.createSchedule(ctx, p, c.Value)
+	case ActionScheduleCancel:
+		text, err = h.cancelSchedule(ctx, p, c.Value)
+	case ActionScheduleSkip:
+		text, err = h.skipRun(ctx, p, c.Value)
 	}
 	return h.answerPress(ctx, p, text, err)
 }
@@ -90,6 +108,9 @@ const typedNameLookup = time.Second
 func (h *Handler) CheckTypedName(ctx context.Context, s Submission) string {
 	ctx, cancel := context.WithTimeout(ctx, typedNameLookup)
 	defer cancel()
+	if id, ok := strings.CutPrefix(s.Value, scheduleValuePrefix); ok {
+		return h.checkScheduleName(ctx, s, id)
+	}
 	ref, err := ParseActionRef(s.Value)
 	if err != nil {
 		h.audit.Denied(Operation{}, s.By, "typed_name_mismatch")
@@ -116,6 +137,11 @@ func (h *Handler) CheckTypedName(ctx context.Context, s Submission) string {
 // SubmitTypedName confirms a protected operation whose name was typed right in its dialog (see
 // [Handler.CheckTypedName]), as a click on its confirm button would.
 func (h *Handler) SubmitTypedName(ctx context.Context, s Submission) error {
+	if _, ok := strings.CutPrefix(s.Value, scheduleValuePrefix); ok {
+		p := press{by: s.By, typed: true, typedName: s.Typed}
+		text, err := h.createSchedule(ctx, p, s.Value)
+		return h.answerPress(ctx, p, text, err)
+	}
 	ref, err := ParseActionRef(s.Value)
 	if err != nil {
 		return err // CheckTypedName refused it
@@ -257,7 +283,8 @@ func (h *Handler) confirm(ctx context.Context, p press) (Text, error) {
 	}
 	if op.Protected {
 		if !p.typed {
-			if err := h.chat.AskTypedName(ctx, p.trigger, op); err != nil {
+			ask := NameAsk{Value: op.Ref().String(), Verb: op.Action(), ClusterName: op.ClusterName, Production: op.Production}
+			if err := h.chat.AskTypedName(ctx, p.trigger, ask); err != nil {
 				return nil, &UserError{Err: fmt.Errorf("open the typed confirmation: %w", err),
 					Msg: Say(fmt.Sprintf("The bot could not open the confirmation dialog (Slack allows 3 seconds for it). Click %s cluster again.", strings.ToUpper(op.spec().noun[:1])+op.spec().noun[1:]))}
 			}

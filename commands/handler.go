@@ -78,6 +78,16 @@ type Config struct {
 	// DefaultReadEvery.
 	ReadBurst int
 	ReadEvery time.Duration
+	// Zone is the time zone of a schedule made without tz (QOVERY_BOT_TIMEZONE). Nil means UTC.
+	Zone *time.Location
+	// ScheduleNotice is how long before a scheduled run its heads-up is posted. Zero means
+	// DefaultScheduleNotice; negative, no heads-up.
+	ScheduleNotice time.Duration
+	// ScheduleGrace is how late a run missed while the bot was down may still be made. Default
+	// DefaultScheduleGrace.
+	ScheduleGrace time.Duration
+	// ScheduleTick is how often the scheduler looks for what is due. Default DefaultScheduleTick.
+	ScheduleTick time.Duration
 }
 
 // Defaults used when a [Config] field is zero.
@@ -147,6 +157,7 @@ func NewHandler(q Qovery, chat Chat, audit Audit, store Store, groups Groups, cf
 		{&cfg.OutageNotice, DefaultOutageNotice}, {&cfg.ExpirySweep, DefaultExpirySweep},
 		{&cfg.AdoptEvery, DefaultAdoptEvery}, {&cfg.ReadCacheTTL, DefaultReadCacheTTL},
 		{&cfg.ReadEvery, DefaultReadEvery}, {&cfg.InsightBudget, DefaultInsightBudget},
+		{&cfg.ScheduleGrace, DefaultScheduleGrace}, {&cfg.ScheduleTick, DefaultScheduleTick},
 	}
 	for _, d := range defaults {
 		if *d.v <= 0 {
@@ -155,6 +166,9 @@ func NewHandler(q Qovery, chat Chat, audit Audit, store Store, groups Groups, cf
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.ScheduleNotice == 0 {
+		cfg.ScheduleNotice = DefaultScheduleNotice
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
@@ -272,7 +286,7 @@ func (h *Handler) handle(ctx context.Context, req Request) (Text, error) {
 		return nil, err
 	}
 	switch cmd.Verb {
-	case VerbList, VerbStatus:
+	case VerbList, VerbStatus, VerbSchedules:
 		if !h.readers.allow(req.By.UserID, h.now()) {
 			return nil, &ThrottledError{UserID: req.By.UserID}
 		}
@@ -286,6 +300,12 @@ func (h *Handler) handle(ctx context.Context, req Request) (Text, error) {
 		return h.request(ctx, req, cmd.Verb, cmd.Cluster)
 	case VerbLock:
 		return h.lock(ctx, req, cmd)
+	case VerbSchedule:
+		return h.scheduleRequest(ctx, req, cmd)
+	case VerbSchedules:
+		return h.schedules(ctx)
+	case VerbUnschedule:
+		return h.unschedule(ctx, req, cmd.ScheduleID)
 	default:
 		return Usage(), nil
 	}

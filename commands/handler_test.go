@@ -147,14 +147,17 @@ func (g fakeGroups) GroupMembers(_ context.Context, id string) ([]string, error)
 // recorder is the chat and the audit trail of the tests: it records what the handler shows and
 // says, and posts confirmations at once (ts postTS) unless postErr is set.
 type recorder struct {
-	mu      sync.Mutex
-	events  []Event
-	ops     []Operation
-	tells   []told
-	asked   []Operation
-	posted  []Operation
-	denials []string
-	postErr error
+	mu     sync.Mutex
+	events []Event
+	ops    []Operation
+	tells  []told
+	asked  []NameAsk
+	// schedMsgs are the schedule messages posted (ts "") and edited; schedEvents the schedule audit.
+	schedMsgs   []schedMsg
+	schedEvents []ScheduleEvent
+	posted      []Operation
+	denials     []string
+	postErr     error
 	// announced are the texts posted in channels for everyone.
 	announced []string
 	// duringPost, when set, runs while a confirmation is being posted (a click overtaking it).
@@ -219,11 +222,40 @@ func (r *recorder) Tell(_ context.Context, to Actor, text Text) error {
 	return nil
 }
 
-func (r *recorder) AskTypedName(_ context.Context, _ string, op Operation) error {
+func (r *recorder) AskTypedName(_ context.Context, _ string, ask NameAsk) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.asked = append(r.asked, op)
+	r.asked = append(r.asked, ask)
 	return nil
+}
+
+// schedMsg is one schedule message posted (TS empty) or edited.
+type schedMsg struct {
+	TS string
+	ScheduleMessage
+}
+
+func (r *recorder) PostSchedule(_ context.Context, m ScheduleMessage) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.postErr != nil {
+		return "", r.postErr
+	}
+	r.schedMsgs = append(r.schedMsgs, schedMsg{ScheduleMessage: m})
+	return fmt.Sprintf("1700000001.%06d", len(r.schedMsgs)), nil
+}
+
+func (r *recorder) EditSchedule(_ context.Context, ts string, m ScheduleMessage) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.schedMsgs = append(r.schedMsgs, schedMsg{TS: ts, ScheduleMessage: m})
+	return nil
+}
+
+func (r *recorder) Schedule(e ScheduleEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.schedEvents = append(r.schedEvents, e)
 }
 
 func (r *recorder) Requested(Operation)    {}
@@ -331,7 +363,8 @@ type reply struct {
 	Text string
 	// Confirm is the confirmation the call posted; TypeName the operation whose name the person was
 	// asked to type; Watch the operation the call got accepted by Qovery (and watched).
-	Confirm, TypeName, Watch *Operation
+	Confirm, Watch *Operation
+	TypeName       *NameAsk
 }
 
 // tclick is a press on an operation's button in the tests; Typed presses come from the dialog.
@@ -361,8 +394,8 @@ func (f *fixture) outcome(t *testing.T, user string, tells, asked, posted int, o
 		}
 	}
 	if len(f.n.asked) > asked {
-		op := f.n.asked[len(f.n.asked)-1]
-		r.TypeName = &op
+		ask := f.n.asked[len(f.n.asked)-1]
+		r.TypeName = &ask
 	}
 	f.n.mu.Unlock()
 	if opID != uuid.Nil && err == nil && r.Text == "" && r.TypeName == nil {
@@ -683,7 +716,7 @@ func TestProtectedClusterNeedsTypedNameAndFourEyes(t *testing.T) {
 			t.Fatalf("requester's confirm of %s = %v; want four-eyes denial", name, err)
 		}
 		reply, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U2"})
-		if err != nil || reply.TypeName == nil || reply.TypeName.ID != op.ID || f.q.stopCalls != i {
+		if err != nil || reply.TypeName == nil || reply.TypeName.Value != op.Ref().String() || f.q.stopCalls != i {
 			t.Fatalf("second person's click = %+v, %v; want a request to type the name, no stop call", reply, err)
 		}
 		if p := f.typedNameProblem(t, op.Ref(), strings.ToUpper(name)); !strings.Contains(p, "Type "+name+" exactly") {

@@ -107,6 +107,8 @@ type Operation struct {
 	Lock *qovery.ClusterLock `json:",omitempty"`
 	// Failure is why Qovery says a failed operation failed, from the cluster's logs.
 	Failure *Failure `json:",omitempty"`
+	// Schedule is set on an operation a schedule started: it needed no confirmation.
+	Schedule *ScheduledRun `json:",omitempty"`
 
 	// Call records the stop or start call around its side effect, so that a restart never sends it
 	// twice.

@@ -21,12 +21,16 @@ const (
 	VerbStart  Verb = "start"
 	VerbLock   Verb = "lock"
 	VerbUnlock Verb = "unlock"
+	// VerbSchedule makes a schedule, VerbSchedules lists them, VerbUnschedule removes one.
+	VerbSchedule   Verb = "schedule"
+	VerbSchedules  Verb = "schedules"
+	VerbUnschedule Verb = "unschedule"
 )
 
 // Verbs returns every verb [Parse] accepts, in the order help and manifest.yaml's usage hint list
 // them. A test keeps the three in step.
 func Verbs() []Verb {
-	return []Verb{VerbStop, VerbStart, VerbLock, VerbUnlock, VerbStatus, VerbList, VerbHelp}
+	return []Verb{VerbStop, VerbStart, VerbLock, VerbUnlock, VerbSchedule, VerbSchedules, VerbUnschedule, VerbStatus, VerbList, VerbHelp}
 }
 
 // Command is a parsed `/qovery <verb> <cluster>` invocation.
@@ -37,6 +41,10 @@ type Command struct {
 	LockDays int
 	// Cluster is the cluster name or id as typed, trimmed. Empty for verbs without an argument.
 	Cluster string
+	// Schedule is what `schedule` asks for; its Zone is nil when no tz was given.
+	Schedule Schedule
+	// ScheduleID is the schedule `unschedule` removes.
+	ScheduleID string
 }
 
 // UsageError reports input the bot cannot act on; Msg says what to type instead.
@@ -65,6 +73,22 @@ func Parse(text string) (Command, error) {
 		return Command{Verb: VerbList}, nil
 	case VerbLock:
 		return parseLock(arg)
+	case VerbSchedule:
+		sched, err := parseSchedule(arg)
+		if err != nil {
+			return Command{}, err
+		}
+		return Command{Verb: VerbSchedule, Cluster: sched.Cluster, Schedule: sched}, nil
+	case VerbSchedules:
+		if arg != "" {
+			return Command{}, &UsageError{Verb: verb, Msg: Say(Code(CommandName+" schedules"), " takes no argument: it lists every schedule.")}
+		}
+		return Command{Verb: VerbSchedules}, nil
+	case VerbUnschedule:
+		if arg == "" || strings.ContainsAny(arg, " \t") {
+			return Command{}, &UsageError{Verb: verb, Msg: Say("Which schedule? Usage: ", Code(CommandName+" unschedule <id>"), "; ", Code(CommandName+" schedules"), " shows the ids.")}
+		}
+		return Command{Verb: VerbUnschedule, ScheduleID: strings.ToLower(arg)}, nil
 	case VerbStatus, VerbStop, VerbStart, VerbUnlock:
 		if arg == "" {
 			return Command{}, &UsageError{Verb: verb, Msg: Say("Which cluster? Usage: ", Code(CommandName+" "+string(verb)+" <cluster name or id>"), ". ", Code(CommandName+" list"), " shows the clusters.")}
@@ -83,6 +107,10 @@ func Usage() Text {
 		Say("• ", Code(CommandName+" start <cluster>"), ": start a stopped cluster again (asks you to confirm first)"),
 		Say("• ", Code(CommandName+" lock <cluster> [<N>d] <reason>"), ": freeze a cluster in Qovery (for N days, or until unlocked), e.g. ", Code(CommandName+" lock staging 3d release freeze")),
 		Say("• ", Code(CommandName+" unlock <cluster>"), ": remove a cluster's lock (asks you to confirm first)"),
+		Say("• ", Code(CommandName+" schedule stop|start <cluster> at <HH:MM> [on <days>] [tz <zone>]"), ": stop or start a cluster every day, weekday or listed day, e.g. ",
+			Code(CommandName+" schedule stop staging at 19:00 on weekdays tz Europe/Paris")),
+		Say("• ", Code(CommandName+" schedules"), ": every schedule with its id, next run, creator and channel"),
+		Say("• ", Code(CommandName+" unschedule <id>"), ": remove a schedule"),
 		Say("• ", Code(CommandName+" status <cluster>"), ": status, lock and last deployment of one cluster"),
 		Say("• ", Code(CommandName+" list"), ": every cluster of the organization with its status"),
 		Say("• ", Code(CommandName+" help"), ": this message"),

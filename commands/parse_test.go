@@ -84,6 +84,9 @@ func TestVerbsMatchParseAndHelp(t *testing.T) {
 		if err != nil {
 			cmd, err = Parse(string(v))
 		}
+		if err != nil {
+			cmd, err = Parse(string(v) + " stop x at 19:00")
+		}
 		if err != nil || cmd.Verb != v {
 			t.Errorf("Parse(%q) = %+v, %v; want verb %s", v, cmd, err, v)
 		}

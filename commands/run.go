@@ -13,18 +13,24 @@ import (
 type Metrics interface {
 	WatchStarted()
 	WatchEnded()
+	// Schedules is how many schedules are active, as the scheduler last counted.
+	Schedules(n int)
+	// ScheduleRun counts what became of one occurrence of a schedule.
+	ScheduleRun(outcome string)
 }
 
 type noMetrics struct{}
 
-func (noMetrics) WatchStarted() {}
-func (noMetrics) WatchEnded()   {}
+func (noMetrics) WatchStarted()      {}
+func (noMetrics) WatchEnded()        {}
+func (noMetrics) Schedules(int)      {}
+func (noMetrics) ScheduleRun(string) {}
 
 // adoptTimeout bounds one look for work nobody carries forward.
 const adoptTimeout = 2 * time.Minute
 
 // Run carries forward the work that is nobody's click, until ctx is done: it expires the
-// confirmations nobody answered (every ExpirySweep), adopts the operations a previous run or
+// confirmations nobody answered (every ExpirySweep), runs the schedules (scheduler.go), adopts the operations a previous run or
 // another replica left (at once, every AdoptEvery, and whenever a lease is handed back), and owns
 // the watches of accepted operations. When ctx ends, the watches end with it (a durable operation
 // is left for the next run; otherwise its thread is told); Run waits for them, hands the
@@ -49,6 +55,7 @@ func (h *Handler) Run(ctx context.Context) error {
 	var g errgroup.Group
 	g.Go(func() error { h.sweepExpired(ctx); return nil })
 	g.Go(func() error { h.supervise(ctx); return nil })
+	g.Go(func() error { h.runSchedules(ctx); return nil })
 	return g.Wait()
 }
 

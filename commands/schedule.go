@@ -84,17 +84,33 @@ type Schedule struct {
 // ParseSchedule reads what follows `/qovery schedule`: `<stop|start> <cluster> at <HH:MM> [on
 // <days>] [tz <IANA zone>]`. Without tz, the zone is defaultZone.
 func ParseSchedule(arg string, defaultZone *time.Location) (Schedule, error) {
-	example := Say("Usage: ", Code(CommandName+" schedule stop <cluster> at <HH:MM> [on <days>] [tz <zone>]"), ", e.g. ",
+	s, err := parseSchedule(arg)
+	if err == nil && s.Zone == nil {
+		s.Zone = defaultZone
+		if s.Zone == nil {
+			s.Zone = time.UTC
+		}
+	}
+	return s, err
+}
+
+// scheduleUsage is the usage line of `/qovery schedule`, with a correct example.
+func scheduleUsage() Text {
+	return Say("Usage: ", Code(CommandName+" schedule stop|start <cluster> at <HH:MM> [on <days>] [tz <zone>]"), ", e.g. ",
 		Code(CommandName+" schedule stop staging at 19:00 on weekdays tz Europe/Paris"),
 		". Days: daily (the default), weekdays, weekends, or a list such as mon,wed,fri; times are 24-hour.")
+}
+
+// parseSchedule is ParseSchedule leaving Zone nil when no tz is given.
+func parseSchedule(arg string) (Schedule, error) {
 	bad := func(why string) (Schedule, error) {
-		return Schedule{}, &UsageError{Verb: VerbSchedule, Msg: Say(why+" ", example)}
+		return Schedule{}, &UsageError{Verb: VerbSchedule, Msg: Say(why+" ", scheduleUsage())}
 	}
 	f := strings.Fields(arg)
 	if len(f) < 4 {
 		return bad("A schedule needs a verb, a cluster and a time.")
 	}
-	s := Schedule{Verb: Verb(strings.ToLower(f[0])), Cluster: f[1], Days: Daily, Zone: defaultZone}
+	s := Schedule{Verb: Verb(strings.ToLower(f[0])), Cluster: f[1], Days: Daily}
 	if s.Verb != VerbStop && s.Verb != VerbStart {
 		return bad("A schedule stops or starts a cluster.")
 	}
@@ -129,14 +145,8 @@ func ParseSchedule(arg string, defaultZone *time.Location) (Schedule, error) {
 		}
 		rest = rest[2:]
 	}
-	if s.Zone == nil {
-		s.Zone = time.UTC
-	}
 	return s, nil
 }
-
-// VerbSchedule is the verb of `/qovery schedule`.
-const VerbSchedule Verb = "schedule"
 
 // parseClock reads a 24-hour H:MM or HH:MM.
 func parseClock(s string) (hour, minute int, ok bool) {

@@ -22,6 +22,8 @@ type Metrics struct {
 	operations    *prometheus.CounterVec
 	confirmations *prometheus.CounterVec
 	activeWatches prometheus.Gauge
+	schedules     prometheus.Gauge
+	scheduleRuns  *prometheus.CounterVec
 	ackLatency    prometheus.Histogram
 	stopDuration  prometheus.Histogram
 	qoveryCalls   *prometheus.CounterVec
@@ -39,6 +41,14 @@ func New() *Metrics {
 		confirmations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "qovery_bot_confirmations_total",
 			Help: "Answers to confirmation requests: confirmed, cancelled, expired, denied.",
+		}, []string{"outcome"}),
+		schedules: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "qovery_bot_schedules",
+			Help: "Active schedules, as the replica running them last counted (0 on the others).",
+		}),
+		scheduleRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "qovery_bot_schedule_runs_total",
+			Help: "Occurrences of schedules, by outcome (run, skipped, missed, denied, not_needed, blocked, failed).",
 		}, []string{"outcome"}),
 		activeWatches: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "qovery_bot_active_watches",
@@ -63,7 +73,11 @@ func New() *Metrics {
 			Help: "Slack Web API calls, by method and HTTP status (\"error\" when no answer came).",
 		}, []string{"method", "code"}),
 	}
-	m.reg.MustRegister(m.operations, m.confirmations, m.activeWatches, m.ackLatency, m.stopDuration,
+	// Every outcome is served from the start, at 0, so that a rate over it is defined.
+	for _, outcome := range []string{"run", "skipped", "missed", "denied", "not_needed", "blocked", "failed"} {
+		m.scheduleRuns.WithLabelValues(outcome)
+	}
+	m.reg.MustRegister(m.operations, m.confirmations, m.activeWatches, m.schedules, m.scheduleRuns, m.ackLatency, m.stopDuration,
 		m.qoveryCalls, m.slackCalls, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -98,6 +112,20 @@ func (m *Metrics) Confirmation(outcome string) {
 func (m *Metrics) WatchStarted() {
 	if m != nil {
 		m.activeWatches.Inc()
+	}
+}
+
+// Schedules records how many schedules are active.
+func (m *Metrics) Schedules(n int) {
+	if m != nil {
+		m.schedules.Set(float64(n))
+	}
+}
+
+// ScheduleRun counts one occurrence of a schedule by outcome.
+func (m *Metrics) ScheduleRun(outcome string) {
+	if m != nil {
+		m.scheduleRuns.WithLabelValues(outcome).Inc()
 	}
 }
 

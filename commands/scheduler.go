@@ -1,0 +1,320 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
+)
+
+// The scheduler runs the active schedules. One replica at a time does, under the schedules lease
+// (the same [Leases] as the rest of the work); whatever it does to an occurrence is first claimed
+// in the store ([ScheduleStore.ClaimOccurrence]), so that across restarts, replicas and a lease
+// changing hands, each heads-up is posted once and each occurrence is run, skipped or reported
+// missed once. A run is an operation like a confirmed stop or start, posted in the schedule's
+// channel; from there the operation's own lifecycle (lease, call, watch, thread) carries it.
+
+// RunOutcome is what became of one occurrence of a schedule, for metrics and the audit trail.
+type RunOutcome string
+
+// The outcomes of an occurrence.
+const (
+	RunStarted RunOutcome = "run"     // the operation began (on time or late within the grace)
+	RunSkipped RunOutcome = "skipped" // someone pressed Skip this time
+	RunMissed  RunOutcome = "missed"  // the bot was down past the grace: nothing was done
+	RunDenied  RunOutcome = "denied"  // the schedule's creator is no longer allowed
+	RunNoNeed  RunOutcome = "not_needed"
+	// RunBlocked: the cluster was locked, busy, gone, or in a state the verb does not apply to.
+	RunBlocked RunOutcome = "blocked"
+	RunFailed  RunOutcome = "failed" // the bot could not read the cluster or post the run
+)
+
+// Defaults of the scheduler's settings.
+const (
+	DefaultScheduleNotice = 15 * time.Minute
+	DefaultScheduleTick   = 5 * time.Second
+	// missedLookback is how far back a scheduler starting up looks for occurrences nobody dealt
+	// with (the bot was down): older ones are not reported.
+	missedLookback = 24 * time.Hour
+)
+
+// noticeSuffix names the heads-up of an occurrence in the store, beside the occurrence itself.
+const noticeSuffix = "/heads-up"
+
+func schedulesLeaseName(org uuid.UUID) string { return "schedules/" + org.String() }
+
+// scheduler is the state of [Handler.runSchedules], used by its goroutine only.
+type scheduler struct {
+	lease *Lease
+	// checked is, per schedule, up to when its occurrences were dealt with; noticed, the
+	// occurrence whose heads-up was dealt with.
+	checked map[string]time.Time
+	noticed map[string]time.Time
+}
+
+// runSchedules runs the scheduler until ctx ends, every ScheduleTick.
+func (h *Handler) runSchedules(ctx context.Context) {
+	s := &scheduler{checked: map[string]time.Time{}, noticed: map[string]time.Time{}}
+	t := time.NewTicker(h.cfg.ScheduleTick)
+	defer t.Stop()
+	defer func() {
+		if s.lease != nil {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+			defer cancel()
+			_ = s.lease.Release(rctx)
+		}
+	}()
+	for {
+		if err := h.scheduleTick(ctx, s); err != nil && ctx.Err() == nil {
+			h.cfg.Log.Error().Err(err).Msg("run schedules")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// scheduleTick does what is due now, when this replica holds the schedules lease.
+func (h *Handler) scheduleTick(ctx context.Context, s *scheduler) error {
+	if s.lease != nil {
+		select {
+		case <-s.lease.Lost():
+			s.lease = nil
+			h.cfg.Log.Warn().Msg("this replica no longer runs the schedules (its lease was lost); another replica takes over")
+		default:
+		}
+	}
+	if s.lease == nil {
+		l, err := h.leases.Acquire(ctx, schedulesLeaseName(h.cfg.OrganizationID))
+		if errors.Is(err, ErrLeaseHeld) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("take the schedules lease: %w", err)
+		}
+		s.lease = l
+		// Start afresh: another replica may have dealt with what this one remembers.
+		s.checked, s.noticed = map[string]time.Time{}, map[string]time.Time{}
+		h.cfg.Log.Info().Msg("this replica now runs the schedules")
+	}
+	list, err := h.store.Schedules(ctx)
+	if err != nil {
+		return fmt.Errorf("list schedules: %w", err)
+	}
+	now := h.now()
+	active := 0
+	var runs errgroup.Group
+	for _, r := range list {
+		switch {
+		case r.State == SchedulePending && !now.Before(r.ExpiresAt):
+			h.expireSchedule(ctx, r)
+			continue
+		case r.State == ScheduleCancelled || r.State == ScheduleExpired:
+			h.removeEnded(ctx, r.ID)
+			continue
+		case r.State != ScheduleActive:
+			continue
+		}
+		active++
+		h.headsUp(ctx, s, r, now)
+		since, ok := s.checked[r.ID]
+		if !ok {
+			since = r.CreatedAt
+			if back := now.Add(-missedLookback); since.Before(back) {
+				since = back
+			}
+		}
+		due := scheduleOf(r).DueBetween(since, now, h.cfg.ScheduleGrace)
+		if len(due) > 1 { // down for long: report the last missed one, not each
+			due = due[len(due)-1:]
+		}
+		for _, d := range due {
+			runs.Go(func() error {
+				return h.occur(ctx, r, d)
+			})
+		}
+		s.checked[r.ID] = now
+	}
+	h.cfg.Metrics.Schedules(active)
+	if err := runs.Wait(); err != nil {
+		// What could not be claimed is tried again at the next tick.
+		for _, r := range list {
+			delete(s.checked, r.ID)
+		}
+		return err
+	}
+	for id := range s.checked {
+		if !contains(idsOf(list), id) {
+			delete(s.checked, id)
+			delete(s.noticed, id)
+		}
+	}
+	return nil
+}
+
+func idsOf(list []ScheduleRecord) []string {
+	ids := make([]string, len(list))
+	for i, r := range list {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+// headsUp posts the heads-up of r's next occurrence once it is within ScheduleNotice.
+func (h *Handler) headsUp(ctx context.Context, s *scheduler, r ScheduleRecord, now time.Time) {
+	if h.cfg.ScheduleNotice < 0 {
+		return
+	}
+	at := scheduleOf(r).Next(now)
+	if at.Sub(now) > h.cfg.ScheduleNotice || s.noticed[r.ID].Equal(at) {
+		return
+	}
+	won, err := h.store.ClaimOccurrence(ctx, r.ID+noticeSuffix, at, "heads_up")
+	if err != nil {
+		h.cfg.Log.Error().Err(err).Str("schedule_id", r.ID).Msg("claim a heads-up")
+		return // tried again at the next tick
+	}
+	s.noticed[r.ID] = at
+	if !won {
+		return
+	}
+	m := ScheduleMessage{Kind: ScheduleHeadsUp, Schedule: r, At: at, Value: OccurrenceKey(r.ID, at)}
+	if _, err := h.chat.PostSchedule(ctx, m); err != nil {
+		h.cfg.Log.Error().Err(err).Str("schedule_id", r.ID).Str("channel", r.ChannelID).Msg("post a heads-up")
+	}
+	h.audit.Schedule(ScheduleEvent{Action: "heads_up", Schedule: r, At: at})
+}
+
+// occur deals with one occurrence that has come: it runs it, or reports it missed, once.
+func (h *Handler) occur(ctx context.Context, r ScheduleRecord, d Due) error {
+	claim := OccurrenceRun
+	if d.Missed {
+		claim = OccurrenceMissed
+	}
+	won, err := h.store.ClaimOccurrence(ctx, r.ID, d.At, claim)
+	if err != nil {
+		return fmt.Errorf("claim %s: %w", OccurrenceKey(r.ID, d.At), err)
+	}
+	if !won {
+		return nil // skipped, or dealt with by another replica or a previous run
+	}
+	if d.Missed {
+		h.runOver(ctx, r, d, RunMissed, Say(Icon("warning"), " The scheduled "+string(r.Verb)+" of ", Strong(r.ClusterName), " at "+FormatRun(d.At, r)+
+			" (schedule ", Code(r.ID), ") was missed: the bot was not running then, and it is back "+FormatDuration(d.Late)+" later, past the "+
+			FormatDuration(h.cfg.ScheduleGrace)+" grace. Nothing was done; run ", Code(CommandName+" "+string(r.Verb)+" "+r.ClusterName), " if it is still needed."), uuid.Nil)
+		return nil
+	}
+	outcome, why, opID := h.startRun(ctx, r, d)
+	if outcome != RunStarted {
+		h.runOver(ctx, r, d, outcome, Say(Icon("no_entry_sign"), " The scheduled "+string(r.Verb)+" of ", Strong(r.ClusterName), " at "+FormatRun(d.At, r)+
+			" (schedule ", Code(r.ID), ", by ", User(r.CreatedBy), ") did not run: ", why), opID)
+		return nil
+	}
+	h.runOver(ctx, r, d, outcome, nil, opID)
+	return nil
+}
+
+// runOver records what became of an occurrence, and tells the schedule's channel when said is
+// not empty.
+func (h *Handler) runOver(ctx context.Context, r ScheduleRecord, d Due, outcome RunOutcome, said Text, opID uuid.UUID) {
+	h.audit.Schedule(ScheduleEvent{Action: "run", Schedule: r, At: d.At, Late: d.Late, Outcome: outcome, Operation: opID})
+	h.cfg.Metrics.ScheduleRun(string(outcome))
+	if said.IsZero() {
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	defer cancel()
+	if err := h.chat.Announce(actx, r.ChannelID, said); err != nil {
+		h.cfg.Log.Error().Err(err).Str("schedule_id", r.ID).Str("channel", r.ChannelID).Msg("tell the channel about a scheduled run")
+	}
+}
+
+// scheduleNamespace makes the id of a scheduled run's operation from its occurrence, so that the
+// store refuses a second operation for one occurrence whatever else failed.
+var scheduleNamespace = uuid.MustParse("0b9c1f53-2f55-4c8e-9d7c-5a0c3e1f7a21")
+
+// startRun starts the operation of an occurrence, with the checks of a person's stop or start:
+// the creator is still allowed, the cluster exists and its state allows the verb, no other
+// operation holds it. It returns why it did not start, when it did not.
+func (h *Handler) startRun(ctx context.Context, r ScheduleRecord, d Due) (RunOutcome, Text, uuid.UUID) {
+	a := specOf(r.Verb)
+	if err := h.authorize(ctx, r.CreatedBy, r.ChannelID); err != nil {
+		msg, _ := UserMessage(err)
+		var denied *DeniedError
+		reason := "unknown"
+		if errors.As(err, &denied) {
+			reason = denied.Reason
+		}
+		h.audit.Denied(Operation{OrganizationID: h.cfg.OrganizationID, ClusterID: r.ClusterID, ClusterName: r.ClusterName, Verb: r.Verb},
+			Actor{UserID: r.CreatedBy, ChannelID: r.ChannelID}, reason)
+		return RunDenied, Say("its creator may no longer do this. The bot told them: “", msg, "” Someone allowed can make a new schedule, and ",
+			Code(CommandName+" unschedule "+r.ID), " removes this one."), uuid.Nil
+	}
+	c, err := h.findCluster(ctx, r.ClusterID.String())
+	if err != nil {
+		msg, _ := UserMessage(err)
+		return RunBlocked, msg, uuid.Nil
+	}
+	st, err := h.q.ClusterStatus(ctx, h.cfg.OrganizationID, c.ID)
+	if err != nil {
+		msg, _ := UserMessage(qoveryError("read the cluster's status", err))
+		return RunFailed, msg, uuid.Nil
+	}
+	if why := a.refusal(c.Name, st); !why.IsZero() {
+		if a.done(st.Status) {
+			return RunNoNeed, why, uuid.Nil
+		}
+		return RunBlocked, why, uuid.Nil
+	}
+	now := h.now()
+	op := Operation{
+		ID:   uuid.NewSHA1(scheduleNamespace, []byte(OccurrenceKey(r.ID, d.At))),
+		Verb: r.Verb, OrganizationID: h.cfg.OrganizationID,
+		ClusterID: c.ID, ClusterName: c.Name, CloudProvider: c.CloudProvider, Region: c.Region, Production: c.Production,
+		Protected: h.cfg.Policy.IsProtected(c.Name, c.Production), StatusAtRequest: st.Status,
+		RequestedBy: r.CreatedBy, ChannelID: r.ChannelID, RequestedAt: now, ExpiresAt: now,
+		Phase: PhaseConfirmed, ConfirmedBy: r.CreatedBy, ConfirmedAt: now,
+		ConsoleURL: qovery.ConsoleClusterURL(h.cfg.OrganizationID, c.ID),
+		Schedule:   &ScheduledRun{ID: r.ID, At: d.At, Late: d.Late, When: scheduleOf(r).Describe()},
+		Notices:    []Notice{{Seq: 1, Event: Event{Kind: EventConfirmed, At: now}, State: NoticePending}},
+	}
+	// The lease is taken before the operation exists, so that no adoption takes this confirmed
+	// operation for one whose replica died before calling Qovery.
+	l, release, err := h.holdOp(ctx, op.ID)
+	if err != nil {
+		return RunFailed, Say("the bot could not take the run's lease; see its log."), uuid.Nil
+	}
+	defer release()
+	if err := h.store.Create(ctx, op); err != nil {
+		var busy *BusyError
+		if errors.As(err, &busy) {
+			return RunBlocked, h.busyText(ctx, busy.Existing), op.ID
+		}
+		h.opLog(op).Error().Err(err).Msg("record a scheduled run")
+		return RunFailed, Say("the bot could not record the run; see its log."), op.ID
+	}
+	ts, err := h.chat.PostConfirmation(ctx, op)
+	if err != nil {
+		note := Say("Not "+a.past+": the bot could not post the run's message in ", Channel(r.ChannelID), ", and does not act where nobody can follow.")
+		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, "", note)
+		return RunFailed, note, op.ID
+	}
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	defer cancel()
+	if err := h.attach(bctx, op.ID, op.ChannelID, ts); err != nil {
+		h.opLog(op).Error().Err(err).Msg("record a scheduled run's message")
+	}
+	op.MessageTS = ts
+	h.audit.Requested(op)
+	if _, err := h.act(ctx, l, op); err != nil {
+		h.opLog(op).Info().Err(err).Msg("scheduled run refused")
+	}
+	return RunStarted, nil, op.ID
+}
