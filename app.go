@@ -39,6 +39,8 @@ type app struct {
 type appOptions struct {
 	staleGrace  time.Duration
 	expirySweep time.Duration
+	// scheduleTick replaces how often the scheduler looks for what is due (tests shorten it).
+	scheduleTick time.Duration
 	// workTimeout replaces the bound on one envelope's work (tests make Slack outlive it).
 	workTimeout  time.Duration
 	pingInterval time.Duration
@@ -171,6 +173,10 @@ func newApp(ctx context.Context, cfg config, log, auditLog zerolog.Logger, opts 
 		Log:              log,
 		Metrics:          m,
 		Now:              o.now,
+		Zone:             cfg.Timezone,
+		ScheduleNotice:   cfg.ScheduleNotice,
+		ScheduleGrace:    cfg.ScheduleGrace,
+		ScheduleTick:     o.scheduleTick,
 	})
 	if err != nil {
 		_ = st.close()

@@ -44,6 +44,13 @@ type config struct {
 	LeaseTimeout time.Duration
 	// HTTPAddr is where /healthz and /readyz listen; "" when QOVERY_BOT_HTTP_ADDR is off.
 	HTTPAddr string
+	// Timezone is the zone of schedules made without tz (QOVERY_BOT_TIMEZONE, default UTC).
+	Timezone *time.Location
+	// ScheduleNotice is how long before a scheduled run its heads-up is posted; negative when
+	// QOVERY_BOT_SCHEDULE_NOTICE is 0 (no heads-up).
+	ScheduleNotice time.Duration
+	// ScheduleGrace is how late a run missed while the bot was down may still be made.
+	ScheduleGrace time.Duration
 }
 
 const (
@@ -98,6 +105,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		{"QOVERY_BOT_WATCH_TIMEOUT", &cfg.WatchTimeout, commands.DefaultWatchTimeout},
 		{"QOVERY_BOT_CONFIRM_TTL", &cfg.ConfirmTTL, commands.DefaultConfirmTTL},
 		{"QOVERY_BOT_LEASE_TIMEOUT", &cfg.LeaseTimeout, defaultLeaseTimeout},
+		{"QOVERY_BOT_SCHEDULE_GRACE", &cfg.ScheduleGrace, commands.DefaultScheduleGrace},
 	}
 	for _, d := range durations {
 		*d.dst = d.def
@@ -111,6 +119,28 @@ func loadConfig(getenv func(string) string) (config, error) {
 			continue
 		}
 		*d.dst = parsed
+	}
+
+	cfg.ScheduleNotice = commands.DefaultScheduleNotice
+	if v := strings.TrimSpace(getenv("QOVERY_BOT_SCHEDULE_NOTICE")); v != "" {
+		parsed, err := time.ParseDuration(v)
+		switch {
+		case v == "0":
+			cfg.ScheduleNotice = -1 // no heads-up
+		case err != nil || parsed <= 0:
+			bad("QOVERY_BOT_SCHEDULE_NOTICE", "want a positive Go duration such as %s, or 0 for no heads-up, got %q", commands.DefaultScheduleNotice, v)
+		default:
+			cfg.ScheduleNotice = parsed
+		}
+	}
+	cfg.Timezone = time.UTC
+	if v := strings.TrimSpace(getenv("QOVERY_BOT_TIMEZONE")); v != "" {
+		loc, err := time.LoadLocation(v)
+		if err != nil || strings.EqualFold(v, "local") {
+			bad("QOVERY_BOT_TIMEZONE", "want an IANA time zone such as Europe/Paris or America/New_York, got %q", v)
+		} else {
+			cfg.Timezone = loc
+		}
 	}
 
 	cfg.Policy = loadPolicy(getenv, bad)

@@ -57,9 +57,13 @@ type scheduler struct {
 	noticed map[string]time.Time
 }
 
+func newScheduler() *scheduler {
+	return &scheduler{checked: map[string]time.Time{}, noticed: map[string]time.Time{}}
+}
+
 // runSchedules runs the scheduler until ctx ends, every ScheduleTick.
 func (h *Handler) runSchedules(ctx context.Context) {
-	s := &scheduler{checked: map[string]time.Time{}, noticed: map[string]time.Time{}}
+	s := newScheduler()
 	t := time.NewTicker(h.cfg.ScheduleTick)
 	defer t.Stop()
 	defer func() {
@@ -99,9 +103,9 @@ func (h *Handler) scheduleTick(ctx context.Context, s *scheduler) error {
 		if err != nil {
 			return fmt.Errorf("take the schedules lease: %w", err)
 		}
-		s.lease = l
 		// Start afresh: another replica may have dealt with what this one remembers.
-		s.checked, s.noticed = map[string]time.Time{}, map[string]time.Time{}
+		*s = *newScheduler()
+		s.lease = l
 		h.cfg.Log.Info().Msg("this replica now runs the schedules")
 	}
 	list, err := h.store.Schedules(ctx)
