@@ -166,9 +166,9 @@ func runConsole(ctx context.Context, args []string, getenv func(string) string, 
 	if flags.real {
 		host := apiHost(cfg.QoveryAPIURL)
 		fmt.Fprintf(tio.out, "Qovery Slack bot, local console: a simulated Slack workspace and %s, organization %q.\n", realAPIName(host), a.org.Name)
-		fmt.Fprintf(tio.out, "A confirmed stop is REAL: it is sent to %s and stops the cluster (a confirmed start deploys it). Before the first one you type the organization's name.\n", host)
+		fmt.Fprintf(tio.out, "A confirmed stop is REAL: it is sent to %s and stops the cluster (a confirmed start deploys it); so are the runs of a schedule created here, while the console runs. Before the first one you type the organization's name.\n", host)
 		guard = &console.Guard{
-			Actions: []string{commands.ActionConfirm},
+			Actions: []string{commands.ActionConfirm, commands.ActionScheduleCreate},
 			Word:    a.org.Name,
 			Prompt: fmt.Sprintf("This click acts on the real organization %q at %s. Type the organization's name to go on (anything else cancels the click):",
 				a.org.Name, host),

@@ -108,6 +108,36 @@ func (s crashStore) Update(ctx context.Context, id uuid.UUID, fence *commands.Le
 	})
 }
 
+// The schedules are refused the same way.
+
+func (s crashStore) AddSchedule(ctx context.Context, r commands.ScheduleRecord) error {
+	if s.c.isTripped() {
+		return errCrashed
+	}
+	return s.Store.AddSchedule(ctx, r)
+}
+
+func (s crashStore) UpdateSchedule(ctx context.Context, id string, fn func(*commands.ScheduleRecord) error) (commands.ScheduleRecord, error) {
+	if s.c.isTripped() {
+		return commands.ScheduleRecord{}, errCrashed
+	}
+	return s.Store.UpdateSchedule(ctx, id, fn)
+}
+
+func (s crashStore) RemoveSchedule(ctx context.Context, id string) (commands.ScheduleRecord, error) {
+	if s.c.isTripped() {
+		return commands.ScheduleRecord{}, errCrashed
+	}
+	return s.Store.RemoveSchedule(ctx, id)
+}
+
+func (s crashStore) ClaimOccurrence(ctx context.Context, id string, at time.Time, outcome string) (bool, error) {
+	if s.c.isTripped() {
+		return false, errCrashed
+	}
+	return s.Store.ClaimOccurrence(ctx, id, at, outcome)
+}
+
 func (c *crash) options() []func(*appOptions) {
 	return []func(*appOptions){func(o *appOptions) {
 		o.wrapTransport = func(base http.RoundTripper) http.RoundTripper { return crashTransport{c: c, base: base} }

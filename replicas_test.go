@@ -163,6 +163,7 @@ func (f *fleet) start() *replica {
 		defer close(r.done)
 		r.err = serve(ctx, env(f.vars), r.logs, func(o *appOptions) {
 			o.noPacing, o.dial, o.healthListener = true, r.net.dial, ln
+			o.scheduleTick = scheduleTick
 		})
 	}()
 	t.Cleanup(func() {

@@ -83,7 +83,11 @@ func scheduleBlocks(m commands.ScheduleMessage, ttl time.Duration) ([]slack.Bloc
 		blocks = []slack.Block{section(fmt.Sprintf(":fast_forward: Skipped by %s: *%s* will not be %s at %s (schedule %s).", mention(m.By), escape(r.ClusterName),
 			pastOf(r.Verb), escape(commands.FormatRun(m.At, r)), id))}
 	}
+	// The notification shows the first line.
 	fallback := "Schedule " + r.ID + ": " + slackToPlain(what)
+	if sec, ok := blocks[0].(*slack.SectionBlock); ok {
+		fallback = slackToPlain(sec.Text.Text)
+	}
 	return blocks, fallback
 }
 
