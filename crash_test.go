@@ -138,6 +138,13 @@ func (s crashStore) ClaimOccurrence(ctx context.Context, id string, at time.Time
 	return s.Store.ClaimOccurrence(ctx, id, at, outcome)
 }
 
+func (s crashStore) Occurrence(ctx context.Context, id string, at time.Time) (string, error) {
+	if s.c.isTripped() {
+		return "", errCrashed
+	}
+	return s.Store.Occurrence(ctx, id, at)
+}
+
 func (c *crash) options() []func(*appOptions) {
 	return []func(*appOptions){func(o *appOptions) {
 		o.wrapTransport = func(base http.RoundTripper) http.RoundTripper { return crashTransport{c: c, base: base} }

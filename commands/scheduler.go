@@ -32,6 +32,8 @@ const (
 	// RunBlocked: the cluster was locked, busy, gone, or in a state the verb does not apply to.
 	RunBlocked RunOutcome = "blocked"
 	RunFailed  RunOutcome = "failed" // the bot could not read the cluster or post the run
+	// runElsewhere: another replica is making the run (only across a takeover); nothing to record.
+	runElsewhere RunOutcome = ""
 )
 
 // Defaults of the scheduler's settings.
@@ -207,7 +209,15 @@ func (h *Handler) occur(ctx context.Context, r ScheduleRecord, d Due) error {
 		return fmt.Errorf("claim %s: %w", OccurrenceKey(r.ID, d.At), err)
 	}
 	if !won {
-		return nil // skipped, or dealt with by another replica or a previous run
+		// Skipped, or dealt with by another replica or a previous run; unless a previous run
+		// claimed it to run and died before the run's operation existed: that run is made now
+		// (or reported missed), once, as the operation's id is the occurrence's.
+		interrupted, err := h.interruptedRun(ctx, r, d)
+		if err != nil || !interrupted {
+			return err
+		}
+		h.opLog(Operation{ID: runID(r, d.At), OrganizationID: h.cfg.OrganizationID, ClusterID: r.ClusterID}).Warn().
+			Str("schedule_id", r.ID).Msg("a run claimed before a restart never began; taking it up")
 	}
 	if d.Missed {
 		h.runOver(ctx, r, d, RunMissed, Say(Icon("warning"), " The scheduled "+string(r.Verb)+" of ", Strong(r.ClusterName), " at "+FormatRun(d.At, r)+
@@ -216,6 +226,9 @@ func (h *Handler) occur(ctx context.Context, r ScheduleRecord, d Due) error {
 		return nil
 	}
 	outcome, why, opID := h.startRun(ctx, r, d)
+	if outcome == runElsewhere {
+		return nil
+	}
 	if outcome != RunStarted {
 		h.runOver(ctx, r, d, outcome, Say(Icon("no_entry_sign"), " The scheduled "+string(r.Verb)+" of ", Strong(r.ClusterName), " at "+FormatRun(d.At, r)+
 			" (schedule ", Code(r.ID), ", by ", User(r.CreatedBy), ") did not run: ", why), opID)
@@ -243,6 +256,32 @@ func (h *Handler) runOver(ctx context.Context, r ScheduleRecord, d Due, outcome 
 // scheduleNamespace makes the id of a scheduled run's operation from its occurrence, so that the
 // store refuses a second operation for one occurrence whatever else failed.
 var scheduleNamespace = uuid.MustParse("0b9c1f53-2f55-4c8e-9d7c-5a0c3e1f7a21")
+
+// runID is the id of the operation of an occurrence.
+func runID(r ScheduleRecord, at time.Time) uuid.UUID {
+	return uuid.NewSHA1(scheduleNamespace, []byte(OccurrenceKey(r.ID, at)))
+}
+
+// interruptedRun reports whether the occurrence was claimed to run and its operation never
+// created.
+func (h *Handler) interruptedRun(ctx context.Context, r ScheduleRecord, d Due) (bool, error) {
+	outcome, err := h.store.Occurrence(ctx, r.ID, d.At)
+	if err != nil || outcome != OccurrenceRun {
+		return false, ignoreNotFound(err)
+	}
+	_, err = h.store.Get(ctx, runID(r, d.At))
+	if errors.Is(err, ErrNotFound) {
+		return true, nil
+	}
+	return false, err
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
 
 // startRun starts the operation of an occurrence, with the checks of a person's stop or start:
 // the creator is still allowed, the cluster exists and its state allows the verb, no other
@@ -279,7 +318,7 @@ func (h *Handler) startRun(ctx context.Context, r ScheduleRecord, d Due) (RunOut
 	}
 	now := h.now()
 	op := Operation{
-		ID:   uuid.NewSHA1(scheduleNamespace, []byte(OccurrenceKey(r.ID, d.At))),
+		ID:   runID(r, d.At),
 		Verb: r.Verb, OrganizationID: h.cfg.OrganizationID,
 		ClusterID: c.ID, ClusterName: c.Name, CloudProvider: c.CloudProvider, Region: c.Region, Production: c.Production,
 		Protected: h.cfg.Policy.IsProtected(c.Name, c.Production), StatusAtRequest: st.Status,
@@ -292,6 +331,9 @@ func (h *Handler) startRun(ctx context.Context, r ScheduleRecord, d Due) (RunOut
 	// The lease is taken before the operation exists, so that no adoption takes this confirmed
 	// operation for one whose replica died before calling Qovery.
 	l, release, err := h.holdOp(ctx, op.ID)
+	if errors.Is(err, ErrLeaseHeld) {
+		return runElsewhere, nil, op.ID // another replica is making this run
+	}
 	if err != nil {
 		return RunFailed, Say("the bot could not take the run's lease; see its log."), uuid.Nil
 	}
@@ -299,7 +341,13 @@ func (h *Handler) startRun(ctx context.Context, r ScheduleRecord, d Due) (RunOut
 	if err := h.store.Create(ctx, op); err != nil {
 		var busy *BusyError
 		if errors.As(err, &busy) {
+			if busy.Existing.ID == op.ID {
+				return runElsewhere, nil, op.ID
+			}
 			return RunBlocked, h.busyText(ctx, busy.Existing), op.ID
+		}
+		if _, gerr := h.store.Get(ctx, op.ID); gerr == nil {
+			return runElsewhere, nil, op.ID // made already
 		}
 		h.opLog(op).Error().Err(err).Msg("record a scheduled run")
 		return RunFailed, Say("the bot could not record the run; see its log."), op.ID

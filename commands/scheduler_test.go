@@ -414,3 +414,38 @@ func TestScheduleOneReplicaRuns(t *testing.T) {
 		t.Errorf("both or neither replica took the schedules lease")
 	}
 }
+
+// A previous run claimed the occurrence to run and died before the run's operation existed: the
+// next scheduler makes the run (once), or reports it missed past the grace.
+func TestScheduleRunInterruptedBeforeItBegan(t *testing.T) {
+	f := newFixture(t)
+	r := f.makeSchedule(t, "stop staging at 21:01")
+	at := time.Date(2026, 11, 27, 21, 1, 0, 0, time.UTC)
+	if won, err := f.h.store.ClaimOccurrence(t.Context(), r.ID, at, OccurrenceRun); !won || err != nil {
+		t.Fatal(won, err)
+	}
+	f.clock.Advance(3 * time.Minute)
+	f.tick(t, newScheduler())
+	f.tick(t, newScheduler())
+	if f.q.stopCalls != 1 {
+		t.Fatalf("%d stop calls; want the interrupted run made once", f.q.stopCalls)
+	}
+
+	g := newFixture(t)
+	r = g.makeSchedule(t, "stop staging at 21:01")
+	_, _ = g.h.store.ClaimOccurrence(t.Context(), r.ID, at, OccurrenceRun)
+	g.clock.Advance(time.Hour)
+	g.tick(t, newScheduler())
+	if g.q.stopCalls != 0 || !strings.Contains(g.lastAnnounced(), "was missed") {
+		t.Fatalf("an hour late: %d calls, announced %q; want none and a missed report", g.q.stopCalls, g.lastAnnounced())
+	}
+	// A skipped occurrence stays skipped.
+	k := newFixture(t)
+	r = k.makeSchedule(t, "stop staging at 21:01")
+	_, _ = k.h.store.ClaimOccurrence(t.Context(), r.ID, at, OccurrenceSkipped)
+	k.clock.Advance(2 * time.Minute)
+	k.tick(t, newScheduler())
+	if k.q.stopCalls != 0 {
+		t.Fatal("a skipped occurrence ran")
+	}
+}

@@ -74,6 +74,9 @@ type ScheduleStore interface {
 	// reports false when that occurrence was already claimed: of racing claimers, exactly one
 	// wins.
 	ClaimOccurrence(ctx context.Context, id string, at time.Time, outcome string) (bool, error)
+	// Occurrence returns the outcome the occurrence at of schedule id was claimed with;
+	// [ErrNotFound] when it was not claimed.
+	Occurrence(ctx context.Context, id string, at time.Time) (string, error)
 }
 
 // SortSchedules orders schedules oldest first, then by id, as the stores list them.
@@ -168,4 +171,15 @@ func (s *MemoryStore) ClaimOccurrence(_ context.Context, id string, at time.Time
 	}
 	s.sched.claimed[key] = outcome
 	return true, nil
+}
+
+// Occurrence implements [ScheduleStore].
+func (s *MemoryStore) Occurrence(_ context.Context, id string, at time.Time) (string, error) {
+	s.sched.mu.Lock()
+	defer s.sched.mu.Unlock()
+	outcome, ok := s.sched.claimed[OccurrenceKey(id, at)]
+	if !ok {
+		return "", ErrNotFound
+	}
+	return outcome, nil
 }

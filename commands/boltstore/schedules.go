@@ -132,3 +132,22 @@ func (s *Store) ClaimOccurrence(ctx context.Context, id string, at time.Time, ou
 	})
 	return won, err
 }
+
+// Occurrence implements [commands.ScheduleStore].
+func (s *Store) Occurrence(ctx context.Context, id string, at time.Time) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	var outcome []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		outcome = append([]byte(nil), tx.Bucket([]byte(bucketOccurrences)).Get([]byte(commands.OccurrenceKey(id, at)))...)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if len(outcome) == 0 {
+		return "", commands.ErrNotFound
+	}
+	return string(outcome), nil
+}

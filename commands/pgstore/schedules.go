@@ -120,3 +120,17 @@ func (s *Store) UpdateSchedule(ctx context.Context, id string, fn func(*commands
 	}
 	return result, err
 }
+
+// Occurrence implements [commands.ScheduleStore].
+func (s *Store) Occurrence(ctx context.Context, id string, at time.Time) (string, error) {
+	var outcome string
+	err := s.pool.QueryRow(ctx, `SELECT outcome FROM schedule_occurrences WHERE schedule_id = $1 AND occurrence = $2`,
+		id, at.UTC().Truncate(time.Second)).Scan(&outcome)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", commands.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("read occurrence %s: %w", commands.OccurrenceKey(id, at), err)
+	}
+	return outcome, nil
+}

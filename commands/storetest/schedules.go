@@ -97,6 +97,12 @@ func testClaimOnce(t *testing.T, s commands.ScheduleStore) {
 	if ok, err := s.ClaimOccurrence(t.Context(), "e0000001", at.In(time.FixedZone("CET", 3600)), commands.OccurrenceSkipped); ok || err != nil {
 		t.Fatalf("second claim = %v, %v; want it lost", ok, err)
 	}
+	if got, err := s.Occurrence(t.Context(), "e0000001", at); got != commands.OccurrenceRun || err != nil {
+		t.Errorf("Occurrence = %q, %v; want the first claim's outcome", got, err)
+	}
+	if _, err := s.Occurrence(t.Context(), "e0000001", at.Add(time.Hour)); !errors.Is(err, commands.ErrNotFound) {
+		t.Errorf("Occurrence(unclaimed) = %v; want ErrNotFound", err)
+	}
 	if ok, _ := s.ClaimOccurrence(t.Context(), "e0000001", at.Add(24*time.Hour), commands.OccurrenceRun); !ok {
 		t.Error("the next day's occurrence was refused")
 	}
