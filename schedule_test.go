@@ -161,6 +161,9 @@ func scheduledStop(t *testing.T, ctx context.Context, at time.Time) func() {
 		if n := h.stopCalls("staging"); n != 1 {
 			t.Errorf("%d stop calls; want exactly 1", n)
 		}
+		if err := h.slack.WaitFor(ctx, func() bool { cur, _ := h.slack.Message(ops, heads.TS); return len(cur.Buttons()) == 0 }); err != nil {
+			t.Errorf("the heads-up still offers Skip after the run")
+		}
 		logs := h.logs.String()
 		for _, audit := range []string{`"audit":"schedule_requested"`, `"audit":"schedule_created"`, `"audit":"schedule_heads_up"`, `"outcome":"run"`,
 			`"audit":"stop_requested"`, `"audit":"stop_finished"`, `"schedule_id":"` + id + `"`} {

@@ -181,7 +181,7 @@ func parentBlocks(op commands.Operation, now time.Time) ([]slack.Block, string) 
 	if r := op.Schedule; r != nil {
 		who = fmt.Sprintf("Scheduled by %s · schedule %s, %s", mention(op.RequestedBy), codeSpan(r.ID), escape(r.When))
 		if r.Late > 0 {
-			who += fmt.Sprintf(" · ran %s late: the bot was not running at %s", commands.FormatDuration(r.Late), commands.FormatTime(r.At))
+			who += fmt.Sprintf(" · ran %s late: the bot was not running at %s", commands.FormatDuration(r.Late), r.LocalAt())
 		}
 	} else if op.ConfirmedBy != "" {
 		who += fmt.Sprintf(" · confirmed by %s at %s", mention(op.ConfirmedBy), commands.FormatTime(op.ConfirmedAt))

@@ -66,6 +66,8 @@ const (
 	// someone skipped that run.
 	ScheduleHeadsUp ScheduleMessageKind = "heads_up"
 	ScheduleSkipped ScheduleMessageKind = "skipped"
+	// ScheduleHeadsUpDone replaces a heads-up once its time has come: no more Skip.
+	ScheduleHeadsUpDone ScheduleMessageKind = "heads_up_done"
 )
 
 // ScheduleMessage is a message about a schedule, for the chat to render.

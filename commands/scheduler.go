@@ -45,6 +45,10 @@ const (
 	missedLookback = 24 * time.Hour
 )
 
+// onTime is how late a run may begin and still be on time: the scheduler looks every few seconds,
+// and a run is said to be late only when the bot was not running at its time.
+const onTime = time.Minute
+
 // noticeSuffix names the heads-up of an occurrence in the store, beside the occurrence itself.
 const noticeSuffix = "/heads-up"
 
@@ -53,6 +57,9 @@ func schedulesLeaseName(org uuid.UUID) string { return "schedules/" + org.String
 // scheduler is the state of [Handler.runSchedules], used by its goroutine only.
 type scheduler struct {
 	lease *Lease
+	// headsUps are the messages of the heads-ups this scheduler posted, by occurrence
+	// (OccurrenceKey), so that the run takes the Skip button off.
+	headsUps map[string]string
 	// checked is, per schedule, up to when its occurrences were dealt with; noticed, the
 	// occurrence whose heads-up was dealt with.
 	checked map[string]time.Time
@@ -60,7 +67,7 @@ type scheduler struct {
 }
 
 func newScheduler() *scheduler {
-	return &scheduler{checked: map[string]time.Time{}, noticed: map[string]time.Time{}}
+	return &scheduler{checked: map[string]time.Time{}, noticed: map[string]time.Time{}, headsUps: map[string]string{}}
 }
 
 // runSchedules runs the scheduler until ctx ends, every ScheduleTick.
@@ -142,8 +149,15 @@ func (h *Handler) scheduleTick(ctx context.Context, s *scheduler) error {
 			due = due[len(due)-1:]
 		}
 		for _, d := range due {
+			key := OccurrenceKey(r.ID, d.At)
+			headsUp := s.headsUps[key]
+			delete(s.headsUps, key)
 			runs.Go(func() error {
-				return h.occur(ctx, r, d)
+				err := h.occur(ctx, r, d)
+				if headsUp != "" && err == nil {
+					h.editSchedule(ctx, headsUp, ScheduleMessage{Kind: ScheduleHeadsUpDone, Schedule: r, At: d.At})
+				}
+				return err
 			})
 		}
 		s.checked[r.ID] = now
@@ -192,8 +206,11 @@ func (h *Handler) headsUp(ctx context.Context, s *scheduler, r ScheduleRecord, n
 		return
 	}
 	m := ScheduleMessage{Kind: ScheduleHeadsUp, Schedule: r, At: at, Value: OccurrenceKey(r.ID, at)}
-	if _, err := h.chat.PostSchedule(ctx, m); err != nil {
+	ts, err := h.chat.PostSchedule(ctx, m)
+	if err != nil {
 		h.cfg.Log.Error().Err(err).Str("schedule_id", r.ID).Str("channel", r.ChannelID).Msg("post a heads-up")
+	} else {
+		s.headsUps[m.Value] = ts
 	}
 	h.audit.Schedule(ScheduleEvent{Action: "heads_up", Schedule: r, At: at})
 }
@@ -317,6 +334,10 @@ func (h *Handler) startRun(ctx context.Context, r ScheduleRecord, d Due) (RunOut
 		return RunBlocked, why, uuid.Nil
 	}
 	now := h.now()
+	late := d.Late
+	if late < onTime {
+		late = 0
+	}
 	op := Operation{
 		ID:   runID(r, d.At),
 		Verb: r.Verb, OrganizationID: h.cfg.OrganizationID,
@@ -325,7 +346,7 @@ func (h *Handler) startRun(ctx context.Context, r ScheduleRecord, d Due) (RunOut
 		RequestedBy: r.CreatedBy, ChannelID: r.ChannelID, RequestedAt: now, ExpiresAt: now,
 		Phase: PhaseConfirmed, ConfirmedBy: r.CreatedBy, ConfirmedAt: now,
 		ConsoleURL: qovery.ConsoleClusterURL(h.cfg.OrganizationID, c.ID),
-		Schedule:   &ScheduledRun{ID: r.ID, At: d.At, Late: d.Late, When: scheduleOf(r).Describe()},
+		Schedule:   &ScheduledRun{ID: r.ID, At: d.At, Late: late, When: scheduleOf(r).Describe(), Zone: r.Zone},
 		Notices:    []Notice{{Seq: 1, Event: Event{Kind: EventConfirmed, At: now}, State: NoticePending}},
 	}
 	// The lease is taken before the operation exists, so that no adoption takes this confirmed

@@ -262,8 +262,11 @@ func TestScheduledRun(t *testing.T) {
 	if err != nil || op.Schedule == nil || op.Schedule.ID != r.ID || op.RequestedBy != "U1" || op.ChannelID != "C1" || op.Phase != PhaseWatching || op.MessageTS == "" {
 		t.Fatalf("scheduled operation = %+v, %v; want a watched stop requested by U1 in C1, marked scheduled", op, err)
 	}
-	if op.Schedule.Late != 2*time.Second {
-		t.Errorf("Late = %v; want the 2 s the tick came after the time", op.Schedule.Late)
+	if op.Schedule.Late != 0 {
+		t.Errorf("Late = %v; want 0 (2 s after the time is on time)", op.Schedule.Late)
+	}
+	if done := f.schedMessages(ScheduleHeadsUpDone); len(done) != 1 || done[0].TS == "" {
+		t.Errorf("heads-up edits after the run = %+v; want the heads-up edited once, without Skip", done)
 	}
 	if got := f.runOutcomes(); len(got) != 1 || got[0] != RunStarted {
 		t.Errorf("run outcomes = %v; want one run", got)

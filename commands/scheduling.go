@@ -33,6 +33,17 @@ type ScheduledRun struct {
 	Late time.Duration
 	// When describes the schedule: "every weekday at 19:00 Europe/Paris".
 	When string
+	// Zone is the schedule's zone (an IANA name).
+	Zone string `json:",omitempty"`
+}
+
+// LocalAt renders At in the schedule's zone: "19:00 CET".
+func (r ScheduledRun) LocalAt() string {
+	loc, err := time.LoadLocation(r.Zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return r.At.In(loc).Format("15:04 MST")
 }
 
 // zone is the zone of a schedule made without tz.
@@ -152,20 +163,31 @@ func scheduleAnswered(r ScheduleRecord) Text {
 	return Say("This schedule request was cancelled; nothing was scheduled.")
 }
 
-// createSchedule handles Create schedule: the schedule becomes active, after the typed name for a
-// protected cluster. The same people who may stop clusters may create schedules.
-func (h *Handler) createSchedule(ctx context.Context, p press, value string) (Text, error) {
+// requestedSchedule loads the schedule a button of its confirmation names. When there is none, it
+// returns what to tell the person who pressed.
+func (h *Handler) requestedSchedule(ctx context.Context, value string) (ScheduleRecord, Text, error) {
 	id, ok := strings.CutPrefix(value, scheduleValuePrefix)
 	if !ok {
-		return nil, &DeniedError{Reason: "malformed_button_value", Msg: Say("This button was not made by this bot, so it was ignored.")}
+		return ScheduleRecord{}, nil, &DeniedError{Reason: "malformed_button_value", Msg: Say("This button was not made by this bot, so it was ignored.")}
 	}
 	r, err := h.scheduleByID(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return Say("This schedule request is gone: it was cancelled or expired. Nothing was scheduled."), nil
+		return r, Say("This schedule request is gone: it was cancelled or expired. Nothing was scheduled."), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load schedule %s: %w", id, err)
+		return r, nil, fmt.Errorf("load schedule %s: %w", id, err)
 	}
+	return r, nil, nil
+}
+
+// createSchedule handles Create schedule: the schedule becomes active, after the typed name for a
+// protected cluster. The same people who may stop clusters may create schedules.
+func (h *Handler) createSchedule(ctx context.Context, p press, value string) (Text, error) {
+	r, gone, err := h.requestedSchedule(ctx, value)
+	if err != nil || !gone.IsZero() {
+		return gone, err
+	}
+	id := r.ID
 	if r.State != SchedulePending {
 		return scheduleAnswered(r), nil
 	}
@@ -215,17 +237,11 @@ func (h *Handler) createSchedule(ctx context.Context, p press, value string) (Te
 
 // cancelSchedule handles Cancel on a schedule's confirmation: its requester, or anyone allowed.
 func (h *Handler) cancelSchedule(ctx context.Context, p press, value string) (Text, error) {
-	id, ok := strings.CutPrefix(value, scheduleValuePrefix)
-	if !ok {
-		return nil, &DeniedError{Reason: "malformed_button_value", Msg: Say("This button was not made by this bot, so it was ignored.")}
+	r, gone, err := h.requestedSchedule(ctx, value)
+	if err != nil || !gone.IsZero() {
+		return gone, err
 	}
-	r, err := h.scheduleByID(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return Say("This schedule request is gone: it was cancelled or expired. Nothing was scheduled."), nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load schedule %s: %w", id, err)
-	}
+	id := r.ID
 	if p.by.UserID != r.CreatedBy {
 		if err := h.authorize(ctx, p.by.UserID, r.ChannelID); err != nil {
 			return nil, err

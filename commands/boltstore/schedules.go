@@ -70,17 +70,26 @@ func (s *Store) RemoveSchedule(ctx context.Context, id string) (commands.Schedul
 	}
 	var r commands.ScheduleRecord
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(bucketSchedules))
-		raw := b.Get([]byte(id))
-		if raw == nil {
-			return commands.ErrNotFound
+		var err error
+		if r, err = getSchedule(tx, id); err != nil {
+			return err
 		}
-		if err := json.Unmarshal(raw, &r); err != nil {
-			return fmt.Errorf("decode schedule %s: %w", id, err)
-		}
-		return b.Delete([]byte(id))
+		return tx.Bucket([]byte(bucketSchedules)).Delete([]byte(id))
 	})
 	return r, err
+}
+
+// getSchedule reads schedule id in tx; commands.ErrNotFound when there is none.
+func getSchedule(tx *bolt.Tx, id string) (commands.ScheduleRecord, error) {
+	var r commands.ScheduleRecord
+	raw := tx.Bucket([]byte(bucketSchedules)).Get([]byte(id))
+	if raw == nil {
+		return r, commands.ErrNotFound
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return r, fmt.Errorf("decode schedule %s: %w", id, err)
+	}
+	return r, nil
 }
 
 // UpdateSchedule implements [commands.ScheduleStore] in one write transaction.
@@ -90,14 +99,9 @@ func (s *Store) UpdateSchedule(ctx context.Context, id string, fn func(*commands
 	}
 	var r commands.ScheduleRecord
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(bucketSchedules))
-		raw := b.Get([]byte(id))
-		if raw == nil {
-			return commands.ErrNotFound
-		}
-		r = commands.ScheduleRecord{}
-		if err := json.Unmarshal(raw, &r); err != nil {
-			return fmt.Errorf("decode schedule %s: %w", id, err)
+		var err error
+		if r, err = getSchedule(tx, id); err != nil {
+			return err
 		}
 		next := r
 		if err := fn(&next); err != nil {
@@ -108,7 +112,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, id string, fn func(*commands
 			return fmt.Errorf("encode schedule %s: %w", id, err)
 		}
 		r = next
-		return b.Put([]byte(id), enc)
+		return tx.Bucket([]byte(bucketSchedules)).Put([]byte(id), enc)
 	})
 	return r, err
 }

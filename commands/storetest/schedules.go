@@ -114,18 +114,25 @@ func testClaimOnce(t *testing.T, s commands.ScheduleStore) {
 func testRacingClaims(t *testing.T, s commands.ScheduleStore) {
 	at := time.Date(2026, 12, 8, 18, 0, 0, 0, time.UTC)
 	const n = 8
-	var wins sync.WaitGroup
+	if count := racers(n, func() bool {
+		ok, err := s.ClaimOccurrence(t.Context(), "f0000001", at, commands.OccurrenceRun)
+		if err != nil {
+			t.Error(err)
+		}
+		return ok
+	}); count != 1 {
+		t.Fatalf("%d of %d racing claims won; want exactly 1", count, n)
+	}
+}
+
+// racers runs try n times at once and returns how many of them won.
+func racers(n int, try func() bool) int {
+	var all sync.WaitGroup
 	won := make(chan bool, n)
 	for range n {
-		wins.Go(func() {
-			ok, err := s.ClaimOccurrence(t.Context(), "f0000001", at, commands.OccurrenceRun)
-			if err != nil {
-				t.Error(err)
-			}
-			won <- ok
-		})
+		all.Go(func() { won <- try() })
 	}
-	wins.Wait()
+	all.Wait()
 	close(won)
 	count := 0
 	for ok := range won {
@@ -133,9 +140,7 @@ func testRacingClaims(t *testing.T, s commands.ScheduleStore) {
 			count++
 		}
 	}
-	if count != 1 {
-		t.Fatalf("%d of %d racing claims won; want exactly 1", count, n)
-	}
+	return count
 }
 
 func testScheduleUpdate(t *testing.T, s commands.ScheduleStore) {
@@ -174,32 +179,19 @@ func testRacingActivation(t *testing.T, s commands.ScheduleStore) {
 	}
 	errNotPending := errors.New("not pending")
 	const n = 8
-	var racers sync.WaitGroup
-	won := make(chan bool, n)
-	for range n {
-		racers.Go(func() {
-			_, err := s.UpdateSchedule(t.Context(), r.ID, func(r *commands.ScheduleRecord) error {
-				if r.State != commands.SchedulePending {
-					return errNotPending
-				}
-				r.State = commands.ScheduleActive
-				return nil
-			})
-			if err != nil && !errors.Is(err, errNotPending) {
-				t.Error(err)
+	if count := racers(n, func() bool {
+		_, err := s.UpdateSchedule(t.Context(), r.ID, func(r *commands.ScheduleRecord) error {
+			if r.State != commands.SchedulePending {
+				return errNotPending
 			}
-			won <- err == nil
+			r.State = commands.ScheduleActive
+			return nil
 		})
-	}
-	racers.Wait()
-	close(won)
-	count := 0
-	for ok := range won {
-		if ok {
-			count++
+		if err != nil && !errors.Is(err, errNotPending) {
+			t.Error(err)
 		}
-	}
-	if count != 1 {
+		return err == nil
+	}); count != 1 {
 		t.Fatalf("%d of %d racing activations won; want exactly 1", count, n)
 	}
 }

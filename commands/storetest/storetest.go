@@ -104,7 +104,7 @@ func fullOperation(clusterID uuid.UUID) commands.Operation {
 		Failure: &commands.Failure{Tag: "CANNOT_PAUSE", Message: "a PDB blocks the drain", Hint: "relax it",
 			Link: "https://hub.qovery.com/x", Detail: "drain: timeout", Unread: "Qovery answered 503"},
 		Schedule: &commands.ScheduledRun{ID: "3f2a9c1e", At: time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC), Late: 3 * time.Minute,
-			When: "every weekday at 19:00 Europe/Paris"},
+			When: "every weekday at 19:00 Europe/Paris", Zone: "Europe/Paris"},
 		Call: commands.CallAnswered,
 		Notices: []commands.Notice{
 			{Seq: 1, Event: commands.Event{Kind: commands.EventConfirmed, State: qovery.StateDeployed, At: fixedTime(1), Since: fixedTime(0), Days: 3}, State: commands.NoticePosted, Attempts: 1, RetryAt: fixedTime(3)},
