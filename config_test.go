@@ -26,7 +26,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if cfg.SlackAPIURL != "https://slack.com/api/" || cfg.QoveryAPIURL != "https://api.qovery.com" ||
 		cfg.PollInterval != 10*time.Second || cfg.WatchTimeout != 4*time.Hour || cfg.ConfirmTTL != 10*time.Minute ||
 		cfg.LogFormat != "json" || cfg.LogLevel.String() != "info" || cfg.OrganizationID != uuid.Nil ||
-		cfg.DatabaseURL != "" || cfg.LeaseTimeout != 15*time.Second {
+		cfg.DatabaseURL != "" || cfg.LeaseTimeout != 15*time.Second ||
+		cfg.Timezone != time.UTC || cfg.ScheduleNotice != 15*time.Minute || cfg.ScheduleGrace != 30*time.Minute {
 		t.Errorf("defaults = %+v", cfg)
 	}
 }
@@ -40,9 +41,15 @@ func TestLoadConfigOverrides(t *testing.T) {
 	e["LOG_FORMAT"] = "console"
 	e["QOVERY_BOT_DATABASE_URL"] = "postgresql://bot:pw@db.internal:5432/bot?sslmode=require"
 	e["QOVERY_BOT_LEASE_TIMEOUT"] = "30s"
+	e["QOVERY_BOT_TIMEZONE"] = "Europe/Paris"
+	e["QOVERY_BOT_SCHEDULE_NOTICE"] = "0"
+	e["QOVERY_BOT_SCHEDULE_GRACE"] = "1h"
 	cfg, err := loadConfig(env(e))
 	if err != nil {
 		t.Fatalf("loadConfig = %v", err)
+	}
+	if cfg.Timezone.String() != "Europe/Paris" || cfg.ScheduleNotice >= 0 || cfg.ScheduleGrace != time.Hour {
+		t.Errorf("schedule settings = %v, %v, %v; want Europe/Paris, no heads-up, 1h", cfg.Timezone, cfg.ScheduleNotice, cfg.ScheduleGrace)
 	}
 	if cfg.SlackAPIURL != "http://127.0.0.1:9/api/" || cfg.PollInterval != 250*time.Millisecond ||
 		cfg.OrganizationID.String() != e["QOVERY_ORGANIZATION_ID"] || cfg.LogLevel.String() != "debug" ||
@@ -71,6 +78,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"database URL without host", "QOVERY_BOT_DATABASE_URL", "postgres:///bot?password=secret", "QOVERY_BOT_DATABASE_URL: want a PostgreSQL URL"},
 		{"bad lease timeout", "QOVERY_BOT_LEASE_TIMEOUT", "0s", "QOVERY_BOT_LEASE_TIMEOUT: want a positive Go duration such as 15s"},
 		{"bad format", "LOG_FORMAT", "xml", "LOG_FORMAT: want json or console"},
+		{"bad time zone", "QOVERY_BOT_TIMEZONE", "Paris", `QOVERY_BOT_TIMEZONE: want an IANA time zone such as Europe/Paris`},
+		{"local time zone", "QOVERY_BOT_TIMEZONE", "Local", `QOVERY_BOT_TIMEZONE: want an IANA time zone`},
+		{"bad notice", "QOVERY_BOT_SCHEDULE_NOTICE", "15", `QOVERY_BOT_SCHEDULE_NOTICE: want a positive Go duration such as 15m0s, or 0 for no heads-up`},
+		{"bad grace", "QOVERY_BOT_SCHEDULE_GRACE", "-5m", `QOVERY_BOT_SCHEDULE_GRACE: want a positive Go duration such as 30m0s`},
 		{"placeholder app token", "SLACK_APP_TOKEN", "REPLACE_ME_xapp_secret", `SLACK_APP_TOKEN: holds the placeholder "REPLACE_ME"`},
 		{"placeholder bot token", "SLACK_BOT_TOKEN", "xoxb-your-token-secret", `SLACK_BOT_TOKEN: holds the placeholder "YOUR-TOKEN"`},
 		{"placeholder bot token, ellipsis", "SLACK_BOT_TOKEN", "xoxb-…secret", `SLACK_BOT_TOKEN: holds the placeholder "…"`},

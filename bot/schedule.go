@@ -80,7 +80,7 @@ func scheduleBlocks(m commands.ScheduleMessage, ttl time.Duration) ([]slack.Bloc
 			contextLine("Skip this time skips only this run; the schedule stays. " + codeSpan(commands.CommandName+" unschedule "+r.ID) + " removes it."),
 		}
 	case commands.ScheduleHeadsUpDone:
-		blocks = []slack.Block{section(fmt.Sprintf(":alarm_clock: *%s* was due to be %s at %s (schedule %s by %s); what came of it is below.",
+		blocks = []slack.Block{section(fmt.Sprintf(":alarm_clock: Heads-up: *%s* was due to be %s at %s (schedule %s by %s); what came of it is below.",
 			escape(r.ClusterName), pastOf(r.Verb), escape(commands.FormatRun(m.At, r)), id, mention(r.CreatedBy)))}
 	case commands.ScheduleSkipped:
 		blocks = []slack.Block{section(fmt.Sprintf(":fast_forward: Skipped by %s: *%s* will not be %s at %s (schedule %s).", mention(m.By), escape(r.ClusterName),
