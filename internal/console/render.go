@@ -137,6 +137,7 @@ var (
 		":inbox_tray:", "📥", ":hourglass_flowing_sand:", "⏳", ":lock:", "🔒",
 		":no_entry_sign:", "🚫", ":grey_question:", "❔", ":white_circle:", "⚪", ":large_green_circle:", "🟢",
 		":package:", "📦", ":moneybag:", "💰", ":arrows_counterclockwise:", "🔄", ":bulb:", "💡", ":unlock:", "🔓",
+		":calendar:", "📅", ":alarm_clock:", "⏰", ":fast_forward:", "⏩", ":wastebasket:", "🗑️",
 	)
 	unescape = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 )
