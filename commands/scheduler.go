@@ -139,7 +139,10 @@ func (h *Handler) scheduleTick(ctx context.Context, s *scheduler) error {
 		h.headsUp(ctx, s, r, now)
 		since, ok := s.checked[r.ID]
 		if !ok {
-			since = r.CreatedAt
+			since = r.ActiveSince
+			if since.IsZero() {
+				since = r.CreatedAt
+			}
 			if back := now.Add(-missedLookback); since.Before(back) {
 				since = back
 			}

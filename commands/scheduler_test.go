@@ -452,3 +452,21 @@ func TestScheduleRunInterruptedBeforeItBegan(t *testing.T) {
 		t.Fatal("a skipped occurrence ran")
 	}
 }
+
+// A schedule created after its time that day (the confirmation was answered late) first runs the
+// next day, not at once.
+func TestScheduleCreatedAfterItsTime(t *testing.T) {
+	f := newFixture(t)
+	r := f.askSchedule(t, "stop staging at 21:01")
+	f.clock.Advance(3 * time.Minute)
+	if err := f.h.Click(t.Context(), Click{Action: ActionScheduleCreate, Value: scheduleValuePrefix + r.ID, By: Actor{UserID: "U1", ChannelID: "C1"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.tick(t, newScheduler())
+	if f.q.stopCalls != 0 || len(f.n.announced) != 0 {
+		t.Fatalf("a schedule created at 21:03 for 21:01 acted at once: %d calls, announced %v", f.q.stopCalls, f.n.announced)
+	}
+	if created := f.schedMessages(ScheduleCreated); len(created) != 1 || created[0].At.Day() != 28 {
+		t.Errorf("created = %+v; want the next run on the 28th", created)
+	}
+}

@@ -32,8 +32,9 @@ type ScheduleRecord struct {
 	ExpiresAt time.Time
 	// Protected is set when the cluster's name had to be typed to create the schedule.
 	Protected bool
-	// ConfirmedBy is who clicked Create schedule.
+	// ConfirmedBy is who clicked Create schedule, at ActiveSince: occurrences before then never run.
 	ConfirmedBy string
+	ActiveSince time.Time
 }
 
 // ScheduleState is where a schedule stands.

@@ -215,7 +215,7 @@ func (h *Handler) createSchedule(ctx context.Context, p press, value string) (Te
 		if s.State != SchedulePending || !now.Before(s.ExpiresAt) {
 			return errScheduleAnswered
 		}
-		s.State, s.ConfirmedBy = ScheduleActive, p.by.UserID
+		s.State, s.ConfirmedBy, s.ActiveSince = ScheduleActive, p.by.UserID, now
 		if s.MessageTS == "" {
 			s.MessageTS = p.messageTS
 		}
@@ -348,6 +348,7 @@ func (h *Handler) unschedule(ctx context.Context, req Request, id string) (Text,
 	h.audit.Schedule(ScheduleEvent{Action: "unscheduled", Schedule: r, By: req.By.UserID})
 	said := Say(Icon("wastebasket"), " ", User(req.By.UserID), " removed schedule ", Code(r.ID), ": ", ScheduleText(r, scheduleOf(r).Next(h.now())), " will not happen.")
 	if r.State != ScheduleActive {
+		h.editSchedule(ctx, r.MessageTS, ScheduleMessage{Kind: ScheduleAskCancelled, Schedule: r, By: req.By.UserID})
 		return Say("Removed the schedule request ", Code(r.ID), "; it had not been created."), nil
 	}
 	if err := h.chat.Announce(ctx, r.ChannelID, said); err != nil {
