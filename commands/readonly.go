@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
@@ -63,8 +65,27 @@ func (h *Handler) status(ctx context.Context, typed string) (Text, error) {
 		lines = append(lines, LockText(st.ClusterLock))
 	}
 	lines = append(lines, impactLine(imp))
+	lines = append(lines, h.schedulesOf(ctx, c.ID)...)
 	lines = append(lines, Say(Link(qovery.ConsoleClusterURL(h.cfg.OrganizationID, c.ID), "Open in the Qovery console")))
 	return Lines(lines...), nil
+}
+
+// schedulesOf describes the active schedules of a cluster, one line each; nothing when the store
+// cannot say (status is read-only and answers without them).
+func (h *Handler) schedulesOf(ctx context.Context, cluster uuid.UUID) []Text {
+	list, err := h.store.Schedules(ctx)
+	if err != nil {
+		h.cfg.Log.Warn().Err(err).Msg("list schedules for status")
+		return nil
+	}
+	now := h.now()
+	var lines []Text
+	for _, r := range list {
+		if r.State == ScheduleActive && r.ClusterID == cluster {
+			lines = append(lines, Say(Icon("calendar"), " Schedule ", Code(r.ID), ": ", ScheduleText(r, scheduleOf(r).Next(now))))
+		}
+	}
+	return lines
 }
 
 // LockText describes a Qovery cluster lock: who, why, since when and for how long.

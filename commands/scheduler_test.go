@@ -470,3 +470,17 @@ func TestScheduleCreatedAfterItsTime(t *testing.T) {
 		t.Errorf("created = %+v; want the next run on the 28th", created)
 	}
 }
+
+// status shows a cluster's schedules.
+func TestStatusShowsSchedules(t *testing.T) {
+	f := newFixture(t)
+	r := f.makeSchedule(t, "stop staging at 19:00 on weekdays tz Europe/Paris")
+	reply, err := f.handle(t, tRequest{UserID: "U9", ChannelID: "C1", Text: "status staging"})
+	if err != nil || !strings.Contains(reply.Text, "Schedule `"+r.ID+"`: Every weekday at 19:00 Europe/Paris: stop *staging*. Next: Mon 30 Nov 19:00 CET") {
+		t.Fatalf("status = %q, %v; want the schedule in it", reply.Text, err)
+	}
+	other, _ := f.handle(t, tRequest{UserID: "U9", ChannelID: "C1", Text: "status staging-us"})
+	if strings.Contains(other.Text, r.ID) {
+		t.Errorf("another cluster's status shows staging's schedule: %q", other.Text)
+	}
+}
