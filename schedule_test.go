@@ -118,6 +118,7 @@ func TestSchedulesEndToEnd(t *testing.T) {
 		{"Skip this time and unschedule: nothing runs", skipAndUnschedule},
 		{"stopped after the heads-up, started before the minute: one call", acrossARestart},
 		{"three replicas on PostgreSQL: one heads-up, one call", onReplicas},
+		{"the replica running the schedules is killed after the heads-up: another makes the run, once", replicaKilled},
 	}
 	checks := map[string]func(){}
 	for _, sc := range scenarios {
@@ -282,6 +283,47 @@ func onReplicas(t *testing.T, ctx context.Context, at time.Time) func() {
 		if n := countSaying(f.slack, ops, "Heads-up"); n != 1 {
 			t.Errorf("%d heads-ups; want 1", n)
 		}
+	}
+}
+
+// The replica running the schedules dies (cut off from the network, leases of 1 s) after the
+// heads-up: another takes the schedules over and makes the run, once, with no second heads-up.
+func replicaKilled(t *testing.T, ctx context.Context, at time.Time) func() {
+	if os.Getenv(pgtest.EnvURL) == "" {
+		t.Run("a replica killed", func(t *testing.T) { pgtest.Database(t) })
+		return nil
+	}
+	f, rs := startFleet(t, 2, time.Second)
+	createSchedule(t, ctx, f.slack, bob, fmt.Sprintf("stop %s at %s tz UTC", f.names[1], at.Format("15:04")))
+	waitSaying(t, ctx, f.slack, ops, "Heads-up")
+	var runner, other *replica
+	for i, r := range rs {
+		if strings.Contains(r.logs.String(), "this replica now runs the schedules") {
+			runner, other = r, rs[1-i]
+		}
+	}
+	if runner == nil {
+		t.Fatal("no replica says it runs the schedules")
+	}
+	runner.net.kill()
+	if err := other.logs.waitFor(ctx, "this replica now runs the schedules"); err != nil {
+		t.Fatalf("%s did not take the schedules over: %v", other.name, err)
+	}
+	stops := func() int {
+		return f.qovery.CountRequests("POST", fmt.Sprintf("/organization/%s/cluster/%s/stop", f.org, f.clusters[1]))
+	}
+	return func() {
+		if err := f.slack.WaitFor(ctx, func() bool { return stops() > 0 }); err != nil {
+			t.Fatalf("no stop call after the takeover: %v", err)
+		}
+		f.waitParent(waitSaying(t, ctx, f.slack, ops, "Scheduled by"), "`STOPPING`")
+		if n := stops(); n != 1 {
+			t.Errorf("%d stop calls; want 1", n)
+		}
+		if n := countSaying(f.slack, ops, "Heads-up"); n != 1 {
+			t.Errorf("%d heads-ups; want 1", n)
+		}
+		other.metricsSay(t, `qovery_bot_lease_takeovers_total{kind="schedules"} 1`)
 	}
 }
 

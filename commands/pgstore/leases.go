@@ -282,7 +282,8 @@ func (ls *Leases) Close(ctx context.Context) error {
 }
 
 // Stats returns how many leases this process holds and how many it took over from a replica that
-// stopped renewing them, by kind (the part of the name before the first "/": watch, operation).
+// stopped renewing them, by kind (the part of the name before the first "/": watch, operation,
+// schedules).
 func (ls *Leases) Stats() (held, tookOver map[string]int64) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()

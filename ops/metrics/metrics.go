@@ -192,7 +192,7 @@ func slackMethod(req *http.Request) string {
 	return "response_url"
 }
 
-// LeaseStats reports the leases of this replica, by kind (watch, operation): how many it holds,
+// LeaseStats reports the leases of this replica, by kind (watch, operation, schedules): how many it holds,
 // and how many it took over from a replica that stopped renewing them.
 type LeaseStats func() (held, tookOver map[string]int64)
 
@@ -207,7 +207,7 @@ func (m *Metrics) WatchLeases(stats LeaseStats) {
 
 var (
 	leasesHeldDesc = prometheus.NewDesc("qovery_bot_leases_held",
-		"Leases this replica holds, by kind: watch (it polls Qovery and watches for the fleet) and operation (operations it carries forward).",
+		"Leases this replica holds, by kind: watch (it polls Qovery and watches for the fleet), operation (operations it carries forward) and schedules (it runs the schedules for the fleet).",
 		[]string{"kind"}, nil)
 	leaseTakeoversDesc = prometheus.NewDesc("qovery_bot_lease_takeovers_total",
 		"Leases this replica took over from a replica that stopped renewing them (it died or stalled), by kind.",
@@ -223,8 +223,8 @@ func (c leaseCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c leaseCollector) Collect(ch chan<- prometheus.Metric) {
 	held, tookOver := c.stats()
-	// Both kinds are always exported, at zero when nothing is held, so that dashboards see them.
-	for _, k := range [...]string{"watch", "operation"} {
+	// Every kind is always exported, at zero when nothing is held, so that dashboards see them.
+	for _, k := range [...]string{"watch", "operation", "schedules"} {
 		ch <- prometheus.MustNewConstMetric(leasesHeldDesc, prometheus.GaugeValue, float64(held[k]), k)
 		ch <- prometheus.MustNewConstMetric(leaseTakeoversDesc, prometheus.CounterValue, float64(tookOver[k]), k)
 	}
