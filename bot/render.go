@@ -265,7 +265,6 @@ func typedConfirmationView(ask commands.NameAsk) slack.ModalViewRequest {
 	}
 	title, effect := wordsOf(op).title, wordsOf(op).effect
 	if ask.Schedule {
-		why = "it is marked production in Qovery, or named in QOVERY_BOT_PROTECTED_CLUSTERS"
 		title, effect = "Create schedule", "The schedule will "+wordsOf(op).noun+" it at the set times until removed."
 	}
 	return slack.ModalViewRequest{

@@ -210,7 +210,16 @@ func (s Schedule) Describe() string {
 	case Weekends:
 		when = "every weekend day"
 	default:
-		when = "every " + s.Days.String()
+		var names []string
+		for _, day := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
+			if s.Days.Has(day) {
+				names = append(names, day.String()[:3])
+			}
+		}
+		when = "every " + names[0]
+		if n := len(names); n > 1 {
+			when = "every " + strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+		}
 	}
 	return fmt.Sprintf("%s at %02d:%02d %s", when, s.Hour, s.Minute, s.Zone)
 }

@@ -29,6 +29,12 @@ func TestParseSchedule(t *testing.T) {
 	if err != nil || s.Verb != VerbStart || s.Hour != 7 || s.Minute != 5 || s.Days.String() != "mon,wed,sun" || s.Zone != paris {
 		t.Fatalf("ParseSchedule = %+v, %v; want the default zone and the listed days", s, err)
 	}
+	if got := s.Describe(); got != "every Mon, Wed and Sun at 07:05 Europe/Paris" {
+		t.Errorf("Describe = %q", got)
+	}
+	if s, _ := ParseSchedule("stop x at 23:59 on fri", nil); s.Describe() != "every Fri at 23:59 UTC" {
+		t.Errorf("Describe = %q", s.Describe())
+	}
 	if s, _ := ParseSchedule("stop x at 00:00", nil); s.Days != Daily || s.Zone != time.UTC {
 		t.Errorf("defaults = %+v; want daily in UTC", s)
 	}

@@ -30,8 +30,9 @@ type ScheduleRecord struct {
 	State     ScheduleState
 	MessageTS string
 	ExpiresAt time.Time
-	// Protected is set when the cluster's name had to be typed to create the schedule.
-	Protected bool
+	// Protected is set when the cluster's name had to be typed to create the schedule; Production
+	// when Qovery marks the cluster production (which protects it).
+	Protected, Production bool
 	// ConfirmedBy is who clicked Create schedule, at ActiveSince: occurrences before then never run.
 	ConfirmedBy string
 	ActiveSince time.Time

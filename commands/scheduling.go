@@ -99,7 +99,7 @@ func (h *Handler) scheduleRequest(ctx context.Context, req Request, cmd Command)
 		Hour: sched.Hour, Minute: sched.Minute, Days: sched.Days, Zone: sched.Zone.String(),
 		CreatedBy: req.By.UserID, ChannelID: req.By.ChannelID, CreatedAt: now,
 		State: SchedulePending, ExpiresAt: now.Add(h.cfg.ConfirmTTL),
-		Protected: h.cfg.Policy.IsProtected(c.Name, c.Production),
+		Protected: h.cfg.Policy.IsProtected(c.Name, c.Production), Production: c.Production,
 	}
 	if err := h.store.AddSchedule(ctx, r); err != nil {
 		return nil, fmt.Errorf("record schedule %s: %w", r.ID, err)
@@ -199,7 +199,7 @@ func (h *Handler) createSchedule(ctx context.Context, p press, value string) (Te
 	}
 	if r.Protected {
 		if !p.typed {
-			ask := NameAsk{Value: value, Verb: r.Verb, ClusterName: r.ClusterName, Schedule: true}
+			ask := NameAsk{Value: value, Verb: r.Verb, ClusterName: r.ClusterName, Production: r.Production, Schedule: true}
 			if err := h.chat.AskTypedName(ctx, p.trigger, ask); err != nil {
 				return nil, &UserError{Err: fmt.Errorf("open the typed confirmation: %w", err),
 					Msg: Say("The bot could not open the confirmation dialog (Slack allows 3 seconds for it). Click Create schedule again.")}
