@@ -266,9 +266,9 @@ func (h *Handler) runOver(ctx context.Context, r ScheduleRecord, d Due, outcome 
 	if said.IsZero() {
 		return
 	}
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
 	defer cancel()
-	if err := h.chat.Announce(actx, r.ChannelID, said); err != nil {
+	if err := h.chat.Announce(ctx, r.ChannelID, said); err != nil {
 		h.cfg.Log.Error().Err(err).Str("schedule_id", r.ID).Str("channel", r.ChannelID).Msg("tell the channel about a scheduled run")
 	}
 }

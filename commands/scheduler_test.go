@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -482,5 +483,18 @@ func TestStatusShowsSchedules(t *testing.T) {
 	other, _ := f.handle(t, tRequest{UserID: "U9", ChannelID: "C1", Text: "status staging-us"})
 	if strings.Contains(other.Text, r.ID) {
 		t.Errorf("another cluster's status shows staging's schedule: %q", other.Text)
+	}
+}
+
+// A channel the bot cannot post in gets no schedule, and the requester learns why.
+func TestScheduleWhereTheBotCannotPost(t *testing.T) {
+	f := newFixture(t)
+	f.n.postErr = fmt.Errorf("post: %w (not_in_channel)", ErrCannotPost)
+	_, err := f.handle(t, tRequest{UserID: "U1", ChannelID: "C1", Text: "schedule stop staging at 19:00"})
+	if msg, _ := userText(err); !strings.Contains(msg, "not a member of this channel") || !strings.Contains(msg, "No schedule was made") {
+		t.Errorf("told %q; want the invitation and that nothing was made", msg)
+	}
+	if list, _ := f.h.store.Schedules(t.Context()); len(list) != 0 {
+		t.Errorf("schedules kept: %+v", list)
 	}
 }

@@ -105,10 +105,11 @@ func (h *Handler) scheduleRequest(ctx context.Context, req Request, cmd Command)
 		return nil, fmt.Errorf("record schedule %s: %w", r.ID, err)
 	}
 	ts, err := h.chat.PostSchedule(ctx, ScheduleMessage{Kind: ScheduleAsk, Schedule: r, At: sched.Next(now), Value: scheduleValuePrefix + r.ID})
-	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	// What follows must happen whatever became of the post: never on the request's context.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 	defer cancel()
 	if err != nil {
-		if _, rerr := h.store.RemoveSchedule(bctx, r.ID); rerr != nil {
+		if _, rerr := h.store.RemoveSchedule(ctx, r.ID); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("withdraw the schedule: %w", rerr))
 		}
 		msg := Say("The bot could not post the schedule's confirmation, so no schedule was made. Please try again.")
@@ -118,7 +119,7 @@ func (h *Handler) scheduleRequest(ctx context.Context, req Request, cmd Command)
 		}
 		return nil, &UserError{Msg: msg, Err: err}
 	}
-	r, err = h.store.UpdateSchedule(bctx, r.ID, func(s *ScheduleRecord) error {
+	r, err = h.store.UpdateSchedule(ctx, r.ID, func(s *ScheduleRecord) error {
 		if s.MessageTS == "" {
 			s.MessageTS = ts
 		}
@@ -301,9 +302,9 @@ func (h *Handler) editSchedule(ctx context.Context, ts string, m ScheduleMessage
 	if ts == "" {
 		return
 	}
-	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
 	defer cancel()
-	if err := h.chat.EditSchedule(ectx, ts, m); err != nil {
+	if err := h.chat.EditSchedule(ctx, ts, m); err != nil {
 		h.cfg.Log.Warn().Err(err).Str("schedule_id", m.Schedule.ID).Str("channel", m.Schedule.ChannelID).Msg("edit a schedule's message")
 	}
 }
