@@ -45,6 +45,9 @@ const (
 	missedLookback = 24 * time.Hour
 )
 
+// runTimeout bounds the start of one run: the checks, its message and the call to Qovery.
+const runTimeout = time.Minute
+
 // onTime is how late a run may begin and still be on time: the scheduler looks every few seconds,
 // and a run is said to be late only when the bot was not running at its time.
 const onTime = time.Minute
@@ -245,6 +248,10 @@ func (h *Handler) occur(ctx context.Context, r ScheduleRecord, d Due) error {
 			FormatDuration(h.cfg.ScheduleGrace)+" grace. Nothing was done; run ", Code(CommandName+" "+string(r.Verb)+" "+r.ClusterName), " if it is still needed."), uuid.Nil)
 		return nil
 	}
+	// Once claimed, the run is made even if the bot is shutting down meanwhile: as for a click's
+	// work, a shutdown waits for it rather than cutting a stop call in the middle.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), runTimeout)
+	defer cancel()
 	outcome, why, opID := h.startRun(ctx, r, d)
 	if outcome == runElsewhere {
 		return nil
