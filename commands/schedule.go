@@ -81,19 +81,6 @@ type Schedule struct {
 	Zone         *time.Location
 }
 
-// ParseSchedule reads what follows `/qovery schedule`: `<stop|start> <cluster> at <HH:MM> [on
-// <days>] [tz <IANA zone>]`. Without tz, the zone is defaultZone.
-func ParseSchedule(arg string, defaultZone *time.Location) (Schedule, error) {
-	s, err := parseSchedule(arg)
-	if err == nil && s.Zone == nil {
-		s.Zone = defaultZone
-		if s.Zone == nil {
-			s.Zone = time.UTC
-		}
-	}
-	return s, err
-}
-
 // scheduleUsage is the usage line of `/qovery schedule`, with a correct example.
 func scheduleUsage() Text {
 	return Say("Usage: ", Code(CommandName+" schedule stop|start <cluster> at <HH:MM> [on <days>] [tz <zone>]"), ", e.g. ",
@@ -101,7 +88,8 @@ func scheduleUsage() Text {
 		". Days: daily (the default), weekdays, weekends, or a list such as mon,wed,fri; times are 24-hour.")
 }
 
-// parseSchedule is ParseSchedule leaving Zone nil when no tz is given.
+// parseSchedule reads what follows `/qovery schedule`: `<stop|start> <cluster> at <HH:MM> [on
+// <days>] [tz <IANA zone>]`. Without tz, Zone is nil: the handler's default zone applies.
 func parseSchedule(arg string) (Schedule, error) {
 	bad := func(why string) (Schedule, error) {
 		return Schedule{}, &UsageError{Verb: VerbSchedule, Msg: Say(why+" ", scheduleUsage())}

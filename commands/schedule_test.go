@@ -18,33 +18,34 @@ func zone(t *testing.T, name string) *time.Location {
 
 func TestParseSchedule(t *testing.T) {
 	paris := zone(t, "Europe/Paris")
-	s, err := ParseSchedule("stop staging at 19:00 on weekdays tz Europe/Paris", time.UTC)
+	s, err := parseSchedule("stop staging at 19:00 on weekdays tz Europe/Paris")
 	if err != nil || s.Verb != VerbStop || s.Cluster != "staging" || s.Hour != 19 || s.Minute != 0 || s.Days != Weekdays || s.Zone.String() != "Europe/Paris" {
-		t.Fatalf("ParseSchedule = %+v, %v", s, err)
+		t.Fatalf("parseSchedule = %+v, %v", s, err)
 	}
 	if got := s.Describe(); got != "every weekday at 19:00 Europe/Paris" {
 		t.Errorf("Describe = %q", got)
 	}
-	s, err = ParseSchedule("START preview at 7:05 on mon,wed,sun", paris)
-	if err != nil || s.Verb != VerbStart || s.Hour != 7 || s.Minute != 5 || s.Days.String() != "mon,wed,sun" || s.Zone != paris {
-		t.Fatalf("ParseSchedule = %+v, %v; want the default zone and the listed days", s, err)
+	s, err = parseSchedule("START preview at 7:05 on mon,wed,sun")
+	if err != nil || s.Verb != VerbStart || s.Hour != 7 || s.Minute != 5 || s.Days.String() != "mon,wed,sun" || s.Zone != nil {
+		t.Fatalf("parseSchedule = %+v, %v; want no zone (the default applies) and the listed days", s, err)
 	}
+	s.Zone = paris
 	if got := s.Describe(); got != "every Mon, Wed and Sun at 07:05 Europe/Paris" {
 		t.Errorf("Describe = %q", got)
 	}
-	if s, _ := ParseSchedule("stop x at 23:59 on fri", nil); s.Describe() != "every Fri at 23:59 UTC" {
+	if s, _ := parseSchedule("stop x at 23:59 on fri tz UTC"); s.Describe() != "every Fri at 23:59 UTC" {
 		t.Errorf("Describe = %q", s.Describe())
 	}
-	if s, _ := ParseSchedule("stop x at 00:00", nil); s.Days != Daily || s.Zone != time.UTC {
-		t.Errorf("defaults = %+v; want daily in UTC", s)
+	if s, _ := parseSchedule("stop x at 00:00"); s.Days != Daily {
+		t.Errorf("defaults = %+v; want daily", s)
 	}
 	for _, bad := range []string{"", "stop staging", "restart staging at 19:00", "stop staging 19:00", "stop staging at 7pm",
 		"stop staging at 24:00", "stop staging at 19:60", "stop staging at 19:0", "stop staging at 19:00 on holidays",
 		"stop staging at 19:00 tz Mars/Olympus", "stop staging at 19:00 tz Local", "stop staging at 19:00 on"} {
-		_, err := ParseSchedule(bad, time.UTC)
+		_, err := parseSchedule(bad)
 		var ue *UsageError
 		if !errors.As(err, &ue) || !strings.Contains(ue.Msg.String(), "schedule stop staging at 19:00 on weekdays tz Europe/Paris") {
-			t.Errorf("ParseSchedule(%q) = %v; want a usage error with a correct example", bad, err)
+			t.Errorf("parseSchedule(%q) = %v; want a usage error with a correct example", bad, err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,14 +31,18 @@ func (f *fixture) makeSchedule(t *testing.T, arg string) ScheduleRecord {
 // askSchedule runs `/qovery schedule <arg>` as U1 in C1 and returns the pending schedule.
 func (f *fixture) askSchedule(t *testing.T, arg string) ScheduleRecord {
 	t.Helper()
+	before, _ := f.h.store.Schedules(t.Context())
 	if _, err := f.handle(t, tRequest{UserID: "U1", ChannelID: "C1", Text: "schedule " + arg}); err != nil {
 		t.Fatalf("schedule %s: %v", arg, err)
 	}
-	list, _ := f.h.store.Schedules(t.Context())
-	if len(list) == 0 {
-		t.Fatalf("schedule %s recorded nothing; told %v", arg, f.n.tells)
+	after, _ := f.h.store.Schedules(t.Context())
+	for _, r := range after {
+		if !slices.ContainsFunc(before, func(b ScheduleRecord) bool { return b.ID == r.ID }) {
+			return r
+		}
 	}
-	return list[len(list)-1]
+	t.Fatalf("schedule %s recorded nothing; told %v", arg, f.n.tells)
+	return ScheduleRecord{}
 }
 
 func (f *fixture) schedule(t *testing.T, id string) ScheduleRecord {
@@ -496,5 +501,21 @@ func TestScheduleWhereTheBotCannotPost(t *testing.T) {
 	}
 	if list, _ := f.h.store.Schedules(t.Context()); len(list) != 0 {
 		t.Errorf("schedules kept: %+v", list)
+	}
+}
+
+// Without tz, a schedule is in QOVERY_BOT_TIMEZONE's zone (Config.Zone), else UTC.
+func TestScheduleDefaultZone(t *testing.T) {
+	f := newFixture(t)
+	if r := f.askSchedule(t, "stop staging at 19:00"); r.Zone != "UTC" {
+		t.Errorf("zone without tz nor Config.Zone = %q; want UTC", r.Zone)
+	}
+	g := newFixture(t)
+	g.h.cfg.Zone = zone(t, "America/New_York")
+	if r := g.askSchedule(t, "stop staging at 19:00"); r.Zone != "America/New_York" {
+		t.Errorf("zone without tz = %q; want Config.Zone's", r.Zone)
+	}
+	if r := g.askSchedule(t, "start staging at 07:00 tz Asia/Kolkata"); r.Zone != "Asia/Kolkata" {
+		t.Errorf("zone with tz = %q; want the one given", r.Zone)
 	}
 }
