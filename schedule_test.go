@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -336,4 +338,20 @@ func countSaying(s *slacksim.Server, channel, want string) int {
 		}
 	}
 	return n
+}
+
+// The image has no time zone database (distroless): the program links Go's own, so that schedules in
+// any zone work there.
+func TestProgramEmbedsTimeZones(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH: the program's dependencies cannot be listed")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	if !slices.Contains(strings.Fields(string(out)), "time/tzdata") {
+		t.Fatal("the program does not link time/tzdata: in the distroless image, every tz but UTC would fail to load")
+	}
 }
