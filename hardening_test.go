@@ -217,8 +217,16 @@ func TestPlainHTTPOnlyOnLoopback(t *testing.T) {
 	}
 }
 
-// countingPruner counts prunes and reports each cutoff.
-type countingPruner struct{ cutoffs chan time.Time }
+// countingPruner counts prunes and reports each cutoff; occurrence prunes report theirs too.
+type countingPruner struct{ cutoffs, occurrences chan time.Time }
+
+func (p countingPruner) PruneOccurrences(ctx context.Context, before time.Time) (int, error) {
+	select {
+	case p.occurrences <- before:
+	case <-ctx.Done():
+	}
+	return 0, nil
+}
 
 func (p countingPruner) Prune(ctx context.Context, before time.Time) (int, error) {
 	select {
@@ -231,7 +239,7 @@ func (p countingPruner) Prune(ctx context.Context, before time.Time) (int, error
 // Finished operations are pruned periodically, not only at start-up.
 func TestPruneSettledPeriodically(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	p := countingPruner{cutoffs: make(chan time.Time)}
+	p := countingPruner{cutoffs: make(chan time.Time), occurrences: make(chan time.Time)}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
@@ -239,13 +247,19 @@ func TestPruneSettledPeriodically(t *testing.T) {
 		pruneSettled(ctx, zerolog.Nop(), p, time.Millisecond, settledRetention, func() time.Time { return now })
 	}()
 	for i := range 3 {
-		select {
-		case got := <-p.cutoffs:
-			if want := now.Add(-settledRetention); !got.Equal(want) {
-				t.Errorf("prune #%d before %s; want %s", i+1, got, want)
+		for _, c := range []struct {
+			what    string
+			cutoffs chan time.Time
+		}{{"operations", p.cutoffs}, {"occurrences", p.occurrences}} {
+			what, cutoffs := c.what, c.cutoffs
+			select {
+			case got := <-cutoffs:
+				if want := now.Add(-settledRetention); !got.Equal(want) {
+					t.Errorf("prune of %s #%d before %s; want %s", what, i+1, got, want)
+				}
+			case <-time.After(waitFor):
+				t.Fatalf("prune of %s #%d never came", what, i+1)
 			}
-		case <-time.After(waitFor):
-			t.Fatalf("prune #%d never came", i+1)
 		}
 	}
 	cancel()

@@ -7,9 +7,11 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// pruner deletes the operations that finished before a time (both stores do).
+// pruner deletes the operations that finished before a time, and the records of schedule
+// occurrences older than it (both stores do).
 type pruner interface {
 	Prune(ctx context.Context, before time.Time) (int, error)
+	PruneOccurrences(ctx context.Context, before time.Time) (int, error)
 }
 
 // pruneInterval is how often finished operations older than settledRetention are deleted, so that
@@ -26,6 +28,11 @@ func pruneSettled(ctx context.Context, log zerolog.Logger, p pruner, every, rete
 			log.Warn().Err(err).Msg("prune old operations")
 		} else if n > 0 {
 			log.Info().Int("count", n).Msg("pruned old operations")
+		}
+		if n, err := p.PruneOccurrences(ctx, now().Add(-retention)); err != nil && ctx.Err() == nil {
+			log.Warn().Err(err).Msg("prune old schedule occurrences")
+		} else if n > 0 {
+			log.Info().Int("count", n).Msg("pruned old schedule occurrences")
 		}
 		select {
 		case <-ctx.Done():

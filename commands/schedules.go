@@ -79,6 +79,9 @@ type ScheduleStore interface {
 	// Occurrence returns the outcome the occurrence at of schedule id was claimed with;
 	// [ErrNotFound] when it was not claimed.
 	Occurrence(ctx context.Context, id string, at time.Time) (string, error)
+	// PruneOccurrences forgets the occurrences (heads-ups included) before before and returns how
+	// many; the scheduler never looks back further than a day, so old ones only take room.
+	PruneOccurrences(ctx context.Context, before time.Time) (int, error)
 }
 
 // SortSchedules orders schedules oldest first, then by id, as the stores list them.
@@ -184,4 +187,31 @@ func (s *MemoryStore) Occurrence(_ context.Context, id string, at time.Time) (st
 		return "", ErrNotFound
 	}
 	return outcome, nil
+}
+
+// PruneOccurrences implements [ScheduleStore].
+func (s *MemoryStore) PruneOccurrences(_ context.Context, before time.Time) (int, error) {
+	s.sched.mu.Lock()
+	defer s.sched.mu.Unlock()
+	n := 0
+	for key := range s.sched.claimed {
+		if _, at, ok := ParseOccurrenceKey(key); ok && at.Before(before) {
+			delete(s.sched.claimed, key)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// ParseOccurrenceKey reads an [OccurrenceKey] back; it accepts only the form OccurrenceKey writes.
+func ParseOccurrenceKey(key string) (id string, at time.Time, ok bool) {
+	i := strings.LastIndexByte(key, '@')
+	if i <= 0 {
+		return "", time.Time{}, false
+	}
+	at, err := time.Parse(time.RFC3339, key[i+1:])
+	if err != nil || OccurrenceKey(key[:i], at) != key {
+		return "", time.Time{}, false
+	}
+	return key[:i], at, true
 }

@@ -380,8 +380,8 @@ func (h *Handler) checkScheduleName(ctx context.Context, s Submission, id string
 // skipRun handles Skip this time on a heads-up: that occurrence is claimed as skipped, so that it
 // does not run; the schedule stays.
 func (h *Handler) skipRun(ctx context.Context, p press, value string) (Text, error) {
-	id, at, ok := parseOccurrenceKey(value)
-	if !ok {
+	id, at, ok := ParseOccurrenceKey(value)
+	if !ok || len(id) > 32 || strings.Contains(id, noticeSuffix) {
 		return nil, &DeniedError{Reason: "malformed_button_value", Msg: Say("This button was not made by this bot, so it was ignored.")}
 	}
 	r, err := h.scheduleByID(ctx, id)
@@ -411,17 +411,4 @@ func (h *Handler) skipRun(ctx context.Context, p press, value string) (Text, err
 		h.cfg.Log.Warn().Err(err).Str("schedule_id", r.ID).Msg("announce a skipped run")
 	}
 	return nil, nil
-}
-
-// parseOccurrenceKey reads [OccurrenceKey].
-func parseOccurrenceKey(s string) (id string, at time.Time, ok bool) {
-	id, when, found := strings.Cut(s, "@")
-	if !found || id == "" || len(id) > 32 {
-		return "", time.Time{}, false
-	}
-	at, err := time.Parse(time.RFC3339, when)
-	if err != nil || OccurrenceKey(id, at) != s {
-		return "", time.Time{}, false
-	}
-	return id, at, true
 }

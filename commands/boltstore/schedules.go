@@ -155,3 +155,35 @@ func (s *Store) Occurrence(ctx context.Context, id string, at time.Time) (string
 	}
 	return string(outcome), nil
 }
+
+// PruneOccurrences implements [commands.ScheduleStore].
+func (s *Store) PruneOccurrences(ctx context.Context, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketOccurrences))
+		var doomed [][]byte
+		err := b.ForEach(func(k, _ []byte) error {
+			if _, at, ok := commands.ParseOccurrenceKey(string(k)); ok && at.Before(before) {
+				doomed = append(doomed, append([]byte(nil), k...)) // keys live only as long as the transaction
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range doomed {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(doomed)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune occurrences before %s: %w", before.Format(time.RFC3339), err)
+	}
+	return n, nil
+}

@@ -134,3 +134,12 @@ func (s *Store) Occurrence(ctx context.Context, id string, at time.Time) (string
 	}
 	return outcome, nil
 }
+
+// PruneOccurrences implements [commands.ScheduleStore].
+func (s *Store) PruneOccurrences(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM schedule_occurrences WHERE occurrence < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("prune occurrences before %s: %w", before.Format(time.RFC3339), err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -26,6 +26,7 @@ func RunSchedules(t *testing.T, open func(t *testing.T) commands.ScheduleStore) 
 		{"RacingClaims", testRacingClaims},
 		{"Update", testScheduleUpdate},
 		{"RacingActivation", testRacingActivation},
+		{"PruneOccurrences", testPruneOccurrences},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
 	}
@@ -193,5 +194,27 @@ func testRacingActivation(t *testing.T, s commands.ScheduleStore) {
 		return err == nil
 	}); count != 1 {
 		t.Fatalf("%d of %d racing activations won; want exactly 1", count, n)
+	}
+}
+
+func testPruneOccurrences(t *testing.T, s commands.ScheduleStore) {
+	old := time.Date(2026, 11, 1, 18, 0, 0, 0, time.UTC)
+	recent := time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC)
+	for _, id := range []string{"i0000001", "i0000001/heads-up"} {
+		for _, at := range []time.Time{old, recent} {
+			if ok, err := s.ClaimOccurrence(t.Context(), id, at, commands.OccurrenceRun); !ok || err != nil {
+				t.Fatal(ok, err)
+			}
+		}
+	}
+	n, err := s.PruneOccurrences(t.Context(), recent.Add(-24*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("PruneOccurrences = %d, %v; want the 2 old ones", n, err)
+	}
+	if _, err := s.Occurrence(t.Context(), "i0000001", old); !errors.Is(err, commands.ErrNotFound) {
+		t.Errorf("an old occurrence is still kept: %v", err)
+	}
+	if got, err := s.Occurrence(t.Context(), "i0000001/heads-up", recent); got != commands.OccurrenceRun || err != nil {
+		t.Errorf("a recent heads-up was pruned: %q, %v", got, err)
 	}
 }
