@@ -223,6 +223,9 @@ func skipAndUnschedule(t *testing.T, ctx context.Context, at time.Time) func() {
 		if !strings.Contains(h.logs.String(), `"audit":"schedule_skipped"`) || !strings.Contains(h.logs.String(), `"audit":"schedule_unscheduled"`) {
 			t.Error("the skip or the removal is not in the audit log")
 		}
+		if cur, _ := h.slack.Message(ops, heads.TS); !strings.Contains(cur.PlainText(), "Skipped by <@U0BOB>") {
+			t.Errorf("after its time, the skipped run's heads-up says %q; want it to still say who skipped", cur.PlainText())
+		}
 	}
 }
 

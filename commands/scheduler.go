@@ -80,9 +80,9 @@ func (h *Handler) runSchedules(ctx context.Context) {
 	defer t.Stop()
 	defer func() {
 		if s.lease != nil {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 			defer cancel()
-			_ = s.lease.Release(rctx)
+			_ = s.lease.Release(ctx)
 		}
 	}()
 	for {
@@ -159,8 +159,8 @@ func (h *Handler) scheduleTick(ctx context.Context, s *scheduler) error {
 			headsUp := s.headsUps[key]
 			delete(s.headsUps, key)
 			runs.Go(func() error {
-				err := h.occur(ctx, r, d)
-				if headsUp != "" && err == nil {
+				dealt, err := h.occur(ctx, r, d)
+				if headsUp != "" && dealt {
 					h.editSchedule(ctx, headsUp, ScheduleMessage{Kind: ScheduleHeadsUpDone, Schedule: r, At: d.At})
 				}
 				return err
@@ -176,21 +176,17 @@ func (h *Handler) scheduleTick(ctx context.Context, s *scheduler) error {
 		}
 		return err
 	}
+	kept := make(map[string]bool, len(list))
+	for _, r := range list {
+		kept[r.ID] = true
+	}
 	for id := range s.checked {
-		if !contains(idsOf(list), id) {
+		if !kept[id] { // removed: forget it
 			delete(s.checked, id)
 			delete(s.noticed, id)
 		}
 	}
 	return nil
-}
-
-func idsOf(list []ScheduleRecord) []string {
-	ids := make([]string, len(list))
-	for i, r := range list {
-		ids[i] = r.ID
-	}
-	return ids
 }
 
 // headsUp posts the heads-up of r's next occurrence once it is within ScheduleNotice.
@@ -221,15 +217,16 @@ func (h *Handler) headsUp(ctx context.Context, s *scheduler, r ScheduleRecord, n
 	h.audit.Schedule(ScheduleEvent{Action: "heads_up", Schedule: r, At: at})
 }
 
-// occur deals with one occurrence that has come: it runs it, or reports it missed, once.
-func (h *Handler) occur(ctx context.Context, r ScheduleRecord, d Due) error {
+// occur deals with one occurrence that has come: it runs it, or reports it missed, once. It
+// reports whether this call dealt with it (false when it was skipped or dealt with elsewhere).
+func (h *Handler) occur(ctx context.Context, r ScheduleRecord, d Due) (bool, error) {
 	claim := OccurrenceRun
 	if d.Missed {
 		claim = OccurrenceMissed
 	}
 	won, err := h.store.ClaimOccurrence(ctx, r.ID, d.At, claim)
 	if err != nil {
-		return fmt.Errorf("claim %s: %w", OccurrenceKey(r.ID, d.At), err)
+		return false, fmt.Errorf("claim %s: %w", OccurrenceKey(r.ID, d.At), err)
 	}
 	if !won {
 		// Skipped, or dealt with by another replica or a previous run; unless a previous run
@@ -237,7 +234,7 @@ func (h *Handler) occur(ctx context.Context, r ScheduleRecord, d Due) error {
 		// (or reported missed), once, as the operation's id is the occurrence's.
 		interrupted, err := h.interruptedRun(ctx, r, d)
 		if err != nil || !interrupted {
-			return err
+			return false, err
 		}
 		h.opLog(Operation{ID: runID(r, d.At), OrganizationID: h.cfg.OrganizationID, ClusterID: r.ClusterID}).Warn().
 			Str("schedule_id", r.ID).Msg("a run claimed before a restart never began; taking it up")
@@ -246,7 +243,7 @@ func (h *Handler) occur(ctx context.Context, r ScheduleRecord, d Due) error {
 		h.runOver(ctx, r, d, RunMissed, Say(Icon("warning"), " The scheduled "+string(r.Verb)+" of ", Strong(r.ClusterName), " at "+FormatRun(d.At, r)+
 			" (schedule ", Code(r.ID), ") was missed: the bot was not running then, and it is back "+FormatDuration(d.Late)+" later, past the "+
 			FormatDuration(h.cfg.ScheduleGrace)+" grace. Nothing was done; run ", Code(CommandName+" "+string(r.Verb)+" "+r.ClusterName), " if it is still needed."), uuid.Nil)
-		return nil
+		return true, nil
 	}
 	// Once claimed, the run is made even if the bot is shutting down meanwhile: as for a click's
 	// work, a shutdown waits for it rather than cutting a stop call in the middle.
@@ -254,15 +251,15 @@ func (h *Handler) occur(ctx context.Context, r ScheduleRecord, d Due) error {
 	defer cancel()
 	outcome, why, opID := h.startRun(ctx, r, d)
 	if outcome == runElsewhere {
-		return nil
+		return false, nil
 	}
 	if outcome != RunStarted {
 		h.runOver(ctx, r, d, outcome, Say(Icon("no_entry_sign"), " The scheduled "+string(r.Verb)+" of ", Strong(r.ClusterName), " at "+FormatRun(d.At, r)+
 			" (schedule ", Code(r.ID), ", by ", User(r.CreatedBy), ") did not run: ", why), opID)
-		return nil
+		return true, nil
 	}
 	h.runOver(ctx, r, d, outcome, nil, opID)
-	return nil
+	return true, nil
 }
 
 // runOver records what became of an occurrence, and tells the schedule's channel when said is

@@ -307,6 +307,9 @@ func TestScheduleSkip(t *testing.T) {
 	if f.q.stopCalls != 0 {
 		t.Fatalf("a skipped run called stop")
 	}
+	if done := f.schedMessages(ScheduleHeadsUpDone); len(done) != 0 {
+		t.Errorf("the skipped run's heads-up was edited again after its time: %+v; want it to keep saying who skipped", done)
+	}
 	// The next day's run is not skipped.
 	f.clock.Advance(24 * time.Hour)
 	f.tick(t, s)
