@@ -372,13 +372,13 @@ func (h *Handler) startRun(ctx context.Context, r ScheduleRecord, d Due) (RunOut
 			if busy.Existing.ID == op.ID {
 				return runElsewhere, nil, op.ID
 			}
-			return RunBlocked, h.busyText(ctx, busy.Existing), op.ID
+			return RunBlocked, h.busyText(ctx, busy.Existing), uuid.Nil
 		}
 		if _, gerr := h.store.Get(ctx, op.ID); gerr == nil {
 			return runElsewhere, nil, op.ID // made already
 		}
 		h.opLog(op).Error().Err(err).Msg("record a scheduled run")
-		return RunFailed, Say("the bot could not record the run; see its log."), op.ID
+		return RunFailed, Say("the bot could not record the run; see its log."), uuid.Nil
 	}
 	ts, err := h.chat.PostConfirmation(ctx, op)
 	if err != nil {
@@ -386,9 +386,7 @@ func (h *Handler) startRun(ctx context.Context, r ScheduleRecord, d Due) (RunOut
 		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, "", note)
 		return RunFailed, note, op.ID
 	}
-	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
-	defer cancel()
-	if err := h.attach(bctx, op.ID, op.ChannelID, ts); err != nil {
+	if err := h.attach(ctx, op.ID, op.ChannelID, ts); err != nil { // ctx outlives a shutdown (occur)
 		h.opLog(op).Error().Err(err).Msg("record a scheduled run's message")
 	}
 	op.MessageTS = ts

@@ -375,6 +375,18 @@ func TestScheduledRunRefused(t *testing.T) {
 	if got := g.runOutcomes(); len(got) != 1 || got[0] != RunNoNeed {
 		t.Errorf("outcomes = %v; want not_needed", got)
 	}
+	// Busy: someone's stop of the cluster waits for its confirmation.
+	k := newFixture(t)
+	k.makeSchedule(t, "stop staging at 21:01")
+	k.requestStop(t, "staging")
+	k.clock.Advance(time.Minute)
+	k.tick(t, newScheduler())
+	if k.q.stopCalls != 0 || !strings.Contains(k.lastAnnounced(), "is waiting for confirmation") {
+		t.Errorf("busy: %d calls, announced %q; want none and the other request named", k.q.stopCalls, k.lastAnnounced())
+	}
+	if got := k.runOutcomes(); len(got) != 1 || got[0] != RunBlocked {
+		t.Errorf("outcomes = %v; want blocked", got)
+	}
 }
 
 func TestUnschedule(t *testing.T) {
