@@ -254,12 +254,7 @@ func acrossARestart(t *testing.T, ctx context.Context, at time.Time) func() {
 		}
 		run := waitSaying(t, ctx, h.slack, ops, "Scheduled by")
 		h.waitParent(run, "is `STOPPED`")
-		if n := h.stopCalls("staging"); n != 1 {
-			t.Errorf("%d stop calls; want 1", n)
-		}
-		if n := countSaying(h.slack, ops, "Heads-up"); n != 1 {
-			t.Errorf("%d heads-ups; want 1 across the restart", n)
-		}
+		onceEach(t, h.stopCalls("staging"), h.slack)
 	}
 }
 
@@ -282,12 +277,7 @@ func onReplicas(t *testing.T, ctx context.Context, at time.Time) func() {
 		}
 		run := waitSaying(t, ctx, f.slack, ops, "Scheduled by")
 		f.waitParent(run, "`STOPPING`")
-		if n := stops(); n != 1 {
-			t.Errorf("%d stop calls; want 1", n)
-		}
-		if n := countSaying(f.slack, ops, "Heads-up"); n != 1 {
-			t.Errorf("%d heads-ups; want 1", n)
-		}
+		onceEach(t, stops(), f.slack)
 	}
 }
 
@@ -322,13 +312,19 @@ func replicaKilled(t *testing.T, ctx context.Context, at time.Time) func() {
 			t.Fatalf("no stop call after the takeover: %v", err)
 		}
 		f.waitParent(waitSaying(t, ctx, f.slack, ops, "Scheduled by"), "`STOPPING`")
-		if n := stops(); n != 1 {
-			t.Errorf("%d stop calls; want 1", n)
-		}
-		if n := countSaying(f.slack, ops, "Heads-up"); n != 1 {
-			t.Errorf("%d heads-ups; want 1", n)
-		}
+		onceEach(t, stops(), f.slack)
 		other.metricsSay(t, `qovery_bot_lease_takeovers_total{kind="schedules"} 1`)
+	}
+}
+
+// onceEach checks that a run made one stop call, after one heads-up.
+func onceEach(t *testing.T, stopCalls int, s *slacksim.Server) {
+	t.Helper()
+	if stopCalls != 1 {
+		t.Errorf("%d stop calls; want 1", stopCalls)
+	}
+	if n := countSaying(s, ops, "Heads-up"); n != 1 {
+		t.Errorf("%d heads-ups; want 1", n)
 	}
 }
 
