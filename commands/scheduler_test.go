@@ -192,13 +192,24 @@ func TestScheduleCancelAndExpiry(t *testing.T) {
 		t.Errorf("Create after Cancel told %q", got)
 	}
 
+	// A click after the TTL finds it expired, and the message says so.
+	r = f.askSchedule(t, "start staging at 09:00")
+	f.clock.Advance(11 * time.Minute)
+	_ = f.h.Click(t.Context(), Click{Action: ActionScheduleCreate, Value: scheduleValuePrefix + r.ID, By: Actor{UserID: "U1", ChannelID: "C1"}})
+	if got := f.n.tells[len(f.n.tells)-1].text; !strings.Contains(got, "expired") {
+		t.Errorf("Create after the TTL told %q", got)
+	}
+	if _, err := f.h.scheduleByID(t.Context(), r.ID); err != ErrNotFound {
+		t.Errorf("an expired request clicked is still kept: %v", err)
+	}
+
 	r = f.askSchedule(t, "start staging at 08:00")
 	f.clock.Advance(11 * time.Minute) // past the 10-minute TTL
 	f.tick(t, newScheduler())
 	if _, err := f.h.scheduleByID(t.Context(), r.ID); err != ErrNotFound {
 		t.Errorf("expired schedule request still kept: %v", err)
 	}
-	if e := f.schedMessages(ScheduleAskExpired); len(e) != 1 || e[0].TS != r.MessageTS {
+	if e := f.schedMessages(ScheduleAskExpired); len(e) != 2 || e[1].TS != r.MessageTS {
 		t.Errorf("expiry edits = %+v", e)
 	}
 }

@@ -192,6 +192,10 @@ func (h *Handler) createSchedule(ctx context.Context, p press, value string) (Te
 	if r.State != SchedulePending {
 		return scheduleAnswered(r), nil
 	}
+	if !h.now().Before(r.ExpiresAt) {
+		h.expireSchedule(ctx, r)
+		return Say("This schedule request expired; nothing was scheduled. Run the command again."), nil
+	}
 	if err := h.authorize(ctx, p.by.UserID, r.ChannelID); err != nil {
 		return nil, err
 	}
