@@ -545,3 +545,35 @@ func TestScheduleDefaultZone(t *testing.T) {
 		t.Errorf("zone with tz = %q; want the one given", r.Zone)
 	}
 }
+
+// A scheduled start deploys a stopped cluster once; a run that cannot read the cluster says so
+// and is not tried again.
+func TestScheduledStartAndQoveryDown(t *testing.T) {
+	f := newFixture(t)
+	f.q.script(qovery.StateStopped)
+	f.makeSchedule(t, "start staging at 21:01 on daily")
+	f.clock.Advance(time.Minute)
+	f.tick(t, newScheduler())
+	f.tick(t, newScheduler())
+	if f.q.deployCalls != 1 || f.q.stopCalls != 0 {
+		t.Fatalf("scheduled start: %d deploy and %d stop calls; want 1 and 0", f.q.deployCalls, f.q.stopCalls)
+	}
+	op, _ := f.h.Operation(t.Context(), f.n.posted[0].ID)
+	if op.Action() != VerbStart || op.Phase != PhaseWatching {
+		t.Errorf("scheduled start = %s %s; want a watched start", op.Action(), op.Phase)
+	}
+
+	g := newFixture(t)
+	g.makeSchedule(t, "stop staging at 21:01")
+	g.q.statusErr = &qovery.Error{StatusCode: 503}
+	g.clock.Advance(time.Minute)
+	s := newScheduler()
+	g.tick(t, s)
+	g.tick(t, s)
+	if g.q.stopCalls != 0 || len(g.n.announced) != 1 || !strings.Contains(g.lastAnnounced(), "Qovery is unavailable") {
+		t.Errorf("Qovery down at run time: %d calls, announced %v; want none and one note", g.q.stopCalls, g.n.announced)
+	}
+	if got := g.runOutcomes(); len(got) != 1 || got[0] != RunFailed {
+		t.Errorf("outcomes = %v; want failed", got)
+	}
+}
