@@ -294,23 +294,27 @@ func (h *Handler) confirm(ctx context.Context, p press) (Text, error) {
 			return nil, &DeniedError{Reason: "wrong_name", Msg: Say("The typed name did not match the cluster's; nothing was done.")}
 		}
 	}
-	// The call is made under the operation's lease, taken before the press is claimed: another
-	// replica adopting unfinished work then never mistakes this confirmation for one whose
-	// replica died before calling Qovery. A press on another replica waits for it, then finds the
-	// request answered.
-	l, release, err := h.holdOpWait(ctx, op.ID)
+	// The call is made by the operation's carrier, under its lease, taken before the press is
+	// claimed: another replica adopting unfinished work then never mistakes this confirmation for
+	// one whose replica died before calling Qovery. A press on another replica waits for it, then
+	// finds the request answered.
+	var text Text
+	var stepErr error
+	err = h.carry(op.ID, true, func(l *Lease) {
+		claimed, err := h.claim(ctx, l, p, PhaseConfirmed)
+		if err != nil {
+			text, stepErr = pressRefusal(claimed, err)
+			return
+		}
+		text, stepErr = h.act(ctx, l, claimed)
+	})
 	if errors.Is(err, ErrLeaseHeld) {
 		return Say("Another click on this request is still being handled; its outcome will show in the message."), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("take the lease of operation %s: %w", op.ID, err)
 	}
-	defer release()
-	op, err = h.claim(ctx, l, p, PhaseConfirmed)
-	if err != nil {
-		return pressRefusal(op, err)
-	}
-	return h.act(ctx, l, op)
+	return text, stepErr
 }
 
 // cancel handles a press on the Cancel button. The requester, or any allowed user, may cancel.

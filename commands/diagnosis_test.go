@@ -20,7 +20,7 @@ func (f *fixture) stopEndingIn(t *testing.T, state qovery.State) Operation {
 	if _, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
+	if err := f.watch(t.Context(), op.ID); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)

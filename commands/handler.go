@@ -125,9 +125,10 @@ type Handler struct {
 	watchesUnderWay atomic.Int64
 
 	mu sync.Mutex
-	// held are the operation leases this process holds; orgWatch is the organization's watch lease
-	// when this replica holds it; watching are the operations this process watches.
-	held     map[uuid.UUID]*holding
+	// carriers carry the operations whose lease this process holds (carrier.go); orgWatch is the
+	// organization's watch lease when this replica holds it; watching are the operations this
+	// process watches.
+	carriers map[uuid.UUID]*carrier
 	orgWatch *Lease
 	watching map[uuid.UUID]bool
 	// running is the context of Run while it runs (watches run under it); nil before and after.
@@ -189,7 +190,7 @@ func NewHandler(q Qovery, chat Chat, audit Audit, store Store, groups Groups, cf
 		statusCache: statusCache{ttl: cfg.ReadCacheTTL, now: cfg.Now},
 		impacts:     impactCache{ttl: cfg.ReadCacheTTL},
 		readers:     readThrottle{every: cfg.ReadEvery, burst: cfg.ReadBurst},
-		held:        map[uuid.UUID]*holding{}, watching: map[uuid.UUID]bool{}}, nil
+		carriers:    map[uuid.UUID]*carrier{}, watching: map[uuid.UUID]bool{}}, nil
 }
 
 // Request is one slash command invocation.

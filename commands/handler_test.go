@@ -351,6 +351,16 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// watch watches an accepted operation in its carrier, as goWatch does, and returns when the watch
+// ends.
+func (f *fixture) watch(ctx context.Context, id uuid.UUID) error {
+	var err error
+	if cerr := f.h.carry(id, false, func(l *Lease) { err = f.h.watchOp(ctx, id, l) }); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
 // userText is UserMessage as the tests read it.
 func userText(err error) (string, bool) {
 	msg, expected := UserMessage(err)
@@ -595,7 +605,7 @@ func TestStopHappyPath(t *testing.T) {
 	if f.q.stopCalls != 1 {
 		t.Fatalf("stop calls = %d; want 1", f.q.stopCalls)
 	}
-	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
+	if err := f.watch(t.Context(), op.ID); err != nil {
 		t.Fatalf("Watch = %v", err)
 	}
 	wantKinds := []EventKind{EventConfirmed, EventAccepted, EventState, EventSucceeded}
@@ -918,7 +928,7 @@ func TestWatchOutcomes(t *testing.T) {
 			f.clock.Advance(tc.advance)
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
-			if err := f.h.watchOp(ctx, op.ID); err != nil {
+			if err := f.watch(ctx, op.ID); err != nil {
 				t.Fatalf("Watch = %v", err)
 			}
 			got, _ := f.h.Operation(t.Context(), op.ID)
@@ -944,7 +954,7 @@ func TestWatchAbortsOnShutdownAndOn401(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := f.h.watchOp(ctx, op.ID); !errors.Is(err, context.Canceled) {
+	if err := f.watch(ctx, op.ID); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Watch on a cancelled context = %v; want context.Canceled", err)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)
@@ -959,7 +969,7 @@ func TestWatchAbortsOnShutdownAndOn401(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.q.statusErr = &qovery.Error{StatusCode: 401}
-	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
+	if err := f.watch(t.Context(), op.ID); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = f.h.Operation(t.Context(), op.ID)
@@ -1099,7 +1109,7 @@ func TestStartLifecycle(t *testing.T) {
 	if f.q.deployCalls != 1 || f.q.stopCalls != 0 {
 		t.Fatalf("calls: %d deploy, %d stop; want 1 deploy", f.q.deployCalls, f.q.stopCalls)
 	}
-	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
+	if err := f.watch(t.Context(), op.ID); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)
@@ -1126,7 +1136,7 @@ func TestStartFailsOnDeploymentError(t *testing.T) {
 	if _, err := f.confirm(t, tclick{Ref: op.Ref(), UserID: "U1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
+	if err := f.watch(t.Context(), op.ID); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := f.h.Operation(t.Context(), op.ID)

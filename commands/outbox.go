@@ -86,21 +86,18 @@ func claimNext(op *Operation) int {
 
 var errNothingToDeliver = errors.New("no notice to deliver")
 
-// deliver sends an operation's pending notices to the chat, in order, each once, under the
-// operation's lease: when another replica holds it, that replica delivers them. Within the lease, a
+// deliver sends an operation's pending notices to the chat, in order, each once, from the
+// operation's carrier: when another replica holds its lease, that replica delivers them. It must not
+// be called from a step of the same operation (use deliverHeld there). Within the lease, a
 // notice is claimed (pending → sending) in the store before it is sent and marked posted after, so
 // that two goroutines never send the same notice. A notice left "sending" by a crash is settled by
 // the next adoption ([Handler.Run]).
 func (h *Handler) deliver(ctx context.Context, id uuid.UUID) {
 	_, lone := h.leases.(*LocalLeases)
 	for round := 0; ; round++ {
-		l, release, err := h.holdOp(ctx, id)
-		if err != nil {
-			return // another replica carries the operation and delivers
-		}
-		h.deliverHeld(ctx, l, id)
-		if !release() || lone || round > 0 {
-			return
+		err := h.carry(id, false, func(l *Lease) { h.deliverHeld(ctx, l, id) })
+		if err != nil || lone || round > 0 {
+			return // another replica carries the operation and delivers, or ctx ended
 		}
 		// While this process held the lease, another replica may have recorded a notice and found
 		// the lease taken: look once more now that it is free. (Adopt catches what a race leaves.)

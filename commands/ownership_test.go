@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,7 +66,7 @@ func TestOnlyTheWatchingReplicaWatches(t *testing.T) {
 	if err != nil || reply.Watch == nil {
 		t.Fatalf("Confirm = %+v, %v; want a watch", reply, err)
 	}
-	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
+	if err := f.watch(t.Context(), op.ID); err != nil {
 		t.Fatalf("Watch = %v", err)
 	}
 	if got, _ := f.h.Operation(t.Context(), op.ID); got.Phase != PhaseWatching || got.State != qovery.StateStopQueued {
@@ -83,7 +84,7 @@ func TestOnlyTheWatchingReplicaWatches(t *testing.T) {
 	if err != nil || len(w) != 1 || w[0].ID != op.ID || !f.h.watchesOrganization() {
 		t.Fatalf("Adopt after the hand-back = %v, %v (watches: %v); want the operation", w, err, f.h.watchesOrganization())
 	}
-	if err := f.h.watchOp(t.Context(), op.ID); err != nil {
+	if err := f.watch(t.Context(), op.ID); err != nil {
 		t.Fatalf("Watch = %v", err)
 	}
 	if got, _ := f.h.Operation(t.Context(), op.ID); got.Phase != PhaseSucceeded {
@@ -215,58 +216,69 @@ func (c *countingLeases) Acquire(ctx context.Context, name string) (*Lease, erro
 	return c.LocalLeases.Acquire(ctx, name)
 }
 
-// TestHoldOpSharesOneAcquisition: goroutines of one process wanting the same operation's lease at
-// once take it once, without holding the handler's lock through the (slow) acquisition, and hand it
-// back once, when the last of them is done.
-func TestHoldOpSharesOneAcquisition(t *testing.T) {
+// TestCarrierTakesTheLeaseOnce: goroutines of one process giving steps of the same operation at
+// once take its lease once, without holding the handler's lock through the (slow) acquisition; the
+// steps run one at a time, and the lease is handed back once, after the last.
+func TestCarrierTakesTheLeaseOnce(t *testing.T) {
 	f := newFixture(t)
 	leases := &countingLeases{LocalLeases: NewLocalLeases(), gate: make(chan struct{})}
 	f.h.leases = leases
 	id := uuid.New()
 	const n = 8
-	releases := make(chan func() bool, n)
+	var running, overlaps, ran atomic.Int64
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			l, release, err := f.h.holdOp(t.Context(), id)
-			if err != nil || l == nil {
-				t.Errorf("holdOp = %v, %v", l, err)
-				return
+			err := f.h.carry(id, false, func(l *Lease) {
+				if running.Add(1) > 1 {
+					overlaps.Add(1)
+				}
+				if l == nil || l.Name != operationLeaseName(id) {
+					t.Errorf("step got lease %+v", l)
+				}
+				runtime.Gosched()
+				running.Add(-1)
+				ran.Add(1)
+			})
+			if err != nil {
+				t.Errorf("carry = %v", err)
 			}
-			releases <- release
 		})
 	}
-	// While the acquisition is stuck in the database, the handler's lock is free: holdsOp answers
-	// (it would block for good otherwise), and reports the lease being taken.
-	for deadline := time.Now().Add(10 * time.Second); !f.h.holdsOp(id); time.Sleep(time.Millisecond) {
+	// While the acquisition is stuck in the database, the handler's lock is free: the steps queue
+	// (enqueue would block for good otherwise), and carries reports the operation being carried.
+	queued := func() int {
+		f.h.mu.Lock()
+		defer f.h.mu.Unlock()
+		if c := f.h.carriers[id]; c != nil {
+			return len(c.steps)
+		}
+		return 0
+	}
+	for deadline := time.Now().Add(10 * time.Second); queued() < n || !f.h.carries(id); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			close(leases.gate)
 			wg.Wait()
-			t.Fatal("holdsOp never reported the lease being taken within 10s")
+			t.Fatalf("%d of %d steps queued within 10s", queued(), n)
 		}
 	}
 	close(leases.gate)
 	wg.Wait()
-	close(releases)
-	if leases.acquired != 1 {
-		t.Fatalf("acquisitions = %d; want 1 shared by %d goroutines", leases.acquired, n)
+	if leases.acquired != 1 || ran.Load() != n || overlaps.Load() != 0 {
+		t.Fatalf("acquisitions = %d, steps run = %d, overlapping = %d; want 1, %d, 0", leases.acquired, ran.Load(), overlaps.Load(), n)
 	}
-	handedBack := 0
-	for release := range releases {
-		if release() {
-			handedBack++
+	for deadline := time.Now().Add(10 * time.Second); f.h.carries(id); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the carrier never ended after its last step")
 		}
 	}
-	if handedBack != 1 {
-		t.Errorf("hand-backs = %d; want 1, by the last user", handedBack)
-	}
 	if held, _ := leases.Held(t.Context(), []string{operationLeaseName(id)}); held[operationLeaseName(id)] {
-		t.Error("the lease is still held after every user released it")
+		t.Error("the lease is still held after the last step")
 	}
 }
 
-// slowReleases are leases whose hand-back waits for a gate: the moment between a last user letting
-// go of a lease and the lease being free.
+// slowReleases are leases whose hand-back waits for a gate: the moment between a carrier's last
+// step and the lease being free.
 type slowReleases struct {
 	*LocalLeases
 	gate chan struct{}
@@ -283,41 +295,35 @@ func (s *slowReleases) Acquire(ctx context.Context, name string) (*Lease, error)
 	}), nil
 }
 
-// A goroutine wanting an operation's lease while its last user hands it back (a watch started by
-// the click that got the stop accepted, as the click returns) waits for the hand-back and takes the
-// lease, rather than being told another replica holds it.
-func TestHoldOpDuringHandBack(t *testing.T) {
+// A step given while the carrier hands the lease back (a watch started by the click that got the
+// stop accepted, as the click's step ends) runs under the lease taken anew, rather than being told
+// another replica holds it.
+func TestCarrierStepDuringHandBack(t *testing.T) {
 	f := newFixture(t)
 	f.h.leases = &slowReleases{LocalLeases: NewLocalLeases(), gate: make(chan struct{})}
 	id := uuid.New()
-	_, release, err := f.h.holdOp(t.Context(), id)
-	if err != nil {
+	if err := f.h.carry(id, false, func(*Lease) {}); err != nil {
 		t.Fatal(err)
 	}
-	go release()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	if !f.h.carries(id) {
+		t.Fatal("the carrier ended before handing its lease back")
+	}
+	got := make(chan error, 1)
+	ran := false
+	go func() { got <- f.h.carry(id, false, func(*Lease) { ran = true }) }()
+	for deadline := time.Now().Add(10 * time.Second); ; runtime.Gosched() {
 		f.h.mu.Lock()
-		releasing := f.h.held[id] != nil && f.h.held[id].released != nil
+		queued := f.h.carriers[id] != nil && len(f.h.carriers[id].steps) == 1
 		f.h.mu.Unlock()
-		if releasing {
+		if queued {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the hand-back never started")
+			t.Fatal("the second step was never queued")
 		}
-		runtime.Gosched()
 	}
-	got := make(chan error, 1)
-	go func() {
-		_, rel, err := f.h.holdOp(t.Context(), id)
-		if err == nil {
-			rel()
-		}
-		got <- err
-	}()
 	close(f.h.leases.(*slowReleases).gate)
-	if err := <-got; err != nil {
-		t.Fatalf("holdOp during the hand-back = %v; want the lease once it is free", err)
+	if err := <-got; err != nil || !ran {
+		t.Fatalf("a step given during the hand-back: carry = %v, ran = %v; want it run under the lease taken anew", err, ran)
 	}
 }

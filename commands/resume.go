@@ -37,7 +37,7 @@ func (h *Handler) adopt(ctx context.Context) ([]Operation, error) {
 	var candidates []uuid.UUID
 	var names []string
 	for _, id := range ids {
-		if h.holdsOp(id) || h.isWatching(id) {
+		if h.carries(id) || h.isWatching(id) {
 			continue
 		}
 		candidates = append(candidates, id)
@@ -92,23 +92,23 @@ func (h *Handler) needsOwner(op Operation, watcher bool) bool {
 // adoptOne settles one operation under its lease and reports whether this replica, the watcher or
 // not, is to watch it.
 func (h *Handler) adoptOne(ctx context.Context, id uuid.UUID, watcher bool) (Operation, bool) {
-	l, release, err := h.holdOp(ctx, id)
-	if err != nil {
-		return Operation{}, false // taken by another replica meanwhile
-	}
-	defer release()
-	// Read it again under the lease: its previous owner may have finished it meanwhile.
-	op, err := h.store.Get(ctx, id)
-	if err != nil {
-		return Operation{}, false
-	}
-	h.settleDeliveries(ctx, l, op)
-	if op.Phase == PhaseConfirmed {
-		_ = h.settleCall(ctx, l, op) // accepted: it is being watched; not settled: tried again later
-	}
-	h.deliverHeld(ctx, l, id)
-	if op.Phase != PhaseWatching || !watcher {
-		return Operation{}, false // the watching replica adopts it in turn
+	var op Operation
+	var watch bool
+	err := h.carry(id, false, func(l *Lease) {
+		// Read it again under the lease: its previous owner may have finished it meanwhile.
+		var err error
+		if op, err = h.store.Get(ctx, id); err != nil {
+			return
+		}
+		h.settleDeliveries(ctx, l, op)
+		if op.Phase == PhaseConfirmed {
+			_ = h.settleCall(ctx, l, op) // accepted: it is being watched; not settled: tried again later
+		}
+		h.deliverHeld(ctx, l, id)
+		watch = op.Phase == PhaseWatching && watcher // else the watching replica adopts it in turn
+	})
+	if err != nil || !watch {
+		return Operation{}, false // taken by another replica meanwhile, or not to watch here
 	}
 	return op, true
 }

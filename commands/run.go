@@ -101,7 +101,7 @@ func (h *Handler) supervise(ctx context.Context) {
 		}
 		for _, op := range ops {
 			h.opLog(op).Info().Str("state", string(op.State)).Msg("watching an adopted operation")
-			h.goWatch(op.ID)
+			h.goWatch(nil, op.ID)
 		}
 		select {
 		case <-ctx.Done():
@@ -112,10 +112,13 @@ func (h *Handler) supervise(ctx context.Context) {
 	}
 }
 
-// goWatch watches an accepted operation in a goroutine that Run waits for. Before Run starts, the
-// watch is left for its first adoption; after Run has ended, for the next run's, unless the store
-// does not outlive the process: then the thread is told the bot stopped watching.
-func (h *Handler) goWatch(id uuid.UUID) {
+// goWatch watches an accepted operation in its carrier; Run waits for the watch. Before Run
+// starts, the watch is left for its first adoption; after Run has ended, for the next run's,
+// unless the store does not outlive the process: then the thread is told the bot stopped watching.
+//
+// l is the operation's lease when the caller is a step of its carrier (the click that got it
+// accepted), else nil.
+func (h *Handler) goWatch(l *Lease, id uuid.UUID) {
 	h.mu.Lock()
 	ctx, ended := h.running, h.ran
 	if ctx != nil {
@@ -124,20 +127,28 @@ func (h *Handler) goWatch(id uuid.UUID) {
 	h.mu.Unlock()
 	if ctx == nil {
 		if ended && !h.cfg.Durable {
-			h.stoppedWatching(context.Background(), nil, id)
+			h.stoppedWatching(context.Background(), l, id)
 		}
 		return
 	}
 	h.cfg.Metrics.WatchStarted()
 	h.watchesUnderWay.Add(1)
-	go func() {
-		defer h.watches.Done()
-		defer h.watchesUnderWay.Add(-1)
-		defer h.cfg.Metrics.WatchEnded()
-		if err := h.watchOp(ctx, id); err != nil && !errors.Is(err, context.Canceled) {
-			h.cfg.Log.Error().Err(err).Str("request_id", id.String()).Msg("watch ended with an error")
-		}
-	}()
+	over := func() {
+		h.cfg.Metrics.WatchEnded()
+		h.watchesUnderWay.Add(-1)
+		h.watches.Done()
+	}
+	// The watch is a step of the operation's carrier (no goroutine of its own): after the click's
+	// step, whose lease it goes on under; or, when another replica holds the lease, dropped.
+	h.enqueue(id, false, step{
+		run: func(l *Lease) {
+			defer over()
+			if err := h.watchOp(ctx, id, l); err != nil && !errors.Is(err, context.Canceled) {
+				h.cfg.Log.Error().Err(err).Str("request_id", id.String()).Msg("watch ended with an error")
+			}
+		},
+		drop: func(error) { over() }, // that replica watches it, or hands it to the one that does
+	})
 }
 
 // stoppedWatching ends a watched operation that the bot can no longer follow, because it is

@@ -356,16 +356,25 @@ func (h *Handler) startRun(ctx context.Context, r ScheduleRecord, d Due) (RunOut
 		Schedule:   &ScheduledRun{ID: r.ID, At: d.At, Late: late, When: scheduleOf(r).Describe(), Zone: r.Zone},
 		Notices:    []Notice{{Seq: 1, Event: Event{Kind: EventConfirmed, At: now}, State: NoticePending}},
 	}
-	// The lease is taken before the operation exists, so that no adoption takes this confirmed
-	// operation for one whose replica died before calling Qovery.
-	l, release, err := h.holdOp(ctx, op.ID)
+	// The operation's carrier takes its lease before the operation exists, so that no adoption
+	// takes this confirmed operation for one whose replica died before calling Qovery.
+	outcome, why, opID := RunStarted, Text(nil), op.ID
+	err = h.carry(op.ID, false, func(l *Lease) {
+		outcome, why, opID = h.makeRun(ctx, l, op)
+	})
 	if errors.Is(err, ErrLeaseHeld) {
 		return runElsewhere, nil, op.ID // another replica is making this run
 	}
 	if err != nil {
 		return RunFailed, Say("the bot could not take the run's lease; see its log."), uuid.Nil
 	}
-	defer release()
+	return outcome, why, opID
+}
+
+// makeRun records the operation of a run, posts its message in the schedule's channel and calls
+// Qovery, in the operation's carrier, under its lease l.
+func (h *Handler) makeRun(ctx context.Context, l *Lease, op Operation) (RunOutcome, Text, uuid.UUID) {
+	a := op.spec()
 	if err := h.store.Create(ctx, op); err != nil {
 		var busy *BusyError
 		if errors.As(err, &busy) {
@@ -382,13 +391,14 @@ func (h *Handler) startRun(ctx context.Context, r ScheduleRecord, d Due) (RunOut
 	}
 	ts, err := h.chat.PostConfirmation(ctx, op)
 	if err != nil {
-		note := Say("Not "+a.past+": the bot could not post the run's message in ", Channel(r.ChannelID), ", and does not act where nobody can follow.")
+		note := Say("Not "+a.past+": the bot could not post the run's message in ", Channel(op.ChannelID), ", and does not act where nobody can follow.")
 		h.finish(ctx, l, op.ID, PhaseVoid, EventVoided, "", note)
 		return RunFailed, note, op.ID
 	}
-	if err := h.attach(ctx, op.ID, op.ChannelID, ts); err != nil { // ctx outlives a shutdown (occur)
+	if _, err := h.recordMessage(ctx, l, op.ID, op.ChannelID, ts); err != nil { // ctx outlives a shutdown (occur)
 		h.opLog(op).Error().Err(err).Msg("record a scheduled run's message")
 	}
+	h.deliverHeld(ctx, l, op.ID)
 	op.MessageTS = ts
 	h.audit.Requested(op)
 	if _, err := h.act(ctx, l, op); err != nil {

@@ -151,7 +151,22 @@ func (h *Handler) busyText(ctx context.Context, op Operation) Text {
 // operation ended before its message was posted (it expired while the post was held up), its last
 // notice, already audited, is queued again so that the message shows how it ended.
 func (h *Handler) attach(ctx context.Context, id uuid.UUID, channelID, ts string) error {
-	_, err := h.store.Update(ctx, id, nil, func(op *Operation) error {
+	op, err := h.recordMessage(ctx, nil, id, channelID, ts)
+	if err != nil {
+		return err
+	}
+	for _, n := range op.Notices {
+		if n.State == NoticePending {
+			h.deliver(ctx, id) // a click overtook us
+			break
+		}
+	}
+	return nil
+}
+
+// recordMessage is attach's write, fenced by l when the caller holds the operation's lease.
+func (h *Handler) recordMessage(ctx context.Context, l *Lease, id uuid.UUID, channelID, ts string) (Operation, error) {
+	return h.store.Update(ctx, id, l, func(op *Operation) error {
 		if op.MessageTS == "" && !op.Phase.IsActive() && len(op.Notices) > 0 {
 			if last := &op.Notices[len(op.Notices)-1]; last.State == NoticePosted {
 				last.State = NoticePending
@@ -160,11 +175,6 @@ func (h *Handler) attach(ctx context.Context, id uuid.UUID, channelID, ts string
 		op.ChannelID, op.MessageTS = channelID, ts
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	h.deliver(ctx, id) // a click may have overtaken us
-	return nil
 }
 
 // discard ends a pending operation whose confirmation could not be posted, releasing its cluster.
@@ -242,7 +252,7 @@ func (h *Handler) accept(ctx context.Context, l *Lease, id uuid.UUID, state qove
 	if err != nil {
 		return fmt.Errorf("record accepted call: %w", err)
 	}
-	h.goWatch(op.ID)
+	h.goWatch(l, op.ID)
 	return nil
 }
 

@@ -18,9 +18,9 @@ import (
 // done, a durable operation is left for the next adoption, and otherwise the thread is told.
 //
 // Only the replica holding the organization's watch lease watches (so that the fleet polls Qovery
-// once per interval), under the operation's lease. Elsewhere watchOp returns at once: the holder
-// adopts the operation. The watch also ends when either lease is lost.
-func (h *Handler) watchOp(ctx context.Context, id uuid.UUID) error {
+// once per interval), in the operation's carrier, under its lease ol. Elsewhere watchOp returns at
+// once: the holder adopts the operation. The watch also ends when either lease is lost.
+func (h *Handler) watchOp(ctx context.Context, id uuid.UUID, ol *Lease) error {
 	wl, err := h.watchLease(ctx)
 	if errors.Is(err, ErrLeaseHeld) {
 		return nil
@@ -32,14 +32,12 @@ func (h *Handler) watchOp(ctx context.Context, id uuid.UUID) error {
 		return nil // this process watches it already
 	}
 	defer h.stopWatching(id)
-	ol, release, err := h.holdOp(ctx, id)
-	if errors.Is(err, ErrLeaseHeld) {
-		return nil
+	// Steps given to the operation's carrier while it watches (a delivery) run between two reads.
+	c := h.carrierOf(id)
+	var kick <-chan struct{}
+	if c != nil {
+		kick = c.kick
 	}
-	if err != nil {
-		return fmt.Errorf("take the lease of operation %s: %w", id, err)
-	}
-	defer release()
 	ctx, cancel := untilLost(ctx, wl, ol)
 	defer cancel()
 
@@ -68,6 +66,9 @@ func (h *Handler) watchOp(ctx context.Context, id uuid.UUID) error {
 				h.stoppedWatching(ctx, ol, id) // nothing will resume this watch
 			}
 			return ctx.Err()
+		case <-kick:
+			h.runQueued(c, ol)
+			continue
 		case u = <-updates:
 		}
 		if done, err := w.observe(ctx, u.Status, u.Err); done || err != nil {
