@@ -60,6 +60,9 @@ func (h *Handler) enqueue(id uuid.UUID, wait bool, s step) {
 	defer h.mu.Unlock()
 	c := h.carriers[id]
 	if c == nil {
+		if len(h.carriers) == 0 {
+			h.noCarriers = make(chan struct{}) // closed when the last carrier ends
+		}
 		c = &carrier{kick: make(chan struct{}, 1)}
 		h.carriers[id] = c
 		go h.runCarrier(id, c, wait)
@@ -100,7 +103,7 @@ func (h *Handler) runCarrier(id uuid.UUID, c *carrier, wait bool) {
 		l, err := h.takeLease(id, wait)
 		if err != nil {
 			h.mu.Lock()
-			delete(h.carriers, id)
+			h.forget(id)
 			dropped := c.steps
 			c.steps = nil
 			h.mu.Unlock()
@@ -115,11 +118,20 @@ func (h *Handler) runCarrier(id uuid.UUID, c *carrier, wait bool) {
 		cancel()
 		h.mu.Lock()
 		if len(c.steps) == 0 {
-			delete(h.carriers, id)
+			h.forget(id)
 			h.mu.Unlock()
 			return
 		}
 		h.mu.Unlock() // steps came while the lease was handed back: take it anew
+	}
+}
+
+// forget removes the carrier of operation id, under Handler.mu, and says so when it was the last.
+func (h *Handler) forget(id uuid.UUID) {
+	delete(h.carriers, id)
+	if len(h.carriers) == 0 && h.noCarriers != nil {
+		close(h.noCarriers)
+		h.noCarriers = nil
 	}
 }
 
@@ -150,4 +162,24 @@ func (h *Handler) carries(id uuid.UUID) bool {
 	defer h.mu.Unlock()
 	_, ok := h.carriers[id]
 	return ok
+}
+
+// carriersDone waits, up to limit, until no carrier is left: those whose steps are over are handing
+// their leases back, which a shutdown must not cut short (another replica would wait for the
+// leases to expire). Run calls it once the watches have ended; a step still running elsewhere (a
+// click's, which the bot waits for) is not waited for past limit.
+func (h *Handler) carriersDone(limit time.Duration) {
+	h.mu.Lock()
+	idle := h.noCarriers
+	empty := len(h.carriers) == 0
+	h.mu.Unlock()
+	if empty {
+		return
+	}
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	}
 }

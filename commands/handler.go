@@ -129,8 +129,10 @@ type Handler struct {
 	// organization's watch lease when this replica holds it; watching are the operations this
 	// process watches.
 	carriers map[uuid.UUID]*carrier
-	orgWatch *Lease
-	watching map[uuid.UUID]bool
+	// noCarriers is closed when the last carrier ends (nil while there is none).
+	noCarriers chan struct{}
+	orgWatch   *Lease
+	watching   map[uuid.UUID]bool
 	// running is the context of Run while it runs (watches run under it); nil before and after.
 	// ran is set once Run has returned.
 	running context.Context

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -325,5 +326,55 @@ func TestCarrierStepDuringHandBack(t *testing.T) {
 	close(f.h.leases.(*slowReleases).gate)
 	if err := <-got; err != nil || !ran {
 		t.Fatalf("a step given during the hand-back: carry = %v, ran = %v; want it run under the lease taken anew", err, ran)
+	}
+}
+
+// signalledReleases are leases whose hand-back, for an operation's lease, says it began, then
+// waits for a gate.
+type signalledReleases struct {
+	*LocalLeases
+	began, gate chan struct{}
+}
+
+func (s *signalledReleases) Acquire(ctx context.Context, name string) (*Lease, error) {
+	l, err := s.LocalLeases.Acquire(ctx, name)
+	if err != nil || !strings.HasPrefix(name, "operation/") {
+		return l, err
+	}
+	return NewLease(l.Name, l.Owner, l.Fence, false, func(ctx context.Context) error {
+		s.began <- struct{}{}
+		<-s.gate
+		return l.Release(ctx)
+	}), nil
+}
+
+// Run returns only once the carriers have handed their leases back: a shutdown does not leave
+// another replica waiting for them to expire.
+func TestRunWaitsForCarriersToHandBack(t *testing.T) {
+	f := newFixture(t)
+	leases := &signalledReleases{LocalLeases: NewLocalLeases(), began: make(chan struct{}, 1), gate: make(chan struct{})}
+	f.h.leases = leases
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- f.h.Run(ctx) }()
+	id := uuid.New()
+	if err := f.h.carry(id, false, func(*Lease) {}); err != nil {
+		t.Fatal(err)
+	}
+	<-leases.began // the carrier is handing the lease back
+	cancel()
+	// Run must not return while the hand-back waits at the gate. A wait that sees nothing cannot
+	// fail the test spuriously; a Run that does not wait returns within microseconds.
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned (%v) while a carrier was still handing its lease back", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(leases.gate)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if f.h.carries(id) {
+		t.Error("a carrier is left after Run returned")
 	}
 }

@@ -35,6 +35,7 @@ const adoptTimeout = 2 * time.Minute
 // the watches of accepted operations. When ctx ends, the watches end with it (a durable operation
 // is left for the next run; otherwise its thread is told); Run waits for them, hands the
 // organization's watch lease back so that another replica takes over at once, and returns nil.
+// Before that, the carriers whose last step has run have handed their operations' leases back.
 func (h *Handler) Run(ctx context.Context) error {
 	h.mu.Lock()
 	if h.running != nil || h.ran {
@@ -48,6 +49,7 @@ func (h *Handler) Run(ctx context.Context) error {
 		h.running, h.ran = nil, true
 		h.mu.Unlock()
 		h.watches.Wait()
+		h.carriersDone(releaseTimeout)
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 		defer cancel()
 		h.handback(hctx)
