@@ -30,10 +30,11 @@ const notifyTimeout = 5 * time.Second
 // change that causes it means a crash between the two cannot lose the message, and delivering
 // after the write means no message announces a change that was not recorded.
 //
-// l is the operation's lease when the caller holds it (a watch, a confirmation), or nil. Under it,
-// the write is fenced, and it also claims the notice for delivery, which the caller's goroutine then
-// sends at once: one write fewer per notice. Without it, the notice is delivered by whoever holds the
-// lease: this process after taking it, or another replica.
+// l is the operation's lease when the caller is a step of the operation's carrier (a watch, a
+// confirmation), or nil. Under it, the write is fenced, and it also claims the notice for delivery,
+// which the carrier then sends at once: one write fewer per notice. Without it, the notice is handed
+// to the operation's carrier in this process, or left to the replica whose carrier holds the lease.
+// Either way one carrier, holding the lease, delivers an operation's notices.
 func (h *Handler) change(ctx context.Context, l *Lease, id uuid.UUID, fn func(op *Operation) (*Event, error)) (Operation, error) {
 	var claimed int
 	op, err := h.store.Update(ctx, id, l, func(op *Operation) error {
