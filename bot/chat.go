@@ -72,11 +72,10 @@ func (n *Chat) postFailed(doing string, err error) error {
 
 // Announce implements commands.Chat with chat.postMessage.
 func (n *Chat) Announce(ctx context.Context, channelID string, said commands.Text) error {
-	text := mrkdwn(said)
 	if err := n.pace.wait(ctx, channelID); err != nil {
 		return err
 	}
-	_, _, err := n.api.PostMessageContext(ctx, channelID, slack.MsgOptionText(slackToPlain(text), false), slack.MsgOptionBlocks(textBlocks(text)...))
+	_, _, err := n.api.PostMessageContext(ctx, channelID, slack.MsgOptionText(fallback(said), false), slack.MsgOptionBlocks(textBlocks(said)...))
 	if err != nil {
 		return n.postFailed("post in "+channelID, err)
 	}
@@ -93,10 +92,9 @@ func (n *Chat) AskTypedName(ctx context.Context, trigger string, ask commands.Na
 // without membership; chat.postEphemeral is the fallback.
 func (n *Chat) Tell(ctx context.Context, to commands.Actor, said commands.Text) error {
 	log := n.log.With().Str("slack_user", to.UserID).Str("channel", to.ChannelID).Logger()
-	text := mrkdwn(said)
 	opts := []slack.MsgOption{
-		slack.MsgOptionText(text, false),
-		slack.MsgOptionBlocks(textBlocks(text)...),
+		slack.MsgOptionText(mrkdwn(said), false),
+		slack.MsgOptionBlocks(textBlocks(said)...),
 	}
 	if to.ReplyTo != "" {
 		_, _, err := n.api.PostMessageContext(ctx, to.ChannelID, append(opts, slack.MsgOptionResponseURL(to.ReplyTo, slack.ResponseTypeEphemeral))...)
@@ -128,13 +126,13 @@ func (n *Chat) Notify(ctx context.Context, op commands.Operation, notice command
 
 	// Only the thread reply decides success: it is the part that must appear exactly once. The parent
 	// is re-rendered from the operation on every notice, so a failed edit heals with the next one.
-	if line := threadLine(op, ev); line != "" {
+	if line := threadLine(op, ev); !line.IsZero() {
 		if err := n.pace.wait(ctx, op.ChannelID); err != nil {
 			return err
 		}
 		if _, _, err := n.api.PostMessageContext(ctx, op.ChannelID,
 			slack.MsgOptionTS(op.MessageTS),
-			slack.MsgOptionText(slackToPlain(line), false),
+			slack.MsgOptionText(fallback(line), false),
 			slack.MsgOptionBlocks(threadBlocks(op, ev, line)...),
 			slack.MsgOptionMetadata(slack.SlackMetadata{EventType: noticeEventType, EventPayload: map[string]any{
 				"request_id": op.ID.String(), "seq": notice.Seq,
@@ -169,7 +167,7 @@ func (n *Chat) Notify(ctx context.Context, op commands.Operation, notice command
 // Delivered implements commands.Chat: it looks for the notice's thread reply, by its metadata.
 // A notice without a thread reply only edits the parent, which is safe to repeat.
 func (n *Chat) Delivered(ctx context.Context, op commands.Operation, notice commands.Notice) (bool, error) {
-	if op.MessageTS == "" || threadLine(op, notice.Event) == "" {
+	if op.MessageTS == "" || threadLine(op, notice.Event).IsZero() {
 		return false, nil
 	}
 	msgs, _, _, err := n.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{

@@ -4,11 +4,11 @@ import (
 	"strings"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
-	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
-// The one place where what the handler says becomes Slack markup: every piece of text that reaches
-// mrkdwn goes through escape.
+// The one place where what the handler says becomes Slack mrkdwn, for the notification text of a
+// message (its blocks are rich text, richtext.go): every piece of text that reaches mrkdwn goes
+// through escape.
 
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
@@ -53,5 +53,7 @@ func mrkdwn(t commands.Text) string {
 	return b.String()
 }
 
-// stateIcon renders the icon of a state's family.
-func stateIcon(s qovery.State) string { return mrkdwn(commands.Say(commands.StateIcon(s))) }
+// slackToPlain drops mrkdwn emphasis, for a notification text.
+func slackToPlain(s string) string {
+	return strings.NewReplacer("*", "", "`", "").Replace(s)
+}

@@ -11,51 +11,19 @@ import (
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
-// Slack refuses a section text over 3,000 characters.
-const maxSectionText = 3000
+// say is commands.Say, the one way this package builds what a message says.
+var say = commands.Say
 
-// textBlocks renders mrkdwn as section blocks, splitting long text on line boundaries.
-func textBlocks(text string) []slack.Block {
-	var blocks []slack.Block
-	var chunk strings.Builder
-	flush := func() {
-		if chunk.Len() > 0 {
-			blocks = append(blocks, section(chunk.String()))
-			chunk.Reset()
-		}
-	}
-	for _, line := range strings.Split(text, "\n") {
-		if len(line) > maxSectionText {
-			line = line[:maxSectionText-1] + "…"
-		}
-		if chunk.Len()+len(line)+1 > maxSectionText {
-			flush()
-		}
-		if chunk.Len() > 0 {
-			chunk.WriteByte('\n')
-		}
-		chunk.WriteString(line)
-	}
-	flush()
-	return blocks
-}
+func clusterRef(op commands.Operation) commands.Span { return commands.Strong(op.ClusterName) }
 
-func section(mrkdwn string) *slack.SectionBlock {
-	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, mrkdwn, false, false), nil, nil)
-}
-
-func contextLine(mrkdwn string) *slack.ContextBlock {
-	return slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, mrkdwn, false, false))
-}
-
-func clusterRef(op commands.Operation) string { return "*" + escape(op.ClusterName) + "*" }
-
-func stateCode(s fmt.Stringer) string {
+func stateCode(s fmt.Stringer) commands.Span {
 	if s.String() == "" {
-		return "`UNKNOWN`"
+		return commands.Code("UNKNOWN")
 	}
-	return codeSpan(s.String())
+	return commands.Code(s.String())
 }
+
+func icon(name string) commands.Span { return commands.Icon(name) }
 
 // wording is how messages name an operation's verb.
 type wording struct {
@@ -87,40 +55,38 @@ func confirmationBlocks(op commands.Operation, ttl time.Duration) []slack.Block 
 		slack.NewTextBlockObject(slack.PlainTextType, w.title, false, false)).WithStyle(w.style)
 	cancel := slack.NewButtonBlockElement(commands.ActionCancel, op.Ref().String(),
 		slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
-	details := fmt.Sprintf("Requested by %s · %s %s · currently %s · production: %s",
-		mention(op.RequestedBy), escape(op.CloudProvider), escape(op.Region),
-		stateCode(op.StatusAtRequest), yesNo(op.Production))
-	body := details + "\n" + w.effect
+	body := say("Requested by ", commands.User(op.RequestedBy), " · "+op.CloudProvider+" "+op.Region+" · currently ",
+		stateCode(op.StatusAtRequest), " · production: ", yesNo(op.Production), "\n"+w.effect)
 	if op.Protected {
-		body += "\n:lock: Protected cluster: confirming asks for its name."
+		body = say(body, "\n", icon("lock"), " Protected cluster: confirming asks for its name.")
 		if op.NeedsSecondPerson {
-			body += " A second person must confirm: not " + mention(op.RequestedBy) + "."
+			body = say(body, " A second person must confirm: not ", commands.User(op.RequestedBy), ".")
 		}
 	}
-	what := mrkdwn(commands.ImpactText(op.Impact, op.Action()))
+	what := commands.ImpactText(op.Impact, op.Action())
 	if op.Action() == commands.VerbUnlock {
 		what = lockLine(op.Lock)
 	}
 	return []slack.Block{
-		section(":warning: " + w.title + " " + clusterRef(op) + "?"),
-		section(body),
-		section(what),
+		richText(say(icon("warning"), " "+w.title+" ", clusterRef(op), "?")),
+		richText(body),
+		richText(what),
 		slack.NewActionBlock("confirm_actions", confirm, cancel),
 		contextLine(fmt.Sprintf("Expires in %s · request %s", humanTTL(ttl), op.ID.String()[:8])),
 	}
 }
 
 // lockLine describes the lock an unlock removes.
-func lockLine(l *qovery.ClusterLock) string {
+func lockLine(l *qovery.ClusterLock) commands.Text {
 	if l == nil {
-		return ":lock: The cluster was locked when this was asked."
+		return say(icon("lock"), " The cluster was locked when this was asked.")
 	}
-	return mrkdwn(commands.LockText(l))
+	return commands.LockText(l)
 }
 
 func confirmationFallback(op commands.Operation) string {
-	return fmt.Sprintf("%s asks to %s cluster %s (currently %s). Confirm or cancel in Slack.",
-		mention(op.RequestedBy), wordsOf(op).noun, escape(op.ClusterName), escape(string(op.StatusAtRequest)))
+	return fallback(say(commands.User(op.RequestedBy), " asks to "+wordsOf(op).noun+" cluster "+op.ClusterName+
+		" (currently "+string(op.StatusAtRequest)+"). Confirm or cancel in Slack."))
 }
 
 func humanTTL(d time.Duration) string {
@@ -134,117 +100,113 @@ func humanTTL(d time.Duration) string {
 	return d.String()
 }
 
-func yesNo(b bool) string {
+func yesNo(b bool) commands.Span {
 	if b {
-		return "*yes*"
+		return commands.Strong("yes")
 	}
-	return "no"
+	return commands.Span{Text: "no"}
 }
 
-// parentBlocks is the live view of an operation that replaces the confirmation message.
+// parentBlocks is the live view of an operation that replaces the confirmation message, and its
+// notification text.
 func parentBlocks(op commands.Operation, now time.Time) ([]slack.Block, string) {
 	name := clusterRef(op)
 	w := wordsOf(op)
-	var headline string
+	took := commands.FormatDuration(op.Elapsed(now))
+	var headline commands.Text
 	switch op.Phase {
 	case commands.PhaseConfirmed:
-		headline = fmt.Sprintf(":hourglass_flowing_sand: %s %s · checking the cluster and asking Qovery", w.gerund, name)
+		headline = say(icon("hourglass_flowing_sand"), " "+w.gerund+" ", name, " · checking the cluster and asking Qovery")
 	case commands.PhaseWatching:
-		headline = fmt.Sprintf("%s %s %s · %s · %s", stateIcon(op.State), w.gerund, name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
+		headline = say(commands.StateIcon(op.State), " "+w.gerund+" ", name, " · ", stateCode(op.State), " · "+took)
 	case commands.PhaseSucceeded:
 		if op.Action() == commands.VerbUnlock {
-			headline = fmt.Sprintf(":unlock: %s is unlocked", name)
+			headline = say(icon("unlock"), " ", name, " is unlocked")
 			break
 		}
-		headline = fmt.Sprintf(":white_check_mark: %s is %s · took %s", name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
+		headline = say(icon("white_check_mark"), " ", name, " is ", stateCode(op.State), " · took "+took)
 	case commands.PhaseFailed:
-		headline = fmt.Sprintf(":x: %s %s failed · %s · <%s|See logs in Qovery>", name, w.noun, stateCode(op.State), op.ConsoleURL)
+		headline = say(icon("x"), " ", name, " "+w.noun+" failed · ", stateCode(op.State), " · ", commands.Link(op.ConsoleURL, "See logs in Qovery"))
 	case commands.PhaseNotStarted:
-		headline = fmt.Sprintf(":hourglass_flowing_sand: %s %s did not take effect · %s", name, w.noun, stateCode(op.State))
+		headline = say(icon("hourglass_flowing_sand"), " ", name, " "+w.noun+" did not take effect · ", stateCode(op.State))
 	case commands.PhaseTimedOut:
-		headline = fmt.Sprintf(":hourglass_flowing_sand: %s still %s after %s · stopped watching", name, stateCode(op.State), commands.FormatDuration(op.Elapsed(now)))
+		headline = say(icon("hourglass_flowing_sand"), " ", name, " still ", stateCode(op.State), " after "+took+" · stopped watching")
 	case commands.PhaseAborted:
-		headline = fmt.Sprintf(":warning: %s %s · last seen %s · the bot stopped watching", w.gerund, name, stateCode(op.State))
+		headline = say(icon("warning"), " "+w.gerund+" ", name, " · last seen ", stateCode(op.State), " · the bot stopped watching")
 	case commands.PhaseVoid:
-		headline = fmt.Sprintf(":no_entry_sign: %s was not %s", name, w.past)
+		headline = say(icon("no_entry_sign"), " ", name, " was not "+w.past)
 	case commands.PhaseRejected:
-		headline = fmt.Sprintf(":x: %s was not %s: the %s call failed", name, w.past, w.noun)
+		headline = say(icon("x"), " ", name, " was not "+w.past+": the "+w.noun+" call failed")
 	case commands.PhaseCancelled:
-		headline = fmt.Sprintf(":no_entry_sign: %s of %s cancelled by %s", capitalize(w.noun), name, mention(op.FinishedBy))
+		headline = say(icon("no_entry_sign"), " "+capitalize(w.noun)+" of ", name, " cancelled by ", commands.User(op.FinishedBy))
 	case commands.PhaseExpired:
-		headline = fmt.Sprintf(":no_entry_sign: %s of %s expired: nobody confirmed within %s. Run %s again if it is still needed.",
-			capitalize(w.noun), name, humanTTL(op.ExpiresAt.Sub(op.RequestedAt)), codeSpan(commands.CommandName+" "+string(op.Action())+" "+op.ClusterName))
+		headline = say(icon("no_entry_sign"), " "+capitalize(w.noun)+" of ", name, " expired: nobody confirmed within "+
+			humanTTL(op.ExpiresAt.Sub(op.RequestedAt))+". Run ", commands.Code(commands.CommandName+" "+string(op.Action())+" "+op.ClusterName),
+			" again if it is still needed.")
 	default:
-		headline = fmt.Sprintf("%s of %s · %s", capitalize(w.noun), name, op.Phase)
+		headline = say(capitalize(w.noun)+" of ", name, " · "+string(op.Phase))
 	}
-	who := "Requested by " + mention(op.RequestedBy)
+	who := say("Requested by ", commands.User(op.RequestedBy))
 	if r := op.Schedule; r != nil {
-		who = fmt.Sprintf("Scheduled by %s · schedule %s, %s", mention(op.RequestedBy), codeSpan(r.ID), escape(r.When))
+		who = say("Scheduled by ", commands.User(op.RequestedBy), " · schedule ", commands.Code(r.ID), ", "+r.When)
 		if r.Late > 0 {
-			who += fmt.Sprintf(" · ran %s late: the bot was not running at %s", commands.FormatDuration(r.Late), r.LocalAt())
+			who = say(who, " · ran "+commands.FormatDuration(r.Late)+" late: the bot was not running at "+r.LocalAt())
 		}
 	} else if op.ConfirmedBy != "" {
-		who += fmt.Sprintf(" · confirmed by %s at %s", mention(op.ConfirmedBy), commands.FormatTime(op.ConfirmedAt))
+		who = say(who, " · confirmed by ", commands.User(op.ConfirmedBy), " at "+commands.FormatTime(op.ConfirmedAt))
 	}
 	if op.ConsoleURL != "" {
-		who += " · <" + op.ConsoleURL + "|Open in Qovery>"
+		who = say(who, " · ", commands.Link(op.ConsoleURL, "Open in Qovery"))
 	}
-	blocks := []slack.Block{section(headline)}
+	blocks := []slack.Block{richText(headline)}
 	if !op.Note.IsZero() {
-		blocks = append(blocks, section(mrkdwn(op.Note)))
+		blocks = append(blocks, richText(op.Note))
 	}
-	blocks = append(blocks, contextLine(who))
-	return blocks, slackToPlain(headline)
+	// Who asked, who confirmed: under the headline, as ux.md draws it. (A context block would show
+	// it smaller, but holds no rich text, and mentions and links need it.)
+	blocks = append(blocks, richText(who))
+	return blocks, fallback(headline)
 }
 
-// threadLine is the thread reply for an event, or "" when the event only changes the parent.
-func threadLine(op commands.Operation, ev commands.Event) string {
-	people := mention(op.RequestedBy)
+// threadLine is the thread reply for an event, or nothing when the event only changes the parent.
+func threadLine(op commands.Operation, ev commands.Event) commands.Text {
+	people := say(commands.User(op.RequestedBy))
 	if op.ConfirmedBy != "" && op.ConfirmedBy != op.RequestedBy {
-		people += " " + mention(op.ConfirmedBy)
+		people = say(people, " ", commands.User(op.ConfirmedBy))
 	}
 	elapsed := commands.FormatDuration(op.Elapsed(ev.At))
 	switch ev.Kind {
 	case commands.EventAccepted:
-		return fmt.Sprintf(":inbox_tray: Qovery accepted the %s · %s", wordsOf(op).noun, stateCode(ev.State))
+		return say(icon("inbox_tray"), " Qovery accepted the "+wordsOf(op).noun+" · ", stateCode(ev.State))
 	case commands.EventState:
-		return fmt.Sprintf("%s %s · %s", stateIcon(ev.State), stateCode(ev.State), elapsed)
+		return say(commands.StateIcon(ev.State), " ", stateCode(ev.State), " · "+elapsed)
 	case commands.EventSucceeded:
 		if op.Action() == commands.VerbUnlock {
-			return ":unlock: Unlocked · " + people
+			return say(icon("unlock"), " Unlocked · ", people)
 		}
-		return fmt.Sprintf(":white_check_mark: %s after %s · %s", stateCode(ev.State), elapsed, people)
+		return say(icon("white_check_mark"), " ", stateCode(ev.State), " after "+elapsed+" · ", people)
 	case commands.EventFailed:
-		lines := []string{
-			fmt.Sprintf(":x: %s after %s · %s", stateCode(ev.State), elapsed, people),
-			mrkdwn(op.Note),
-		}
+		t := say(icon("x"), " ", stateCode(ev.State), " after "+elapsed+" · ", people, "\n", op.Note)
 		if op.Failure != nil {
-			lines = append(lines, mrkdwn(commands.FailureText(*op.Failure)))
+			t = say(t, "\n", commands.FailureText(*op.Failure))
 		}
 		if op.LastExecutionID != "" {
-			lines = append(lines, "Execution id: "+codeSpan(op.LastExecutionID))
+			t = say(t, "\nExecution id: ", commands.Code(op.LastExecutionID))
 		}
-		lines = append(lines, "<"+op.ConsoleURL+"|See the cluster and its logs in Qovery>")
-		return strings.Join(lines, "\n")
+		return say(t, "\n", commands.Link(op.ConsoleURL, "See the cluster and its logs in Qovery"))
 	case commands.EventNotStarted, commands.EventTimedOut, commands.EventAborted:
-		return fmt.Sprintf(":hourglass_flowing_sand: %s %s", mrkdwn(op.Note), people)
+		return say(icon("hourglass_flowing_sand"), " ", op.Note, " ", people)
 	case commands.EventVoided:
-		return fmt.Sprintf(":no_entry_sign: %s %s", mrkdwn(op.Note), people)
+		return say(icon("no_entry_sign"), " ", op.Note, " ", people)
 	case commands.EventRejected:
-		return fmt.Sprintf(":x: %s %s", mrkdwn(op.Note), people)
+		return say(icon("x"), " ", op.Note, " ", people)
 	case commands.EventQoveryUnreachable:
-		return fmt.Sprintf(":hourglass_flowing_sand: The Qovery API has not answered for %s; still watching. Last state seen: %s.",
-			commands.FormatDuration(ev.At.Sub(op.OutageSince)), stateCode(op.State))
+		return say(icon("hourglass_flowing_sand"), " The Qovery API has not answered for "+commands.FormatDuration(ev.At.Sub(op.OutageSince))+
+			"; still watching. Last state seen: ", stateCode(op.State), ".")
 	case commands.EventQoveryBack:
-		return fmt.Sprintf(":arrows_counterclockwise: The Qovery API answers again, after %s; still watching.", commands.FormatDuration(ev.At.Sub(ev.Since)))
+		return say(icon("arrows_counterclockwise"), " The Qovery API answers again, after "+commands.FormatDuration(ev.At.Sub(ev.Since))+"; still watching.")
 	}
-	return ""
-}
-
-// slackToPlain drops mrkdwn emphasis from a headline for the notification fallback text.
-func slackToPlain(s string) string {
-	return strings.NewReplacer("*", "", "`", "").Replace(s)
+	return nil
 }
 
 // The typed confirmation modal of a protected cluster.
@@ -275,7 +237,7 @@ func typedConfirmationView(ask commands.NameAsk) slack.ModalViewRequest {
 		Submit:          slack.NewTextBlockObject(slack.PlainTextType, title, false, false),
 		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Back", false, false),
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			section(fmt.Sprintf(":warning: %s is protected: %s. %s", clusterRef(op), why, effect)),
+			richText(say(icon("warning"), " ", clusterRef(op), " is protected: "+why+". "+effect)),
 			slack.NewInputBlock(typedNameBlock,
 				slack.NewTextBlockObject(slack.PlainTextType, "Type the cluster name to confirm", false, false),
 				slack.NewTextBlockObject(slack.PlainTextType, "Exactly as Qovery names it: "+op.ClusterName, false, false),
@@ -286,7 +248,7 @@ func typedConfirmationView(ask commands.NameAsk) slack.ModalViewRequest {
 
 // threadBlocks renders a thread reply; the final reply of a stop call Qovery did not take offers to
 // try again.
-func threadBlocks(op commands.Operation, ev commands.Event, line string) []slack.Block {
+func threadBlocks(op commands.Operation, ev commands.Event, line commands.Text) []slack.Block {
 	blocks := textBlocks(line)
 	switch {
 	case (ev.Kind == commands.EventRejected || ev.Kind == commands.EventFailed) && op.Retryable:

@@ -5,11 +5,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/slack-go/slack"
 
 	"github.com/qovery-slack-bot/qovery-slack-bot/commands"
+	"github.com/qovery-slack-bot/qovery-slack-bot/internal/sim/slacksim"
 	"github.com/qovery-slack-bot/qovery-slack-bot/qovery"
 )
 
@@ -44,25 +46,40 @@ func blocksJSON(t *testing.T, blocks []slack.Block) string {
 	return sb.String()
 }
 
+// shown is blocks as the simulated Slack reads them, rich text in mrkdwn notation.
+func shown(t *testing.T, blocks []slack.Block) string {
+	t.Helper()
+	return slacksim.Message{Blocks: json.RawMessage(blocksJSON(t, blocks))}.PlainText()
+}
+
 func TestConfirmationBlocks(t *testing.T) {
 	op := testOp()
-	js := blocksJSON(t, confirmationBlocks(op, 10*time.Minute))
+	blocks := confirmationBlocks(op, 10*time.Minute)
+	js, text := blocksJSON(t, blocks), shown(t, blocks)
 	for _, want := range []string{
 		`Stop cluster *&lt;!channel&gt; &amp; co*?`,
 		`Requested by <@U1> · AWS eu-west-3 · currently ` + "`DEPLOYED`" + ` · production: no`,
+		`Expires in 10 minutes · request 3f2a9c1e`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("confirmation lacks %s\n%s", want, text)
+		}
+	}
+	for _, want := range []string{
 		`"action_id":"qovery_confirm","value":"3f2a9c1e-0000-4000-8000-000000000001:22222222-2222-2222-2222-222222222222"`,
 		`"style":"danger"`,
 		`"action_id":"qovery_cancel"`,
-		`Expires in 10 minutes · request 3f2a9c1e`,
+		`{"type":"text","text":"<!channel> & co","style":{"bold":true}}`,
 	} {
 		if !strings.Contains(js, want) {
 			t.Errorf("confirmation blocks lack %s\n%s", want, js)
 		}
 	}
-	if strings.Contains(js, "<!channel>") {
-		t.Errorf("confirmation carries an unescaped mention: %s", js)
+	// The name is text: the only mention is the requester's, and nothing is broadcast.
+	if strings.Count(js, `"type":"user"`) != 1 || strings.Contains(js, `"broadcast"`) {
+		t.Errorf("confirmation blocks: a name became markup: %s", js)
 	}
-	if strings.Count(js, `"style"`) != 1 {
+	if strings.Count(js, `"style":"`) != 1 {
 		t.Errorf("only the Stop button has a style: %s", js)
 	}
 	fb := confirmationFallback(op)
@@ -99,18 +116,12 @@ func TestParentBlocks(t *testing.T) {
 			op := base
 			tc.mutate(&op)
 			blocks, fallback := parentBlocks(op, now)
-			var texts []string
 			for _, b := range blocks {
-				switch b := b.(type) {
-				case *slack.SectionBlock:
-					texts = append(texts, b.Text.Text)
-				case *slack.ContextBlock:
-					texts = append(texts, b.ContextElements.Elements[0].(*slack.TextBlockObject).Text)
-				case *slack.ActionBlock:
+				if _, ok := b.(*slack.ActionBlock); ok {
 					t.Errorf("a %s parent still has buttons", op.Phase)
 				}
 			}
-			all := strings.Join(texts, "\n")
+			all := shown(t, blocks)
 			for _, want := range tc.want {
 				if !strings.Contains(all, want) {
 					t.Errorf("parent = %q; want it to contain %q", all, want)
@@ -143,7 +154,7 @@ func TestThreadLines(t *testing.T) {
 	} {
 		o := op
 		o.Note = commands.Say(tc.note)
-		if got := threadLine(o, tc.ev); got != tc.want {
+		if got := mrkdwn(threadLine(o, tc.ev)); got != tc.want {
 			t.Errorf("threadLine(%s %s) = %q; want %q", tc.ev.Kind, tc.ev.State, got, tc.want)
 		}
 	}
@@ -155,14 +166,25 @@ func TestTextBlocksSplitsLongText(t *testing.T) {
 	for range 70 {
 		lines = append(lines, line)
 	}
-	blocks := textBlocks(strings.Join(lines, "\n"))
-	if len(blocks) != 3 {
-		t.Fatalf("7,000 characters gave %d sections; want 3", len(blocks))
+	lines = append(lines, strings.Repeat("y", 4000))
+	blocks := textBlocks(commands.Say(strings.Join(lines, "\n")))
+	if len(blocks) != 4 {
+		t.Fatalf("7,000 characters in short lines and one of 4,000 gave %d blocks; want 4", len(blocks))
 	}
+	var all strings.Builder
 	for _, b := range blocks {
-		if n := len(b.(*slack.SectionBlock).Text.Text); n > maxSectionText {
-			t.Errorf("section of %d characters; Slack allows %d", n, maxSectionText)
+		n := 0
+		for _, e := range b.(*slack.RichTextBlock).Elements[0].(*slack.RichTextSection).Elements {
+			text := e.(*slack.RichTextSectionTextElement).Text
+			n += utf8.RuneCountInString(text)
+			all.WriteString(text)
 		}
+		if n > maxBlockText {
+			t.Errorf("a block of %d characters; at most %d", n, maxBlockText)
+		}
+	}
+	if got := all.String(); strings.Count(got, "x") != 7000 || !strings.HasSuffix(got, "y…") {
+		t.Errorf("the blocks lost text: %d x, ending %q", strings.Count(got, "x"), got[len(got)-10:])
 	}
 }
 

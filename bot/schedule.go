@@ -40,58 +40,57 @@ func (n *Chat) EditSchedule(ctx context.Context, ts string, m commands.ScheduleM
 // scheduleBlocks renders a message about a schedule, and its notification text.
 func scheduleBlocks(m commands.ScheduleMessage, ttl time.Duration) ([]slack.Block, string) {
 	r := m.Schedule
-	what := mrkdwn(commands.ScheduleText(r, m.At))
-	id := codeSpan(r.ID)
-	var blocks []slack.Block
+	what := commands.ScheduleText(r, m.At)
+	id := commands.Code(r.ID)
+	unschedule := commands.Code(commands.CommandName + " unschedule " + r.ID)
+	at := commands.FormatRun(m.At, r)
+	var headline commands.Text
+	var more []slack.Block
 	switch m.Kind {
 	case commands.ScheduleAsk:
 		create := slack.NewButtonBlockElement(commands.ActionScheduleCreate, m.Value,
 			slack.NewTextBlockObject(slack.PlainTextType, "Create schedule", false, false)).WithStyle(slack.StylePrimary)
 		cancel := slack.NewButtonBlockElement(commands.ActionScheduleCancel, m.Value,
 			slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
-		body := fmt.Sprintf("Each run is a %s like one confirmed by hand, posted here as scheduled by %s, with a heads-up before it that lets anyone allowed skip that run.",
-			string(r.Verb), mention(r.CreatedBy))
+		headline = say(icon("calendar"), " Create this schedule? ", what)
+		body := say("Each run is a "+string(r.Verb)+" like one confirmed by hand, posted here as scheduled by ", commands.User(r.CreatedBy),
+			", with a heads-up before it that lets anyone allowed skip that run.")
 		if r.Protected {
-			body += "\n:lock: Protected cluster: creating the schedule asks for its name."
+			body = say(body, "\n", icon("lock"), " Protected cluster: creating the schedule asks for its name.")
 		}
-		blocks = []slack.Block{
-			section(":calendar: Create this schedule? " + what),
-			section(body),
+		more = []slack.Block{
+			richText(body),
 			slack.NewActionBlock("schedule_actions", create, cancel),
-			contextLine(fmt.Sprintf("Requested by %s · expires in %s · schedule %s", mention(r.CreatedBy), humanTTL(ttl), id)),
+			richText(say("Requested by ", commands.User(r.CreatedBy), " · expires in "+humanTTL(ttl)+" · schedule ", id)),
 		}
 	case commands.ScheduleCreated:
-		blocks = []slack.Block{
-			section(":calendar: Schedule " + id + " created. " + what),
-			contextLine(fmt.Sprintf("Requested by %s · created by %s · %s removes it", mention(r.CreatedBy), mention(r.ConfirmedBy),
-				codeSpan(commands.CommandName+" unschedule "+r.ID))),
-		}
+		headline = say(icon("calendar"), " Schedule ", id, " created. ", what)
+		more = []slack.Block{richText(say("Requested by ", commands.User(r.CreatedBy), " · created by ", commands.User(r.ConfirmedBy), " · ",
+			unschedule, " removes it"))}
 	case commands.ScheduleAskCancelled:
-		blocks = []slack.Block{section(fmt.Sprintf(":no_entry_sign: Schedule request cancelled by %s; nothing was scheduled.", mention(m.By)))}
+		headline = say(icon("no_entry_sign"), " Schedule request cancelled by ", commands.User(m.By), "; nothing was scheduled.")
 	case commands.ScheduleAskExpired:
-		blocks = []slack.Block{section(fmt.Sprintf(":no_entry_sign: Schedule request expired: nobody created it within %s. Nothing was scheduled.", humanTTL(ttl)))}
+		headline = say(icon("no_entry_sign"), " Schedule request expired: nobody created it within "+humanTTL(ttl)+". Nothing was scheduled.")
 	case commands.ScheduleHeadsUp:
 		skip := slack.NewButtonBlockElement(commands.ActionScheduleSkip, m.Value,
 			slack.NewTextBlockObject(slack.PlainTextType, "Skip this time", false, false))
-		blocks = []slack.Block{
-			section(fmt.Sprintf(":alarm_clock: Heads-up: *%s* will be %s at %s (schedule %s by %s).", escape(r.ClusterName), pastOf(r.Verb),
-				escape(commands.FormatRun(m.At, r)), id, mention(r.CreatedBy))),
+		headline = say(icon("alarm_clock"), " Heads-up: ", commands.Strong(r.ClusterName), " will be "+pastOf(r.Verb)+" at "+at+" (schedule ", id,
+			" by ", commands.User(r.CreatedBy), ").")
+		more = []slack.Block{
 			slack.NewActionBlock("heads_up_actions", skip),
-			contextLine("Skip this time skips only this run; the schedule stays. " + codeSpan(commands.CommandName+" unschedule "+r.ID) + " removes it."),
+			richText(say("Skip this time skips only this run; the schedule stays. ", unschedule, " removes it.")),
 		}
 	case commands.ScheduleHeadsUpDone:
-		blocks = []slack.Block{section(fmt.Sprintf(":alarm_clock: Heads-up: *%s* was due to be %s at %s (schedule %s by %s); what came of it is below.",
-			escape(r.ClusterName), pastOf(r.Verb), escape(commands.FormatRun(m.At, r)), id, mention(r.CreatedBy)))}
+		headline = say(icon("alarm_clock"), " Heads-up: ", commands.Strong(r.ClusterName), " was due to be "+pastOf(r.Verb)+" at "+at+" (schedule ", id,
+			" by ", commands.User(r.CreatedBy), "); what came of it is below.")
 	case commands.ScheduleSkipped:
-		blocks = []slack.Block{section(fmt.Sprintf(":fast_forward: Skipped by %s: *%s* will not be %s at %s (schedule %s).", mention(m.By), escape(r.ClusterName),
-			pastOf(r.Verb), escape(commands.FormatRun(m.At, r)), id))}
+		headline = say(icon("fast_forward"), " Skipped by ", commands.User(m.By), ": ", commands.Strong(r.ClusterName), " will not be "+pastOf(r.Verb)+
+			" at "+at+" (schedule ", id, ").")
+	default:
+		headline = say("Schedule ", id, ": ", what)
 	}
 	// The notification shows the first line.
-	fallback := "Schedule " + r.ID + ": " + slackToPlain(what)
-	if sec, ok := blocks[0].(*slack.SectionBlock); ok {
-		fallback = slackToPlain(sec.Text.Text)
-	}
-	return blocks, fallback
+	return append([]slack.Block{richText(headline)}, more...), fallback(headline)
 }
 
 // pastOf is what a scheduled verb does to a cluster: "stopped", "started".

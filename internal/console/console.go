@@ -305,7 +305,7 @@ func (c *console) answerView(ctx context.Context, u user, v slacksim.View, line 
 		return err
 	}
 	for _, msg := range res.Errors {
-		c.say("Qovery (in the dialog%s): %s", c.forWhom(u.id), c.readable(msg))
+		c.say("Qovery (in the dialog%s): %s", c.forWhom(u.id), msg)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package console
 import (
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
@@ -72,7 +71,7 @@ func (c *console) print(ev slacksim.Event) {
 		if v.UserID != c.opts.UserID {
 			answer = fmt.Sprintf("(type `as @%s <answer>`, or `as @%s back` to close the dialog)", c.opts.Users[v.UserID], c.opts.Users[v.UserID])
 		}
-		head, body = fmt.Sprintf("Qovery opened a dialog%s:", c.forWhom(v.UserID)), v.PlainText()+"\n"+answer
+		head, body = fmt.Sprintf("Qovery opened a dialog%s:", c.forWhom(v.UserID)), v.Title+"\n"+c.show(v.Blocks, "")+"\n"+answer
 	case slacksim.EventViewClosed:
 		c.mu.Lock()
 		delete(c.views, ev.View.UserID)
@@ -87,7 +86,7 @@ func (c *console) print(ev slacksim.Event) {
 		if u != c.opts.UserID {
 			head = fmt.Sprintf("Qovery (only visible to @%s):", c.opts.Users[u])
 		}
-		body = ev.Ephemeral.PlainText()
+		body = c.show(ev.Ephemeral.Blocks, ev.Ephemeral.Text)
 	case slacksim.EventPosted:
 		msg = ev.Message
 		if msg.ThreadTS != "" && msg.ThreadTS != msg.TS {
@@ -95,23 +94,20 @@ func (c *console) print(ev slacksim.Event) {
 		} else {
 			head = fmt.Sprintf("Qovery in #%s (message %d):", c.opts.ChannelName, c.messageNumber(msg.TS))
 		}
-		body, buttons = msg.PlainText(), msg.Buttons()
+		body, buttons = c.show(msg.Blocks, msg.Text), msg.Buttons()
 	case slacksim.EventUpdated:
 		if ev.Message.TS == "" {
 			return // an edited ephemeral; the bot does not edit those
 		}
 		msg = ev.Message
 		head = fmt.Sprintf("Qovery edited message %d:", c.messageNumber(msg.TS))
-		body, buttons = msg.PlainText(), msg.Buttons()
+		body, buttons = c.show(msg.Blocks, msg.Text), msg.Buttons()
 	default:
 		return
 	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s %s\n", c.stamp(), head)
-	for _, l := range strings.Split(c.readable(body), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(l), "[") && len(buttons) > 0 {
-			continue // the fake's own button rendering; numbered below
-		}
+	for _, l := range strings.Split(body, "\n") {
 		fmt.Fprintf(&sb, "    %s\n", l)
 	}
 	if len(buttons) > 0 {
@@ -126,38 +122,4 @@ func (c *console) print(ev slacksim.Event) {
 		fmt.Fprintf(&sb, "    %s\n", strings.Join(labels, "   "))
 	}
 	c.write(sb.String())
-}
-
-var (
-	mentionRE = regexp.MustCompile(`<@([A-Z0-9]+)>`)
-	linkRE    = regexp.MustCompile(`<(https?://[^|>]+)\|([^>]+)>`)
-	channelRE = regexp.MustCompile(`<#([A-Z0-9]+)(\|[^>]*)?>`)
-	emojiText = strings.NewReplacer(
-		":warning:", "⚠️", ":white_check_mark:", "✅", ":x:", "❌", ":gear:", "⚙️",
-		":inbox_tray:", "📥", ":hourglass_flowing_sand:", "⏳", ":lock:", "🔒",
-		":no_entry_sign:", "🚫", ":grey_question:", "❔", ":white_circle:", "⚪", ":large_green_circle:", "🟢",
-		":package:", "📦", ":moneybag:", "💰", ":arrows_counterclockwise:", "🔄", ":bulb:", "💡", ":unlock:", "🔓",
-		":calendar:", "📅", ":alarm_clock:", "⏰", ":fast_forward:", "⏩", ":wastebasket:", "🗑️",
-	)
-	unescape = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
-)
-
-// readable turns mrkdwn into what a person would see in Slack: names for mentions, link text with
-// its address, emoji for shortcodes.
-func (c *console) readable(s string) string {
-	s = mentionRE.ReplaceAllStringFunc(s, func(m string) string {
-		id := mentionRE.FindStringSubmatch(m)[1]
-		if name, ok := c.opts.Users[id]; ok {
-			return "@" + name
-		}
-		return "@" + id
-	})
-	s = linkRE.ReplaceAllString(s, "$2 ($1)")
-	s = channelRE.ReplaceAllStringFunc(s, func(m string) string {
-		if m := channelRE.FindStringSubmatch(m); m[1] == c.opts.ChannelID {
-			return "#" + c.opts.ChannelName
-		}
-		return "#" + channelRE.FindStringSubmatch(m)[1]
-	})
-	return unescape.Replace(emojiText.Replace(s))
 }

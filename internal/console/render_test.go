@@ -8,27 +8,40 @@ import (
 	"testing"
 )
 
-// The console is a Slack client of the simulated workspace: it shows the bot's real messages as
-// Slack would, so it reads their mrkdwn the way Slack's clients do.
-func TestReadable(t *testing.T) {
+// The console is a Slack client of the simulated workspace: it shows the bot's real messages from
+// their Block Kit structure, as Slack's clients lay them out.
+func TestShow(t *testing.T) {
 	c := &console{opts: Options{ChannelID: "C0OPS", ChannelName: "ops", Users: map[string]string{"U0ALICE": "alice"}}}
-	for in, want := range map[string]string{
-		"Requested by <@U0ALICE> · <@U0NOBODY>":                    "Requested by @alice · @U0NOBODY",
-		"in <#C0OPS>, not <#C0OTHER|other>":                        "in #ops, not #C0OTHER",
-		"<https://console.qovery.com/x|Open in Qovery>":            "Open in Qovery (https://console.qovery.com/x)",
-		":gear: `STOPPING` · :white_check_mark: done · :x: failed": "⚙️ `STOPPING` · ✅ done · ❌ failed",
-		"*&lt;!channel&gt; &amp; co* is `ˋstagingˋ`":               "*<!channel> & co* is `ˋstagingˋ`",
-	} {
-		if got := c.readable(in); got != want {
-			t.Errorf("readable(%q) = %q; want %q", in, got, want)
-		}
+	blocks := `[
+	 {"type":"rich_text","elements":[{"type":"rich_text_section","elements":[
+	   {"type":"emoji","name":"gear"},{"type":"text","text":" "},{"type":"text","text":"<!channel> & co","style":{"bold":true}},
+	   {"type":"text","text":" · "},{"type":"text","text":"STOPPING","style":{"code":true}},{"type":"text","text":" · "},
+	   {"type":"emoji","name":"some_new_one"},{"type":"text","text":"\nRequested by "},{"type":"user","user_id":"U0ALICE"},
+	   {"type":"text","text":" · "},{"type":"user","user_id":"U0NOBODY"},{"type":"text","text":" in "},{"type":"channel","channel_id":"C0OPS"},
+	   {"type":"text","text":", not "},{"type":"channel","channel_id":"C0OTHER"},{"type":"text","text":" · "},
+	   {"type":"link","url":"https://console.qovery.com/x","text":"Open in Qovery"}]}]},
+	 {"type":"actions","elements":[{"type":"button","text":{"type":"plain_text","text":"Stop cluster"},"action_id":"a"}]},
+	 {"type":"context","elements":[{"type":"plain_text","text":"Expires in 10 minutes · request 3f2a9c1e"}]}
+	]`
+	want := "⚙️ *<!channel> & co* · `STOPPING` · :some_new_one:\n" +
+		"Requested by @alice · @U0NOBODY in #ops, not #C0OTHER · Open in Qovery (https://console.qovery.com/x)\n" +
+		"Expires in 10 minutes · request 3f2a9c1e"
+	if got := c.show([]byte(blocks), "fallback"); got != want {
+		t.Errorf("show =\n%s\nwant\n%s", got, want)
+	}
+	dialog := `[{"type":"input","label":{"type":"plain_text","text":"Type the cluster name to confirm"},` +
+		`"hint":{"type":"plain_text","text":"Exactly as Qovery names it: prod"},"element":{"type":"plain_text_input"}}]`
+	if got, want := c.show([]byte(dialog), ""), "Type the cluster name to confirm: [________] (Exactly as Qovery names it: prod)"; got != want {
+		t.Errorf("show(dialog) = %q; want %q", got, want)
+	}
+	if got := c.show(nil, "just text"); got != "just text" {
+		t.Errorf("show without blocks = %q; want the message's text", got)
 	}
 }
 
-// Every emoji the bot writes, as a shortcode in bot/ or an Icon in commands/, shows as an emoji.
+// Every emoji the bot writes (an Icon in commands/, an icon in bot/) shows as an emoji.
 func TestEveryIconShows(t *testing.T) {
-	c := &console{}
-	shortcode := regexp.MustCompile(`":([a-z_]+):|Icon\("([a-z_]+)"\)`)
+	shortcode := regexp.MustCompile(`":([a-z_]+):|[Ii]con\("([a-z_]+)"\)`)
 	seen := 0
 	for _, dir := range []string{"../../bot", "../../commands"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
@@ -46,7 +59,7 @@ func TestEveryIconShows(t *testing.T) {
 			for _, m := range shortcode.FindAllStringSubmatch(string(src), -1) {
 				name := m[1] + m[2]
 				seen++
-				if got := c.readable(":" + name + ":"); got == ":"+name+":" {
+				if _, ok := emoji[name]; !ok {
 					t.Errorf("%s writes :%s:, which the console shows as is", f, name)
 				}
 			}
