@@ -47,12 +47,27 @@ func richText(t commands.Text) *slack.RichTextBlock {
 	return slack.NewRichTextBlock("", slack.NewRichTextSection(els...))
 }
 
-// appendText adds a text element, unless it is empty (Slack refuses those).
+// appendText adds a text element, unless it is empty (Slack refuses those); text in the style of
+// the element before it joins that element, which keeps messages (and the click payloads that
+// carry them) small.
 func appendText(els []slack.RichTextSectionElement, text string, style *slack.RichTextSectionTextStyle) []slack.RichTextSectionElement {
 	if text == "" {
 		return els
 	}
+	if n := len(els); n > 0 {
+		if prev, ok := els[n-1].(*slack.RichTextSectionTextElement); ok && sameStyle(prev.Style, style) {
+			prev.Text += text
+			return els
+		}
+	}
 	return append(els, slack.NewRichTextSectionTextElement(text, style))
+}
+
+func sameStyle(a, b *slack.RichTextSectionTextStyle) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // textBlocks renders t as rich_text blocks of at most maxBlockText characters each, split on line

@@ -46,3 +46,15 @@ func TestRichTextElements(t *testing.T) {
 		t.Errorf("rich text =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// Neighbouring text in one style is one element.
+func TestRichTextJoinsText(t *testing.T) {
+	said := commands.Say("a", "b", commands.Strong("c"), commands.Strong("d"), "\n", commands.Code(""), "e")
+	got := blocksJSON(t, []slack.Block{richText(said)})
+	want := `[{"type":"rich_text","elements":[{"type":"rich_text_section","elements":[{"type":"text","text":"ab"},` +
+		`{"type":"text","text":"cd","style":{"bold":true}},{"type":"text","text":"\n"},{"type":"text","text":"  ","style":{"code":true}},` +
+		`{"type":"text","text":"e"}]}]}]` + "\n"
+	if got != want {
+		t.Errorf("rich text =\n%s\nwant\n%s", got, want)
+	}
+}

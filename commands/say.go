@@ -6,8 +6,9 @@ import (
 )
 
 // Text is what the bot says to people: spans, each saying what it is (a name, a command, a person,
-// a link), with no markup of any chat in it. The chat renders it: the bot as Slack mrkdwn, where
-// every piece is escaped, in one place. Its String form is a readable rendering for logs and tests.
+// a link), with no markup of any chat in it. The chat renders it: the bot as Slack rich text, span
+// by span, and as escaped mrkdwn for a notification's text. Its String form is a readable rendering
+// for logs and tests.
 type Text []Span
 
 // Span is one piece of a [Text].
