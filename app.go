@@ -270,15 +270,15 @@ func (a *app) busy() bool { return a.bot.Busy() || a.handler.Busy() }
 func (a *app) shutdown(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
 	if fleet := a.storage.fleet; fleet != nil {
-		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		if err := fleet.Close(hctx); err != nil {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := fleet.Close(ctx); err != nil {
 			a.log.Warn().Err(err).Msg("hand leases back; they expire instead")
 		}
 		cancel()
 	}
 	if a.health != nil {
-		sctx, cancel := context.WithTimeout(ctx, time.Second)
-		_ = a.health.Shutdown(sctx)
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		_ = a.health.Shutdown(ctx)
 		cancel()
 	}
 }

@@ -354,8 +354,9 @@ func (b *Bot) onConnected(evt socketmode.Event) {
 		Int("connection_count", count).Msg(msg)
 }
 
-// ack acknowledges an envelope at once, before any other call, and reports whether it is new:
-// Slack may deliver an envelope again, and a redelivered one must not act twice.
+// ack acknowledges an envelope at once, before any other call, and reports whether there was one to
+// acknowledge (a Socket Mode event without a request has none). Whether the envelope is new is
+// firstSight's question, asked after the ack.
 func (b *Bot) ack(evt socketmode.Event) bool {
 	if evt.Request == nil {
 		return false

@@ -54,9 +54,9 @@ func (h *Handler) lock(ctx context.Context, req Request, cmd Command) (Text, err
 	}
 	said := Say(Icon("lock"), " ", User(req.By.UserID), " locked ", Strong(c.Name), " in Qovery "+until+": “"+cmd.Reason+"”. Stops, starts and deployments are refused until ",
 		Code(CommandName+" unlock "+c.Name), ".")
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 	defer cancel()
-	if err := h.chat.Announce(actx, req.By.ChannelID, said); err != nil {
+	if err := h.chat.Announce(ctx, req.By.ChannelID, said); err != nil {
 		// The lock is made: say it to the person at least, and why the channel did not hear it.
 		why := Say("The bot could not post it in this channel.")
 		if errors.Is(err, ErrCannotPost) {

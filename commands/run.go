@@ -50,9 +50,9 @@ func (h *Handler) Run(ctx context.Context) error {
 		h.mu.Unlock()
 		h.watches.Wait()
 		h.carriersDone(releaseTimeout)
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 		defer cancel()
-		h.handback(hctx)
+		h.handback(ctx)
 	}()
 	var g errgroup.Group
 	g.Go(func() error { h.sweepExpired(ctx); return nil })
@@ -158,13 +158,13 @@ func (h *Handler) goWatch(l *Lease, id uuid.UUID) {
 // lease, when the caller holds it.
 func (h *Handler) stoppedWatching(ctx context.Context, l *Lease, id uuid.UUID) {
 	// The notice must still go out while the process shuts down.
-	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
 	defer cancel()
-	op, err := h.store.Get(nctx, id)
+	op, err := h.store.Get(ctx, id)
 	if err != nil {
 		return
 	}
-	h.finish(nctx, l, id, PhaseAborted, EventAborted, "", Say("The bot stopped watching because it is shutting down. The "+op.spec().noun+" itself goes on in Qovery; check the cluster in the Qovery console."))
+	h.finish(ctx, l, id, PhaseAborted, EventAborted, "", Say("The bot stopped watching because it is shutting down. The "+op.spec().noun+" itself goes on in Qovery; check the cluster in the Qovery console."))
 }
 
 // Busy reports whether the handler is watching an operation, from the moment Qovery accepted it.
