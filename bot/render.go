@@ -12,7 +12,7 @@ import (
 )
 
 // say is commands.Say, the one way this package builds what a message says.
-var say = commands.Say
+func say(parts ...any) commands.Text { return commands.Say(parts...) }
 
 func clusterRef(op commands.Operation) commands.Span { return commands.Strong(op.ClusterName) }
 
