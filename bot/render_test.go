@@ -199,3 +199,13 @@ func TestEnvelopeSet(t *testing.T) {
 		}
 	}
 }
+
+// A line cut inside a link or a mention ends with an ellipsis where the link would have been.
+func TestTextBlocksCutsAtALink(t *testing.T) {
+	long := "https://x.test/" + strings.Repeat("a", maxBlockText)
+	blocks := textBlocks(commands.Say("see ", commands.Link(long, "x"), " and ", commands.User("U1")))
+	els := blocks[0].(*slack.RichTextBlock).Elements[0].(*slack.RichTextSection).Elements
+	if len(blocks) != 1 || len(els) != 1 || els[0].(*slack.RichTextSectionTextElement).Text != "see …" {
+		t.Errorf("a line cut at a link gave %s", blocksJSON(t, blocks))
+	}
+}

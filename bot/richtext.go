@@ -124,9 +124,9 @@ func cut(line commands.Text, limit int) (commands.Text, int) {
 	for i, s := range line {
 		l := utf8.RuneCountInString(s.Text) + utf8.RuneCountInString(s.Ref)
 		if n+l > limit {
-			end := commands.Span{Kind: s.Kind, Text: string([]rune(s.Text)[:max(0, limit-n-1)]) + "…"}
-			if s.Ref != "" || s.Kind == commands.SpanIcon {
-				end = commands.Span{Text: "…"} // a cut mention, link or icon is no longer one
+			end := commands.Span{Text: "…"} // a cut mention, link or icon is no longer one
+			if s.Ref == "" && s.Kind != commands.SpanIcon {
+				end = commands.Span{Kind: s.Kind, Text: string([]rune(s.Text)[:max(0, limit-n-1)]) + "…"}
 			}
 			return append(line[:i:i], end), limit
 		}
