@@ -157,12 +157,7 @@ func (h *Handler) takeLease(id uuid.UUID, wait bool) (*Lease, error) {
 }
 
 // carries reports whether this process carries operation id: it holds its lease, or is taking it.
-func (h *Handler) carries(id uuid.UUID) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, ok := h.carriers[id]
-	return ok
-}
+func (h *Handler) carries(id uuid.UUID) bool { return h.carrierOf(id) != nil }
 
 // carriersDone waits, up to limit, until no carrier is left: those whose steps are over are handing
 // their leases back, which a shutdown must not cut short (another replica would wait for the
@@ -171,10 +166,9 @@ func (h *Handler) carries(id uuid.UUID) bool {
 func (h *Handler) carriersDone(limit time.Duration) {
 	h.mu.Lock()
 	idle := h.noCarriers
-	empty := len(h.carriers) == 0
 	h.mu.Unlock()
-	if empty {
-		return
+	if idle == nil {
+		return // no carrier
 	}
 	t := time.NewTimer(limit)
 	defer t.Stop()

@@ -98,7 +98,7 @@ func (h *Handler) deliver(ctx context.Context, id uuid.UUID) {
 	for round := 0; ; round++ {
 		err := h.carry(id, false, func(l *Lease) { h.deliverHeld(ctx, l, id) })
 		if err != nil || lone || round > 0 {
-			return // another replica carries the operation and delivers, or ctx ended
+			return // another replica carries the operation and delivers, or its lease is out of reach
 		}
 		// While this process held the lease, another replica may have recorded a notice and found
 		// the lease taken: look once more now that it is free. (Adopt catches what a race leaves.)
@@ -111,9 +111,11 @@ func (h *Handler) deliver(ctx context.Context, id uuid.UUID) {
 // undelivered reports whether an operation has notices waiting to be sent.
 func (h *Handler) undelivered(ctx context.Context, id uuid.UUID) bool {
 	op, err := h.store.Get(ctx, id)
-	if err != nil || (op.MessageTS == "" && op.Phase.IsActive()) {
-		return false
-	}
+	return err == nil && (op.MessageTS != "" || !op.Phase.IsActive()) && hasPending(op)
+}
+
+// hasPending reports whether op has a notice waiting to be sent.
+func hasPending(op Operation) bool {
 	for _, n := range op.Notices {
 		if n.State == NoticePending {
 			return true

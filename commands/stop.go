@@ -155,11 +155,8 @@ func (h *Handler) attach(ctx context.Context, id uuid.UUID, channelID, ts string
 	if err != nil {
 		return err
 	}
-	for _, n := range op.Notices {
-		if n.State == NoticePending {
-			h.deliver(ctx, id) // a click overtook us
-			break
-		}
+	if hasPending(op) {
+		h.deliver(ctx, id) // a click overtook us
 	}
 	return nil
 }
